@@ -1,0 +1,106 @@
+# iosd - IOSignal server, operator tools and the libproto codecs.
+#
+#   make            build everything into build/
+#   make run        install missing packages, build, start iosd
+#   make test       install missing packages, build, run every test
+#   make fuzz       run each libFuzzer target for FUZZ_TIME seconds
+#   make clean
+#
+# Libraries come from pkg-config; Debian's libev and wslay ship no .pc
+# file, so plain -l flags stand in for them.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+BUILD	?= build
+CC	?= cc
+CFLAGS	?= -O2 -g
+WERROR	?= -Werror
+FUZZ_TIME ?= 60
+FUZZ_SMOKE ?= 4
+
+WARN	:= -Wall -Wextra $(WERROR) -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla
+CSTD	:= -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE
+PKG	?= pkg-config
+
+pkg_cflags = $(shell $(PKG) --cflags $(1) 2>/dev/null)
+pkg_libs = $(shell $(PKG) --libs $(1) 2>/dev/null || echo $(2))
+
+PROTO_PKGS	:= nettle jansson
+PROTO_CFLAGS	:= $(call pkg_cflags,$(PROTO_PKGS))
+PROTO_LIBS	:= $(call pkg_libs,$(PROTO_PKGS),-lnettle -ljansson) -lm
+
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -MMD -MP -Ilibproto $(PROTO_CFLAGS)
+
+PROTO_SRC := $(wildcard libproto/*.c)
+PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/%.o)
+LIBPROTO  := $(BUILD)/libproto.a
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_LIB   := $(BUILD)/tests/unit/tap.o $(BUILD)/tests/unit/fixture.o
+
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_CC    ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	      -fno-sanitize-recover=undefined $(CSTD) -Ilibproto $(PROTO_CFLAGS)
+
+.PHONY: all deps run test unit fuzz fuzz-build clean npm-deps
+all: $(LIBPROTO)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBPROTO): $(PROTO_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# ---- tests ----
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_LIB) $(LIBPROTO)
+	$(CC) $(CFLAGS) -o $@ $^ $(PROTO_LIBS)
+
+unit: $(UNIT_BIN)
+
+deps:
+	@sh tests/install-deps.sh
+
+# npm iosignal@2.2.1 and its deps, for the fixture generator and the
+# interoperability tests; reinstalled when the lock file changes.
+tests/node_modules/.stamp: tests/package.json tests/package-lock.json
+	cd tests && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+npm-deps: tests/node_modules/.stamp
+
+test: deps
+	@$(MAKE) --no-print-directory all unit npm-deps
+	@BUILD=$(BUILD) FUZZ_SMOKE=$(FUZZ_SMOKE) FUZZ_CC=$(FUZZ_CC) \
+	    sh tests/run.sh
+
+# ---- fuzzing (clang, libFuzzer, ASan + UBSan) ----
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(PROTO_SRC) $(wildcard libproto/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(PROTO_SRC) $(PROTO_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build npm-deps
+	@BUILD=$(BUILD) sh tests/fuzz/run.sh $(FUZZ_TIME)
+
+# ---- running ----
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@echo "make run: the iosd daemon is not built yet; it arrives with" \
+	    "issue #3 (iosd core). libproto is built in $(BUILD)/." >&2
+	@exit 1
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(PROTO_OBJ:.o=.d) $(UNIT_LIB:.o=.d) \
+    $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)

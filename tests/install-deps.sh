@@ -1,0 +1,36 @@
+#!/bin/sh
+# Install the Debian packages iosd needs to build and test, and nothing
+# when they are all present. Uses sudo when not root.
+set -eu
+
+PKGS="make gcc pkg-config libev-dev libwslay-dev libgnutls28-dev nettle-dev
+libsqlite3-dev libncurses-dev libjansson-dev libhiredis-dev uthash-dev
+clang libclang-rt-dev"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+# Node.js >= 19 runs the reference iosignal clients; Debian's nodejs
+# package is installed only when no node is on the PATH at all.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing:$missing" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null 2>&1 || {
+		echo "install-deps: need root or sudo to install:$missing" >&2
+		exit 1
+	}
+	SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
