@@ -1,0 +1,67 @@
+#!/bin/sh
+# Run every test of `make test` and end with the line "N passed, N failed".
+# Each step is bounded in time; unit binaries print TAP with a
+# "# N passed, M failed" summary that is added up here.
+set -u
+BUILD=${BUILD:-build}
+FUZZ_SMOKE=${FUZZ_SMOKE:-4}
+FUZZ_CC=${FUZZ_CC:-clang}
+passed=0
+failed=0
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT INT TERM
+
+count() {	# count FILE: add the file's "# N passed, M failed" line
+	line=$(grep -E '^# [0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		failed=$((failed + 1))
+		return 1
+	fi
+	p=$(echo "$line" | sed -E 's/^# ([0-9]+) passed.*/\1/')
+	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" -eq 0 ]
+}
+
+step() {	# step NAME COMMAND...: run a command that prints TAP
+	name=$1
+	shift
+	out="$log/$(echo "$name" | tr '/ ' '__').out"
+	timeout 300 "$@" >"$out" 2>&1
+	rc=$?
+	if count "$out" && [ $rc -eq 0 ]; then
+		echo "PASS $name ($(grep -E '^# [0-9]+ passed' "$out" | tail -n 1 | sed 's/^# //'))"
+	else
+		echo "FAIL $name (exit $rc)"
+		grep -E '^not ok|^#|Bail' "$out" | head -n 40
+		tail -n 5 "$out"
+		# A crash or timeout without a summary line counts as one failure.
+		grep -qE '^# [0-9]+ passed' "$out" || true
+	fi
+}
+
+echo "== unit tests"
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	step "$(basename "$t")" "$t"
+done
+
+echo "== fixtures regenerate byte for byte from the reference"
+step fixtures sh tests/fixtures/check.sh
+
+if command -v "$FUZZ_CC" >/dev/null 2>&1 && [ "$FUZZ_SMOKE" -gt 0 ]; then
+	echo "== fuzz smoke (${FUZZ_SMOKE}s per target)"
+	if make --no-print-directory -s fuzz-build >"$log/fuzz-build.out" 2>&1; then
+		step fuzz-smoke sh tests/fuzz/run.sh "$FUZZ_SMOKE"
+	else
+		echo "FAIL fuzz-build"
+		tail -n 20 "$log/fuzz-build.out"
+		failed=$((failed + 1))
+	fi
+else
+	echo "== fuzz smoke skipped: no $FUZZ_CC"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
