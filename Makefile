@@ -32,13 +32,22 @@ PROTO_LIBS	:= $(call pkg_libs,$(PROTO_PKGS),-lnettle -ljansson) -lm
 
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -MMD -MP -Ilibproto $(PROTO_CFLAGS)
 
+IOSD_PKGS	:= gnutls nettle jansson
+IOSD_CFLAGS	:= $(call pkg_cflags,$(IOSD_PKGS) libev libwslay)
+IOSD_LIBS	:= $(call pkg_libs,$(IOSD_PKGS),-lgnutls -lnettle -ljansson) \
+		   $(call pkg_libs,libev,-lev) $(call pkg_libs,libwslay,-lwslay) -lm
+
 PROTO_SRC := $(wildcard libproto/*.c)
-PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/%.o)
+PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/obj/%.o)
 LIBPROTO  := $(BUILD)/libproto.a
+
+IOSD_SRC  := $(wildcard iosd/*.c)
+IOSD_OBJ  := $(IOSD_SRC:%.c=$(BUILD)/obj/%.o)
+IOSD_BIN  := $(BUILD)/iosd
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-UNIT_LIB   := $(BUILD)/tests/unit/tap.o $(BUILD)/tests/unit/fixture.o
+UNIT_LIB   := $(BUILD)/obj/tests/unit/tap.o $(BUILD)/obj/tests/unit/fixture.o
 
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
@@ -47,9 +56,9 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=undefined $(CSTD) -Ilibproto $(PROTO_CFLAGS)
 
 .PHONY: all deps run test unit fuzz fuzz-build clean npm-deps
-all: $(LIBPROTO)
+all: $(LIBPROTO) $(IOSD_BIN)
 
-$(BUILD)/%.o: %.c
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -57,9 +66,16 @@ $(LIBPROTO): $(PROTO_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+$(BUILD)/obj/iosd/%.o: iosd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(IOSD_CFLAGS) -c $< -o $@
+
+$(IOSD_BIN): $(IOSD_OBJ) $(LIBPROTO)
+	$(CC) $(CFLAGS) -o $@ $^ $(IOSD_LIBS)
+
 # ---- tests ----
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(UNIT_LIB) $(LIBPROTO)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIB) $(LIBPROTO)
 	$(CC) $(CFLAGS) -o $@ $^ $(PROTO_LIBS)
 
 unit: $(UNIT_BIN)
@@ -102,5 +118,5 @@ run: deps
 clean:
 	rm -rf $(BUILD)
 
--include $(PROTO_OBJ:.o=.d) $(UNIT_LIB:.o=.d) \
-    $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%.d)
+-include $(PROTO_OBJ:.o=.d) $(IOSD_OBJ:.o=.d) $(UNIT_LIB:.o=.d) \
+    $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)

@@ -1,0 +1,94 @@
+/*
+ * congsock.c - CongSocket: read straight into the frame decoder's buffer,
+ * hand each whole frame to the session.
+ */
+#include <errno.h>
+#include <unistd.h>
+
+#include "congsock.h"
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+
+#define READ_CHUNK	16384
+#define READS_PER_EVENT	4	/* then let other clients have a turn */
+
+void
+congsock_init(struct conn *c)
+{
+	cong_decoder_init(&c->cong, c->s.max_signal);
+}
+
+void
+congsock_free(struct conn *c)
+{
+	cong_decoder_free(&c->cong);
+}
+
+static void
+frames(struct conn *c)
+{
+	const uint8_t *p;
+	uint32_t len;
+	int rc;
+
+	while (c->state == CONN_OPEN &&
+	    (rc = cong_decoder_next(&c->cong, &p, &len)) == 1) {
+		if (len == 0)
+			continue;	/* the reference drops empty frames */
+		/* The decoder's buffer is ours until the next read. */
+		session_on_message(c, (uint8_t *)p, len);
+	}
+	if (c->state != CONN_OPEN)
+		return;
+	if (rc == PROTO_ETOOBIG) {
+		static const uint8_t over = IOS_OVER_SIZE;
+
+		session_send_plain(c, &over, 1);
+		conn_fail(c, DROP_OVERSIZE, 0, "frame above the size limit");
+	} else if (rc < 0) {
+		log_info("conn=%u addr=%s bad CongSocket header", c->ssid,
+		    c->ip);
+		conn_fail(c, DROP_BAD_FRAME, 0, "bad CongSocket header");
+	}
+}
+
+void
+congsock_on_readable(struct conn *c)
+{
+	for (int i = 0; i < READS_PER_EVENT && c->state == CONN_OPEN; i++) {
+		uint8_t *p;
+		size_t n;
+		ssize_t r;
+
+		/* A frame can outgrow what we may buffer only by breaking
+		 * the limit, which next() reports; drain first. */
+		if (cong_decoder_space(&c->cong, READ_CHUNK, &p, &n) < 0) {
+			frames(c);
+			if (cong_decoder_space(&c->cong, READ_CHUNK, &p, &n) < 0)
+				return;
+		}
+		r = read(c->fd, p, n);
+		if (r == 0) {
+			c->eof = true;
+			conn_close(c, false, 0, "peer closed");
+			return;
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				c->eof = true;
+				conn_close(c, false, 0, "read error");
+			}
+			break;
+		}
+		c->rx_bytes += (uint64_t)r;
+		cong_decoder_commit(&c->cong, (size_t)r);
+		frames(c);
+		if ((size_t)r < n)
+			break;
+	}
+	if (c->state == CONN_OPEN && cong_decoder_pending(&c->cong) == 0)
+		cong_decoder_shrink(&c->cong, 65536);
+}

@@ -1,0 +1,14 @@
+/*
+ * congsock.h - the CongSocket transport: length-framed messages on raw
+ * TCP, decoded by libproto's cong decoder straight from the socket.
+ */
+#ifndef IOSD_CONGSOCK_H
+#define IOSD_CONGSOCK_H
+
+struct conn;
+
+void congsock_init(struct conn *c);
+void congsock_free(struct conn *c);
+void congsock_on_readable(struct conn *c);
+
+#endif

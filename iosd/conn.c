@@ -1,0 +1,411 @@
+/*
+ * conn.c - connection lifecycle, bounded send queue and writev flushing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "congsock.h"
+#include "conn.h"
+#include "log.h"
+#include "msg.h"
+#include "router.h"
+#include "server.h"
+#include "wsock.h"
+#include "xmalloc.h"
+
+#define LINGER_MS	2000
+#define IOV_MAX_BATCH	64
+#define QUEUE_MIN	16
+
+static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* The address as the reference shows it: IPv4-mapped IPv6 unwrapped and
+ * ::1 shown as 127.0.0.1 (Remote.getRemoteIP). */
+static void
+peer_strings(struct conn *c)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&c->peer;
+	uint8_t a[16];
+	int fam = sa->sa_family;
+
+	if (fam == AF_INET) {
+		memcpy(a, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		inet_ntop(AF_INET, a, c->ip, sizeof(c->ip));
+	} else if (fam == AF_INET6) {
+		const struct in6_addr *in6 =
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		memcpy(a, in6, 16);
+		if (IN6_IS_ADDR_V4MAPPED(in6)) {
+			fam = AF_INET;
+			memmove(a, a + 12, 4);
+			inet_ntop(AF_INET, a, c->ip, sizeof(c->ip));
+		} else if (IN6_IS_ADDR_LOOPBACK(in6))
+			strcpy(c->ip, "127.0.0.1");
+		else
+			inet_ntop(AF_INET6, a, c->ip, sizeof(c->ip));
+	} else {
+		strcpy(c->ip, "0.0.0.0");
+		memset(a, 0, sizeof(a));
+		fam = AF_INET;
+	}
+	if (tag_home_prefix(fam, a, c->home) < 0)
+		strcpy(c->home, "PRIVATE:");
+}
+
+struct conn *
+conn_new(struct server *srv, int fd, enum transport tr,
+    const struct sockaddr *sa, socklen_t salen)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->srv = srv;
+	c->fd = fd;
+	c->tr = tr;
+	c->ssid = ++srv->next_ssid;
+	c->since_ms = server_now_ms(srv);
+	memcpy(&c->peer, sa, salen < sizeof(c->peer) ? salen : sizeof(c->peer));
+	peer_strings(c);
+	ev_io_init(&c->rd, conn_read_cb, fd, EV_READ);
+	ev_io_init(&c->wr, conn_write_cb, fd, EV_WRITE);
+	ev_init(&c->timer, conn_timer_cb);
+	c->rd.data = c->wr.data = c->timer.data = c;
+	server_add_conn(srv, c);
+	srv->m.conns_now[tr]++;
+	srv->m.conns_total[tr]++;
+	session_init(c);
+	ev_io_start(srv->loop, &c->rd);
+	if (tr == TR_CONG) {
+		congsock_init(c);
+		c->state = CONN_OPEN;
+		session_start(c);
+	} else {
+		c->state = CONN_HANDSHAKE;
+		wsock_init(c);
+		ev_timer_set(&c->timer, srv->opt.handshake_ms / 1000.0, 0);
+		ev_timer_start(srv->loop, &c->timer);
+	}
+	log_debug("conn=%u open transport=%s addr=%s", c->ssid,
+	    transport_name(tr), c->ip);
+	return c;
+}
+
+/* ---- send queue ---- */
+
+static bool
+queue_push(struct conn *c, struct msg *m, const uint8_t *hdr, size_t hlen)
+{
+	const struct options *o = &c->srv->opt;
+	struct outq_item *it;
+
+	if (c->state >= CONN_CLOSING && !c->close_after_flush)
+		return false;
+	if (c->state == CONN_DEAD || c->overflow)
+		return false;
+	if (c->qlen + 1 > o->sendq_msgs || c->qbytes + m->len > o->sendq_bytes) {
+		/* Closed from the prepare hook: we may be inside a fan-out
+		 * over a channel this connection belongs to. */
+		c->overflow = true;
+		c->srv->m.drops[DROP_SLOW_CONSUMER]++;
+		server_want_flush(c->srv, c);
+		return false;
+	}
+	if (c->qlen == c->qcap) {
+		uint32_t ncap = c->qcap ? c->qcap * 2 : QUEUE_MIN;
+		struct outq_item *nq = xcalloc(ncap, sizeof(*nq));
+
+		/* Unroll the ring into the new array. */
+		for (uint32_t i = 0; i < c->qlen; i++)
+			nq[i] = c->q[(c->qhead + i) % c->qcap];
+		free(c->q);
+		c->q = nq;
+		c->qcap = ncap;
+		c->qhead = 0;
+	}
+	it = &c->q[(c->qhead + c->qlen) % c->qcap];
+	it->m = msg_ref(m);
+	it->off = 0;
+	it->hlen = (uint8_t)hlen;
+	if (hlen)
+		memcpy(it->hdr, hdr, hlen);
+	c->qlen++;
+	c->qbytes += m->len + hlen;
+	server_want_flush(c->srv, c);
+	return true;
+}
+
+void
+conn_send_msg(struct conn *c, struct msg *m)
+{
+	uint8_t hdr[11];
+	size_t hl;
+
+	if (m->len == 0)
+		return;
+	if (c->tr == TR_CONG)
+		hl = cong_header(hdr, m->len);
+	else
+		hl = wsock_frame_header(hdr, m->len);
+	if (queue_push(c, m, hdr, hl)) {
+		c->tx_msgs++;
+		c->srv->m.msgs_out[m->data[0]]++;
+		c->srv->m.bytes_out[m->data[0]] += m->len;
+	}
+}
+
+void
+conn_send_raw(struct conn *c, const void *data, size_t len)
+{
+	struct msg *m;
+
+	if (len == 0)
+		return;
+	m = msg_copy(data, len);
+	queue_push(c, m, NULL, 0);
+	msg_unref(m);
+}
+
+void
+conn_ping(struct conn *c)
+{
+	static const uint8_t ping = IOS_PING;
+
+	if (c->state != CONN_OPEN)
+		return;
+	if (c->tr == TR_CONG)
+		session_send_plain(c, &ping, 1);
+	else
+		wsock_ping(c);
+}
+
+void
+conn_pong(struct conn *c)
+{
+	static const uint8_t pong = IOS_PONG;
+
+	if (c->state != CONN_OPEN)
+		return;
+	if (c->tr == TR_CONG)
+		session_send_plain(c, &pong, 1);
+	else
+		wsock_pong(c);
+}
+
+static void
+queue_clear(struct conn *c)
+{
+	while (c->qlen) {
+		msg_unref(c->q[c->qhead].m);
+		c->qhead = (c->qhead + 1) % c->qcap;
+		c->qlen--;
+	}
+	c->qbytes = 0;
+}
+
+static void
+close_socket(struct conn *c)
+{
+	struct ev_loop *loop = c->srv->loop;
+
+	ev_io_stop(loop, &c->rd);
+	ev_io_stop(loop, &c->wr);
+	ev_timer_stop(loop, &c->timer);
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	queue_clear(c);
+	c->state = CONN_DEAD;
+	server_want_flush(c->srv, c);	/* the prepare hook frees it */
+}
+
+/* Everything is written: half-close and wait briefly for the peer. */
+static void
+start_linger(struct conn *c)
+{
+	struct ev_loop *loop = c->srv->loop;
+
+	c->close_after_flush = false;
+	if (c->eof || shutdown(c->fd, SHUT_WR) < 0) {
+		close_socket(c);
+		return;
+	}
+	ev_io_stop(loop, &c->wr);
+	ev_timer_stop(loop, &c->timer);
+	ev_timer_set(&c->timer, LINGER_MS / 1000.0, 0);
+	ev_timer_start(loop, &c->timer);
+	if (!ev_is_active(&c->rd))
+		ev_io_start(loop, &c->rd);
+}
+
+void
+conn_flush(struct conn *c)
+{
+	struct iovec iov[IOV_MAX_BATCH];
+	ssize_t n;
+
+	if (c->state == CONN_DEAD)
+		return;
+	if (c->overflow) {
+		conn_close(c, false, 0, "send queue full (slow consumer)");
+		return;
+	}
+	while (c->qlen) {
+		int cnt = 0;
+
+		for (uint32_t i = 0; i < c->qlen && cnt + 2 <= IOV_MAX_BATCH;
+		    i++) {
+			struct outq_item *it = &c->q[(c->qhead + i) % c->qcap];
+			uint32_t off = it->off;
+
+			if (off < it->hlen) {
+				iov[cnt].iov_base = it->hdr + off;
+				iov[cnt].iov_len = it->hlen - off;
+				cnt++;
+				off = it->hlen;
+			}
+			iov[cnt].iov_base = it->m->data + (off - it->hlen);
+			iov[cnt].iov_len = it->m->len - (off - it->hlen);
+			cnt++;
+		}
+		n = writev(c->fd, iov, cnt);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				ev_io_start(c->srv->loop, &c->wr);
+				return;
+			}
+			if (errno == EINTR)
+				continue;
+			log_debug("conn=%u write: %s", c->ssid, strerror(errno));
+			c->eof = true;
+			conn_close(c, false, 0, "write error");
+			return;
+		}
+		c->tx_bytes += (uint64_t)n;
+		while (n > 0 && c->qlen) {
+			struct outq_item *it = &c->q[c->qhead];
+			size_t left = it->hlen + it->m->len - it->off;
+
+			if ((size_t)n < left) {
+				it->off += (uint32_t)n;
+				c->qbytes -= (size_t)n;
+				n = 0;
+				break;
+			}
+			n -= (ssize_t)left;
+			c->qbytes -= left;
+			msg_unref(it->m);
+			c->qhead = (c->qhead + 1) % c->qcap;
+			c->qlen--;
+		}
+	}
+	ev_io_stop(c->srv->loop, &c->wr);
+	if (c->close_after_flush)
+		start_linger(c);
+}
+
+void
+conn_close(struct conn *c, bool graceful, int ws_code, const char *reason)
+{
+	if (c->state >= CONN_CLOSING)
+		return;
+	c->close_reason = reason;
+	log_info("conn=%u cid=%s close reason=\"%s\"", c->ssid,
+	    c->s.cid[0] ? c->s.cid : "-", reason);
+	/* Leave the router first: nobody may send to it any more, and its
+	 * @state subscribers hear about it now. */
+	router_conn_gone(c->srv, c);
+	if (graceful && c->tr != TR_CONG && ws_code && c->state == CONN_OPEN)
+		wsock_send_close(c, ws_code, reason);
+	c->state = CONN_CLOSING;
+	ev_io_stop(c->srv->loop, &c->rd);
+	if (graceful && !c->eof) {
+		c->close_after_flush = true;
+		server_want_flush(c->srv, c);
+	} else
+		close_socket(c);
+}
+
+void
+conn_fail(struct conn *c, enum drop_reason why, int ws_code,
+    const char *reason)
+{
+	c->srv->m.drops[why]++;
+	conn_close(c, true, ws_code, reason);
+}
+
+void
+conn_destroy(struct conn *c)
+{
+	struct server *srv = c->srv;
+
+	if (c->fd >= 0)
+		close_socket(c);
+	srv->m.conns_now[c->tr]--;
+	session_free(c);
+	if (c->tr == TR_CONG)
+		congsock_free(c);
+	else
+		wsock_free(c);
+	queue_clear(c);
+	free(c->q);
+	server_remove_conn(srv, c);
+	free(c);
+}
+
+/* ---- watchers ---- */
+
+static void
+conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (c->state == CONN_CLOSING) {
+		/* Lingering: discard what the peer still sends until EOF. */
+		uint8_t sink[4096];
+		ssize_t n = read(c->fd, sink, sizeof(sink));
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			c->eof = true;
+			if (!c->close_after_flush)
+				close_socket(c);
+			else
+				ev_io_stop(c->srv->loop, &c->rd);
+		}
+		return;
+	}
+	if (c->tr == TR_CONG)
+		congsock_on_readable(c);
+	else
+		wsock_on_readable(c);
+}
+
+static void
+conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	conn_flush(w->data);
+}
+
+static void
+conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (c->state == CONN_HANDSHAKE) {
+		c->srv->m.drops[DROP_HANDSHAKE]++;
+		conn_close(c, false, 0, "handshake deadline");
+	} else if (c->state == CONN_CLOSING)
+		close_socket(c);	/* linger over */
+}

@@ -1,0 +1,105 @@
+/*
+ * conn.h - one client connection: its socket, watchers, transport
+ * (WebSocket or CongSocket), bounded send queue, and its session.
+ *
+ * A connection is never freed inside its own callbacks: conn_close() takes
+ * it out of the router at once and defers the rest to the loop's prepare
+ * hook, where queued bytes are flushed and the socket lingers.
+ */
+#ifndef IOSD_CONN_H
+#define IOSD_CONN_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <ev.h>
+#include <uthash.h>
+
+#include "metrics.h"
+#include "proto.h"
+#include "session.h"
+
+struct server;
+struct msg;
+struct ws_state;
+
+enum conn_state {
+	CONN_HANDSHAKE,		/* WebSocket: HTTP upgrade in progress */
+	CONN_OPEN,
+	CONN_CLOSING,		/* flushing, then lingering */
+	CONN_DEAD,		/* socket closed; freed by the prepare hook */
+};
+
+struct outq_item {
+	struct msg *m;
+	uint32_t off;		/* bytes of hdr + payload already written */
+	uint8_t hlen;
+	uint8_t hdr[11];	/* transport header, written before m */
+};
+
+struct conn {
+	struct server *srv;
+	int fd;
+	enum transport tr;
+	enum conn_state state;
+	uint32_t ssid;
+	ev_io rd, wr;
+	ev_timer timer;		/* handshake or linger deadline */
+
+	struct conn *prev, *next;	/* every connection */
+	struct conn *wnext;		/* queued for the prepare-hook flush */
+	bool in_wlist;
+	bool close_after_flush;
+	bool overflow;		/* send queue over its limit: to be closed */
+	bool eof;
+
+	struct sockaddr_storage peer;
+	char ip[64];		/* as the reference shows it */
+	char home[TAG_HOME_MAX];
+	bool tls;		/* wss, or https behind a trusted proxy */
+
+	struct outq_item *q;	/* ring buffer */
+	uint32_t qcap, qhead, qlen;
+	size_t qbytes;
+
+	struct cong_decoder cong;
+	struct ws_state *ws;
+
+	struct session s;
+	UT_hash_handle hh_cid;	/* router's CID map */
+
+	const char *close_reason;
+	uint64_t since_ms;
+	uint64_t rx_msgs, tx_msgs, rx_bytes, tx_bytes;
+};
+
+struct conn *conn_new(struct server *srv, int fd, enum transport tr,
+    const struct sockaddr *sa, socklen_t salen);
+
+/* Queue a message with the transport's framing; no copy of m. */
+void conn_send_msg(struct conn *c, struct msg *m);
+/* Queue bytes that are already framed (WebSocket control frames). */
+void conn_send_raw(struct conn *c, const void *data, size_t len);
+/* Send the transport's keepalive ping. */
+void conn_ping(struct conn *c);
+/* Send a pong: a WebSocket control frame or a CongSocket 0xCE. */
+void conn_pong(struct conn *c);
+
+/*
+ * Close with a reason for the log. graceful: queued bytes go out first
+ * (and a WebSocket close frame with ws_code, when not 0), then the socket
+ * lingers briefly so the peer reads them. Safe to call at any depth.
+ */
+void conn_close(struct conn *c, bool graceful, int ws_code,
+    const char *reason);
+/* Count a drop reason and close. */
+void conn_fail(struct conn *c, enum drop_reason why, int ws_code,
+    const char *reason);
+
+/* Called by the server's prepare hook. */
+void conn_flush(struct conn *c);
+void conn_destroy(struct conn *c);
+
+#endif

@@ -1,0 +1,112 @@
+/*
+ * log.c - see log.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static enum log_level cur_level = LOG_LVL_INFO;
+static int with_time;
+
+static const char *const level_names[] = {
+	[LOG_LVL_ERROR] = "error", [LOG_LVL_WARN] = "warn",
+	[LOG_LVL_INFO] = "info", [LOG_LVL_DEBUG] = "debug",
+};
+
+void
+log_init(enum log_level level)
+{
+	cur_level = level;
+	/* On a terminal nobody adds timestamps for us. */
+	with_time = isatty(STDERR_FILENO);
+}
+
+void
+log_set_level(enum log_level level)
+{
+	cur_level = level;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return cur_level;
+}
+
+int
+log_level_parse(const char *s, enum log_level *out)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	return -1;
+}
+
+static void
+vlog(enum log_level lvl, int err, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	if (lvl > cur_level)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (with_time) {
+		char ts[32];
+		time_t t = time(NULL);
+		struct tm tm;
+
+		strftime(ts, sizeof(ts), "%H:%M:%S", localtime_r(&t, &tm));
+		fprintf(stderr, "%s ", ts);
+	}
+	if (err)
+		fprintf(stderr, "%s %s: %s\n", level_names[lvl], buf,
+		    strerror(err));
+	else
+		fprintf(stderr, "%s %s\n", level_names[lvl], buf);
+}
+
+#define LOGFN(name, lvl, witherr) \
+	void name(const char *fmt, ...) \
+	{ \
+		int e = errno; \
+		va_list ap; \
+		va_start(ap, fmt); \
+		vlog(lvl, witherr ? e : 0, fmt, ap); \
+		va_end(ap); \
+		errno = e; \
+	}
+
+LOGFN(log_warn, LOG_LVL_WARN, 1)
+LOGFN(log_warnx, LOG_LVL_WARN, 0)
+LOGFN(log_info, LOG_LVL_INFO, 0)
+LOGFN(log_debug, LOG_LVL_DEBUG, 0)
+
+void
+fatal(const char *fmt, ...)
+{
+	int e = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_ERROR, e, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_LVL_ERROR, 0, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

@@ -1,0 +1,185 @@
+/*
+ * main.c - iosd: parse the command line, open the listeners, print the
+ * banner, run the loop.
+ */
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include "listener.h"
+#include "log.h"
+#include "server.h"
+#include "version.h"
+
+static uint64_t
+env_now(void *ctx)
+{
+	return server_now_ms(ctx);
+}
+
+static void
+env_random(void *ctx, uint8_t *out, size_t n)
+{
+	(void)ctx;
+	if (gnutls_rnd(GNUTLS_RND_NONCE, out, n) < 0)
+		fatalx("gnutls_rnd failed");
+}
+
+/* The first non-loopback IPv4 address, for the banner's Network lines. */
+static void
+network_address(char *out, size_t len)
+{
+	struct ifaddrs *ifa, *i;
+
+	snprintf(out, len, "%s", "");
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		const struct sockaddr_in *sin = (void *)i->ifa_addr;
+
+		if (sin == NULL || sin->sin_family != AF_INET ||
+		    ntohl(sin->sin_addr.s_addr) >> 24 == 127)
+			continue;
+		inet_ntop(AF_INET, &sin->sin_addr, out, (socklen_t)len);
+		break;
+	}
+	freeifaddrs(ifa);
+}
+
+#define BANNER_LINES 40
+#define BANNER_WIDTH 72
+
+__attribute__((format(printf, 3, 4)))
+static void
+banner_add(char lines[][BANNER_WIDTH], size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*n >= BANNER_LINES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(lines[(*n)++], BANNER_WIDTH, fmt, ap);
+	va_end(ap);
+}
+
+/* Boxed like the reference io-server's, one section per transport. */
+static void
+banner(const struct server *srv)
+{
+	char lines[BANNER_LINES][BANNER_WIDTH], net[INET_ADDRSTRLEN];
+	size_t n = 0, w = 0;
+
+	network_address(net, sizeof(net));
+	for (size_t i = 0; i < srv->nlisteners; i++) {
+		const struct listener *l = &srv->listeners[i];
+
+		printf("opening %s Server: %u\n", l->tr == TR_CONG ?
+		    "CongSocket" : "WebSocket", listener_port(l));
+	}
+	banner_add(lines, &n, "Serving");
+	for (int pass = 0; pass < 2; pass++) {
+		enum transport tr = pass ? TR_CONG : TR_WS;
+		const char *scheme = pass ? "cong" : "ws";
+		bool head = false;
+
+		for (size_t i = 0; i < srv->nlisteners; i++) {
+			const struct listener *l = &srv->listeners[i];
+			const char *host = l->spec.host[0] ? l->spec.host :
+			    "localhost";
+			unsigned port = listener_port(l);
+			char url[160];
+
+			if (l->tr != tr)
+				continue;
+			if (!head) {
+				banner_add(lines, &n, " ");
+				banner_add(lines, &n, "IOSignal Over %s", pass ?
+				    "CongSocket" : "WebSocket");
+				banner_add(lines, &n, "%s", pass ? "Node.js" :
+				    "Web Browser & Node.js");
+				head = true;
+			}
+			if (strchr(host, ':'))
+				snprintf(url, sizeof(url), "%s://[%s]", scheme,
+				    host);
+			else
+				snprintf(url, sizeof(url), "%s://%s", scheme, host);
+			banner_add(lines, &n, "- Local: %s:%u", url, port);
+			if (!l->spec.host[0] && net[0]) {
+				snprintf(url, sizeof(url), "%s://%s", scheme, net);
+				banner_add(lines, &n, "- Network: %s:%u", url, port);
+			}
+			if (pass) {
+				banner_add(lines, &n, "Arduino");
+				banner_add(lines, &n, "- host: %s", l->spec.host[0] ?
+				    l->spec.host : (net[0] ? net : "localhost"));
+				banner_add(lines, &n, "- port: %u", port);
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (strlen(lines[i]) > w)
+			w = strlen(lines[i]);
+	fputs("┌", stdout);
+	for (size_t i = 0; i < w + 2; i++)
+		fputs("─", stdout);
+	fputs("┐\n", stdout);
+	for (size_t i = 0; i < n; i++)
+		printf("│ %-*s │\n", (int)w, lines[i]);
+	fputs("└", stdout);
+	for (size_t i = 0; i < w + 2; i++)
+		fputs("─", stdout);
+	fputs("┘\n", stdout);
+	fflush(stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct server srv;	/* large: counters per type */
+	int rc;
+
+	options_defaults(&srv.opt);
+	rc = options_parse(&srv.opt, argc, argv);
+	if (rc == 1)
+		return 0;
+	if (rc != 0)
+		return 2;
+	log_init((enum log_level)srv.opt.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	if (gnutls_global_init() < 0)
+		fatalx("gnutls_global_init failed");
+
+	srv.loop = ev_default_loop(EVFLAG_AUTO);
+	if (srv.loop == NULL)
+		fatalx("cannot initialise libev");
+	srv.env.now_ms = env_now;
+	srv.env.random = env_random;
+	srv.env.ctx = &srv;
+	srv.start_ms = server_now_ms(&srv);
+	srv.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (srv.opt.show_options)
+		options_print(&srv.opt, stdout);
+	listener_open_all(&srv);
+	server_setup(&srv);
+	banner(&srv);
+	log_info("iosd %s ready, pid %ld", IOSD_VERSION, (long)getpid());
+
+	ev_run(srv.loop, 0);
+
+	server_teardown(&srv);
+	gnutls_global_deinit();
+	log_info("stopped");
+	return 0;
+}

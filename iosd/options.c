@@ -1,0 +1,335 @@
+/*
+ * options.c - command-line parsing with getopt_long.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "options.h"
+#include "proto.h"
+#include "version.h"
+
+enum {
+	OPT_TRUSTED_PROXY = 256, OPT_MAX_SIGNAL, OPT_SENDQ_BYTES,
+	OPT_SENDQ_MSGS, OPT_HANDSHAKE, OPT_MAX_SUBS, OPT_RETAIN_MAX,
+	OPT_RETAIN_SIZE, OPT_LOG_LEVEL,
+};
+
+static const struct option longopts[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "listen-cong", required_argument, NULL, 'L' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "show-message", required_argument, NULL, 's' },
+	{ "show-options", no_argument, NULL, 'o' },
+	{ "db", required_argument, NULL, 'D' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY },
+	{ "max-signal", required_argument, NULL, OPT_MAX_SIGNAL },
+	{ "send-queue-bytes", required_argument, NULL, OPT_SENDQ_BYTES },
+	{ "send-queue-msgs", required_argument, NULL, OPT_SENDQ_MSGS },
+	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
+	{ "max-subscriptions", required_argument, NULL, OPT_MAX_SUBS },
+	{ "retain-max", required_argument, NULL, OPT_RETAIN_MAX },
+	{ "retain-size", required_argument, NULL, OPT_RETAIN_SIZE },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char usage_text[] =
+"usage: iosd [options]\n"
+"  -l, --listen [ADDR:]PORT       WebSocket listener (repeatable)\n"
+"  -L, --listen-cong [ADDR:]PORT  CongSocket listener (repeatable)\n"
+"                                 ADDR: IPv4, [IPv6] or a name; without it\n"
+"                                 every IPv4 and IPv6 address\n"
+"  -t, --timeout MS               ping period; a silent client is closed\n"
+"                                 on the second period (default 50000)\n"
+"  -s, --show-message none|message  print every received message\n"
+"  -o, --show-options             print the effective options at start\n"
+"  -D, --db PATH                  device database (default "
+    IOSD_DEFAULT_DB ")\n"
+"      --trusted-proxy ADDR[/N]   believe X-Forwarded-For/-Proto from it\n"
+"      --max-signal BYTES         largest message accepted (default 20971520)\n"
+"      --send-queue-bytes BYTES   per-client send queue (default 8388608)\n"
+"      --send-queue-msgs N        per-client queued messages (default 8192)\n"
+"      --handshake-timeout MS     WebSocket upgrade deadline (default 10000)\n"
+"      --max-subscriptions N      per client (default 1024)\n"
+"      --retain-max N             retained signals kept (default 1000)\n"
+"      --retain-size BYTES        a retained signal is smaller (default 100000)\n"
+"      --log-level LEVEL          error, warn, info (default) or debug\n"
+"  -V, --version                  print the version\n"
+"  -h, --help                     this help\n";
+
+void
+options_defaults(struct options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = 50000;
+	o->db_path = IOSD_DEFAULT_DB;
+	o->max_signal = 20971520;	/* the largest level's signalSize */
+	o->anon_signal = 1048576;	/* level 3, the default level */
+	o->sendq_bytes = 8u << 20;
+	o->sendq_msgs = 8192;
+	o->handshake_ms = 10000;
+	o->max_subs = 1024;
+	o->retain_count = 1000;		/* reference retain.limitCounter */
+	o->retain_size = 100000;	/* reference retain.limitSize */
+	o->log_level = LOG_LVL_INFO;
+}
+
+/* One line naming what is wrong, a usage hint, exit status 2. */
+__attribute__((format(printf, 1, 2)))
+static int
+bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("iosd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'iosd --help' for more information.\n", stderr);
+	return 2;
+}
+
+static int
+number(const char *s, unsigned long long min, unsigned long long max,
+    unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s == '\0' || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_listen(struct options *o, enum transport tr, const char *arg)
+{
+	struct listen_spec *l;
+	const char *port = arg, *colon;
+	unsigned long long p;
+
+	if (o->nlisten == OPT_MAX_LISTEN)
+		return bad("%s: too many listeners (%s)", "listen", arg);
+	l = &o->listen[o->nlisten];
+	memset(l, 0, sizeof(*l));
+	l->tr = tr;
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+
+		if (close == NULL || close[1] != ':' ||
+		    (size_t)(close - arg - 1) >= sizeof(l->host))
+			return bad("%s: bad address '%s'", "listen", arg);
+		memcpy(l->host, arg + 1, (size_t)(close - arg - 1));
+		port = close + 2;
+	} else if ((colon = strrchr(arg, ':')) != NULL) {
+		if (strchr(arg, ':') != colon)
+			return bad("%s: IPv6 addresses go in brackets: '%s'",
+			    "listen", arg);
+		if ((size_t)(colon - arg) >= sizeof(l->host))
+			return bad("%s: bad address '%s'", "listen", arg);
+		memcpy(l->host, arg, (size_t)(colon - arg));
+		port = colon + 1;
+	}
+	if (number(port, 0, 65535, &p) < 0)
+		return bad("%s: bad port in '%s'", "listen", arg);
+	snprintf(l->port, sizeof(l->port), "%llu", p);
+	o->nlisten++;
+	return 0;
+}
+
+static int
+parse_proxy(struct options *o, const char *arg)
+{
+	struct proxy_net *p;
+	char host[64];
+	const char *slash = strchr(arg, '/');
+	size_t hl = slash ? (size_t)(slash - arg) : strlen(arg);
+	unsigned long long pre;
+
+	if (o->nproxies == OPT_MAX_PROXIES)
+		return bad("%s: too many (%s)", "--trusted-proxy", arg);
+	if (hl >= sizeof(host))
+		return bad("%s: bad address '%s'", "--trusted-proxy", arg);
+	p = &o->proxies[o->nproxies];
+	memcpy(host, arg, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, p->addr) == 1)
+		p->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, p->addr) == 1)
+		p->family = AF_INET6;
+	else
+		return bad("%s: bad address '%s'", "--trusted-proxy", arg);
+	p->prefix = p->family == AF_INET ? 32 : 128;
+	if (slash) {
+		if (number(slash + 1, 0, p->prefix, &pre) < 0)
+			return bad("%s: bad prefix in '%s'", "--trusted-proxy",
+			    arg);
+		p->prefix = (unsigned)pre;
+	}
+	o->nproxies++;
+	return 0;
+}
+
+bool
+options_proxy_trusted(const struct options *o, int family,
+    const uint8_t *addr)
+{
+	uint8_t a4[4];
+
+	/* An IPv4-mapped peer is matched as IPv4. */
+	if (family == AF_INET6 && memcmp(addr,
+	    "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+		memcpy(a4, addr + 12, 4);
+		addr = a4;
+		family = AF_INET;
+	}
+	for (size_t i = 0; i < o->nproxies; i++) {
+		const struct proxy_net *p = &o->proxies[i];
+		unsigned full = p->prefix / 8, rest = p->prefix % 8;
+
+		if (p->family != family)
+			continue;
+		if (memcmp(p->addr, addr, full) != 0)
+			continue;
+		if (rest && ((p->addr[full] ^ addr[full]) &
+		    (0xFF << (8 - rest)) & 0xFF))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+#define SET_NUM(field, min, max, name) do { \
+	unsigned long long v_; \
+	if (number(optarg, (min), (max), &v_) < 0) \
+		return bad("%s: bad value '%s'", name, optarg); \
+	o->field = v_; \
+} while (0)
+
+int
+options_parse(struct options *o, int argc, char **argv)
+{
+	int ch, rc;
+	enum log_level lvl;
+
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":l:L:t:s:oD:Vh", longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'l':
+		case 'L':
+			rc = parse_listen(o, ch == 'l' ? TR_WS : TR_CONG, optarg);
+			if (rc)
+				return rc;
+			break;
+		case 't':
+			SET_NUM(timeout_ms, 1, 86400000, "--timeout");
+			break;
+		case 's':
+			if (strcmp(optarg, "message") == 0)
+				o->show_message = true;
+			else if (strcmp(optarg, "none") == 0)
+				o->show_message = false;
+			else
+				return bad("%s: expected none or message, not '%s'",
+				    "--show-message", optarg);
+			break;
+		case 'o':
+			o->show_options = true;
+			break;
+		case 'D':
+			o->db_path = optarg;
+			break;
+		case 'V':
+			printf("iosd %s (libproto %s, protocol %s)\n",
+			    IOSD_VERSION, PROTO_LIB_VERSION, PROTO_VERSION);
+			return 1;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 1;
+		case OPT_TRUSTED_PROXY:
+			if ((rc = parse_proxy(o, optarg)) != 0)
+				return rc;
+			break;
+		case OPT_MAX_SIGNAL:
+			SET_NUM(max_signal, 16, 0x7FFFFFFF, "--max-signal");
+			break;
+		case OPT_SENDQ_BYTES:
+			SET_NUM(sendq_bytes, 1024, SIZE_MAX, "--send-queue-bytes");
+			break;
+		case OPT_SENDQ_MSGS:
+			SET_NUM(sendq_msgs, 4, 1u << 24, "--send-queue-msgs");
+			break;
+		case OPT_HANDSHAKE:
+			SET_NUM(handshake_ms, 1, 3600000, "--handshake-timeout");
+			break;
+		case OPT_MAX_SUBS:
+			SET_NUM(max_subs, 1, 1u << 20, "--max-subscriptions");
+			break;
+		case OPT_RETAIN_MAX:
+			SET_NUM(retain_count, 0, 1u << 24, "--retain-max");
+			break;
+		case OPT_RETAIN_SIZE:
+			SET_NUM(retain_size, 0, 0x7FFFFFFF, "--retain-size");
+			break;
+		case OPT_LOG_LEVEL:
+			if (log_level_parse(optarg, &lvl) < 0)
+				return bad("%s: bad level '%s'", "--log-level",
+				    optarg);
+			o->log_level = (int)lvl;
+			break;
+		case ':':
+			return bad("option %s: missing value", argv[optind - 1]);
+		default:
+			return bad("%s: unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return bad("'%s': unexpected argument", argv[optind]);
+	if (o->nlisten == 0)
+		return bad("no listener: give -l PORT (WebSocket) and/or "
+		    "-L PORT (CongSocket)");
+	if (o->anon_signal > o->max_signal)
+		o->anon_signal = o->max_signal;
+	return 0;
+}
+
+void
+options_print(const struct options *o, FILE *f)
+{
+	fprintf(f, "options:\n");
+	for (size_t i = 0; i < o->nlisten; i++)
+		fprintf(f, "  listen %s %s%s%s:%s\n", transport_name(o->listen[i].tr),
+		    strchr(o->listen[i].host, ':') ? "[" : "",
+		    o->listen[i].host[0] ? o->listen[i].host : "*",
+		    strchr(o->listen[i].host, ':') ? "]" : "", o->listen[i].port);
+	fprintf(f, "  timeout %u ms\n  show-message %s\n  db %s\n",
+	    o->timeout_ms, o->show_message ? "message" : "none", o->db_path);
+	fprintf(f, "  max-signal %u\n  send-queue %zu bytes, %zu messages\n",
+	    o->max_signal, o->sendq_bytes, o->sendq_msgs);
+	fprintf(f, "  handshake-timeout %u ms\n  max-subscriptions %zu\n",
+	    o->handshake_ms, o->max_subs);
+	fprintf(f, "  retain %zu signals under %zu bytes\n", o->retain_count,
+	    o->retain_size);
+	for (size_t i = 0; i < o->nproxies; i++) {
+		char buf[INET6_ADDRSTRLEN];
+		inet_ntop(o->proxies[i].family, o->proxies[i].addr, buf,
+		    sizeof(buf));
+		fprintf(f, "  trusted-proxy %s/%u\n", buf, o->proxies[i].prefix);
+	}
+}

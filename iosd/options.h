@@ -1,0 +1,60 @@
+/*
+ * options.h - iosd's command line, compatible with the reference io-server
+ * where the two overlap (-l, -L, -t, -s, -o).
+ */
+#ifndef IOSD_OPTIONS_H
+#define IOSD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#include "metrics.h"
+
+#define OPT_MAX_LISTEN	16
+#define OPT_MAX_PROXIES	16
+
+struct listen_spec {
+	enum transport tr;
+	char host[64];		/* "" = every address, IPv4 and IPv6 */
+	char port[8];
+};
+
+struct proxy_net {
+	int family;
+	uint8_t addr[16];
+	unsigned prefix;
+};
+
+struct options {
+	struct listen_spec listen[OPT_MAX_LISTEN];
+	size_t nlisten;
+	unsigned timeout_ms;		/* ping period; silent peers die on the 2nd */
+	bool show_message;
+	bool show_options;
+	const char *db_path;
+	uint32_t max_signal;		/* global cap on one message */
+	uint32_t anon_signal;		/* per-session cap before any login */
+	size_t sendq_bytes;		/* per-session send queue */
+	size_t sendq_msgs;
+	unsigned handshake_ms;		/* WebSocket upgrade deadline */
+	size_t max_subs;		/* subscriptions per session */
+	size_t retain_count;		/* global retained signals */
+	size_t retain_size;		/* bytes of one retained signal */
+	struct proxy_net proxies[OPT_MAX_PROXIES];
+	size_t nproxies;
+	int log_level;
+};
+
+void options_defaults(struct options *o);
+/* Parse argv; prints a one-line error and a usage hint and returns 2 on a
+ * bad command line, 1 when the program should exit 0 (help, version),
+ * 0 to run. */
+int options_parse(struct options *o, int argc, char **argv);
+void options_print(const struct options *o, FILE *f);
+bool options_proxy_trusted(const struct options *o, int family,
+    const uint8_t *addr);
+
+#endif

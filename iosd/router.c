@@ -1,0 +1,499 @@
+/*
+ * router.c - channels, CIDs, retained signals and fan-out.
+ *
+ * A published message is copied once into a reference-counted msg that
+ * every recipient's queue shares; only recipients that need their own
+ * encryption get a copy (session_send).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+#include "conn.h"
+#include "log.h"
+#include "msg.h"
+#include "router.h"
+#include "server.h"
+#include "xmalloc.h"
+
+/* ---- channels ---- */
+
+static struct channel *
+channel_find(struct server *srv, const char *key, size_t len)
+{
+	struct channel *ch = NULL;
+
+	HASH_FIND(hh, srv->channels, key, len, ch);
+	return ch;
+}
+
+static struct channel *
+channel_get(struct server *srv, const char *key, size_t len)
+{
+	struct channel *ch = channel_find(srv, key, len);
+
+	if (ch)
+		return ch;
+	ch = xcalloc(1, sizeof(*ch) + len + 1);
+	memcpy(ch->key, key, len);
+	HASH_ADD(hh, srv->channels, key, len, ch);
+	srv->m.channels++;
+	return ch;
+}
+
+/* Drop a channel that has neither subscribers nor a retained signal. */
+static void
+channel_gc(struct server *srv, struct channel *ch)
+{
+	if (ch->nsubs || ch->retained)
+		return;
+	HASH_DEL(srv->channels, ch);
+	srv->m.channels--;
+	free(ch->subs);
+	free(ch);
+}
+
+static bool
+channel_has(const struct channel *ch, const struct conn *c)
+{
+	for (size_t i = 0; i < ch->nsubs; i++)
+		if (ch->subs[i] == c)
+			return true;
+	return false;
+}
+
+/* Remove c from ch's subscribers, keeping their order. */
+static void
+channel_remove(struct channel *ch, const struct conn *c)
+{
+	for (size_t i = 0; i < ch->nsubs; i++)
+		if (ch->subs[i] == c) {
+			memmove(ch->subs + i, ch->subs + i + 1,
+			    (ch->nsubs - i - 1) * sizeof(*ch->subs));
+			ch->nsubs--;
+			return;
+		}
+}
+
+/* Remove ch from c's own list of subscriptions. */
+static void
+session_forget(struct server *srv, struct conn *c, const struct channel *ch)
+{
+	struct session *s = &c->s;
+
+	for (size_t i = 0; i < s->nsubs; i++)
+		if (s->subs[i] == ch) {
+			memmove(s->subs + i, s->subs + i + 1,
+			    (s->nsubs - i - 1) * sizeof(*s->subs));
+			s->nsubs--;
+			srv->m.subscriptions--;
+			return;
+		}
+}
+
+static long
+key_of(const struct conn *c, const uint8_t *tag, size_t len, char *key,
+    size_t cap)
+{
+	return tag_router_key(tag, len, c->home, key, cap);
+}
+
+/* ---- CIDs ---- */
+
+struct conn *
+router_find_cid(struct server *srv, const char *cid, size_t len)
+{
+	struct conn *c = NULL;
+
+	HASH_FIND(hh_cid, srv->cids, cid, len, c);
+	return c;
+}
+
+void
+router_assign_cid(struct server *srv, struct conn *c)
+{
+	static const char b64url[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+	/* '?' + base64url of 3 random bytes, as the reference; drawn again
+	 * until it collides with nothing online. */
+	for (;;) {
+		uint8_t r[3];
+		char cid[6];
+
+		srv->env.random(srv->env.ctx, r, sizeof(r));
+		cid[0] = '?';
+		cid[1] = b64url[r[0] >> 2];
+		cid[2] = b64url[((r[0] & 3) << 4) | (r[1] >> 4)];
+		cid[3] = b64url[((r[1] & 15) << 2) | (r[2] >> 6)];
+		cid[4] = b64url[r[2] & 63];
+		cid[5] = '\0';
+		if (router_find_cid(srv, cid, 5) == NULL) {
+			memcpy(c->s.cid, cid, 6);
+			HASH_ADD_KEYPTR(hh_cid, srv->cids, c->s.cid, 5, c);
+			return;
+		}
+	}
+}
+
+/* ---- retained ---- */
+
+static size_t
+retained_total(const struct server *srv)
+{
+	return (size_t)srv->m.retained;
+}
+
+/* Store m as the retained signal of key (published by c). */
+static void
+retain(struct server *srv, struct conn *c, const char *key, size_t klen,
+    struct channel *ch, struct msg *m)
+{
+	const struct options *o = &srv->opt;
+	const char *at = memchr(key, '@', klen);
+
+	if (m->len >= o->retain_size) {
+		srv->m.drops[DROP_RETAIN_LIMIT]++;
+		return;
+	}
+	if (at) {
+		/* "CID:cid@topic[@...]": kept on the publisher's session,
+		 * by topic as the reference's split('@')[1]. */
+		const char *topic = at + 1;
+		const char *end = memchr(topic, '@', klen - (size_t)(topic - key));
+		size_t tl = end ? (size_t)(end - topic) : klen - (size_t)(topic - key);
+		struct cid_retained *r = NULL;
+
+		HASH_FIND(hh, c->s.retained, topic, tl, r);
+		if (r == NULL) {
+			if (retained_total(srv) >= o->retain_count) {
+				srv->m.drops[DROP_RETAIN_LIMIT]++;
+				return;
+			}
+			r = xcalloc(1, sizeof(*r) + tl + 1);
+			memcpy(r->topic, topic, tl);
+			HASH_ADD(hh, c->s.retained, topic, tl, r);
+			srv->m.retained++;
+		} else
+			msg_unref(r->m);
+		r->m = msg_ref(m);
+		return;
+	}
+	if (ch == NULL) {
+		if (retained_total(srv) >= o->retain_count) {
+			srv->m.drops[DROP_RETAIN_LIMIT]++;
+			return;
+		}
+		ch = channel_get(srv, key, klen);
+	}
+	if (ch->retained)
+		msg_unref(ch->retained);
+	else
+		srv->m.retained++;
+	ch->retained = msg_ref(m);
+}
+
+/* ---- publish ---- */
+
+/* Rewrite m's tag into a new msg (CID publish and unicast). */
+static struct msg *
+retagged(const uint8_t *m, size_t len, const char *tag, size_t tl)
+{
+	long n = iosmsg_rewrite_tag_size(m, len, tl);
+	struct msg *out;
+
+	if (n < 0)
+		return NULL;
+	out = msg_new((size_t)n);
+	if (iosmsg_rewrite_tag(m, len, tag, tl, out->data, out->len) != n) {
+		msg_unref(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void
+fan_out(struct server *srv, struct conn *from, struct channel *ch,
+    struct msg *m)
+{
+	size_t sent = 0;
+
+	for (size_t i = 0; i < ch->nsubs; i++) {
+		struct conn *to = ch->subs[i];
+
+		if (to == from)
+			continue;
+		session_send(to, m);
+		sent++;
+	}
+	srv->m.fanout_deliveries += sent;
+}
+
+void
+router_publish(struct server *srv, struct conn *c, const uint8_t *m,
+    size_t len)
+{
+	struct ios_signal s;
+	struct tag_info ti;
+	struct msg *out;
+	char key[TAG_KEY_MAX], tag[2 * TAG_KEY_MAX];
+	size_t tl;
+	long kl;
+	struct channel *ch;
+
+	if (iosmsg_parse_signal(m, len, &s) < 0 ||
+	    tag_classify(s.tag, s.tag_len, &ti) < 0) {
+		srv->m.drops[DROP_BAD_TAG]++;
+		return;
+	}
+	switch (ti.kind) {
+	case TAG_RESERVED:
+		srv->m.drops[DROP_RESERVED_TAG]++;
+		return;
+	case TAG_UNICAST: {
+		/* "cid@topic[@...]" goes to cid alone, retagged "@topic". */
+		struct conn *to = router_find_cid(srv, (const char *)s.tag,
+		    ti.at);
+		const uint8_t *topic = s.tag + ti.at + 1;
+		const uint8_t *end = memchr(topic, '@',
+		    s.tag_len - ti.at - 1);
+		size_t ttl = end ? (size_t)(end - topic) :
+		    s.tag_len - ti.at - 1;
+
+		if (to == NULL) {
+			srv->m.drops[DROP_UNKNOWN_CID]++;
+			return;
+		}
+		tag[0] = '@';
+		memcpy(tag + 1, topic, ttl);
+		out = retagged(m, len, tag, ttl + 1);
+		if (out == NULL) {
+			srv->m.drops[DROP_BAD_TAG]++;
+			return;
+		}
+		srv->m.publishes++;
+		session_send(to, out);
+		srv->m.fanout_deliveries++;
+		msg_unref(out);
+		return;
+	}
+	case TAG_CID_PUBLISH:
+		/* "@topic" becomes "<own cid>@topic". */
+		if (c == NULL || c->s.cid[0] == '\0') {
+			srv->m.drops[DROP_BAD_TAG]++;
+			return;
+		}
+		tl = strlen(c->s.cid);
+		memcpy(tag, c->s.cid, tl);
+		memcpy(tag + tl, s.tag, s.tag_len);
+		tl += s.tag_len;
+		out = retagged(m, len, tag, tl);
+		if (out == NULL) {
+			srv->m.drops[DROP_BAD_TAG]++;
+			return;
+		}
+		break;
+	default:
+		memcpy(tag, s.tag, s.tag_len);
+		tl = s.tag_len;
+		out = msg_copy(m, len);
+		break;
+	}
+	kl = tag_router_key(tag, tl, c ? c->home : "PRIVATE:", key,
+	    sizeof(key));
+	if (kl < 0) {
+		srv->m.drops[DROP_BAD_TAG]++;
+		msg_unref(out);
+		return;
+	}
+	srv->m.publishes++;
+	ch = channel_find(srv, key, (size_t)kl);
+	if (ti.retained && c != NULL)
+		retain(srv, c, key, (size_t)kl, ch, out);
+	if (ch)
+		fan_out(srv, c, ch, out);
+	msg_unref(out);
+}
+
+/* ---- subscribe ---- */
+
+/* The retained signal a new subscriber of key gets, if any. */
+static struct msg *
+retained_for(struct server *srv, const char *key, size_t klen,
+    const struct channel *ch)
+{
+	const char *at = memchr(key, '@', klen);
+
+	if (at && klen > 4 && memcmp(key, "CID:", 4) == 0) {
+		const char *topic = at + 1;
+		const char *end = memchr(topic, '@', klen - (size_t)(topic - key));
+		size_t tl = end ? (size_t)(end - topic) :
+		    klen - (size_t)(topic - key);
+		struct conn *pub = router_find_cid(srv, key + 4,
+		    (size_t)(at - key) - 4);
+		struct cid_retained *r = NULL;
+
+		if (pub == NULL)
+			return NULL;
+		HASH_FIND(hh, pub->s.retained, topic, tl, r);
+		return r ? r->m : NULL;
+	}
+	return ch->retained;
+}
+
+void
+router_subscribe(struct server *srv, struct conn *c, const uint8_t *tag,
+    size_t len)
+{
+	char key[TAG_KEY_MAX];
+	struct channel *ch;
+	struct session *s = &c->s;
+	long kl;
+
+	/* A tag no SIGNAL can carry is never worth a channel. */
+	if (len > IOS_TAG_MAX || !utf8_valid(tag, len)) {
+		srv->m.drops[DROP_BAD_TAG]++;
+		return;
+	}
+	kl = key_of(c, tag, len, key, sizeof(key));
+	if (kl < 0)
+		return;
+	ch = channel_find(srv, key, (size_t)kl);
+	if (ch == NULL || !channel_has(ch, c)) {
+		if (s->nsubs >= srv->opt.max_subs) {
+			srv->m.drops[DROP_SUB_LIMIT]++;
+			log_info("conn=%u cid=%s subscription limit %zu",
+			    c->ssid, s->cid[0] ? s->cid : "-",
+			    srv->opt.max_subs);
+			return;
+		}
+		ch = channel_get(srv, key, (size_t)kl);
+		if (ch->nsubs == ch->cap) {
+			ch->cap = ch->cap ? ch->cap * 2 : 4;
+			ch->subs = xreallocarray(ch->subs, ch->cap,
+			    sizeof(*ch->subs));
+		}
+		ch->subs[ch->nsubs++] = c;
+		if (s->nsubs == s->subcap) {
+			s->subcap = s->subcap ? s->subcap * 2 : 4;
+			s->subs = xreallocarray(s->subs, s->subcap,
+			    sizeof(*s->subs));
+		}
+		s->subs[s->nsubs++] = ch;
+		srv->m.subscriptions++;
+	}
+	if (memchr(key, '$', (size_t)kl)) {
+		struct msg *r = retained_for(srv, key, (size_t)kl, ch);
+
+		if (r)
+			session_send(c, r);
+	}
+}
+
+void
+router_unsubscribe(struct server *srv, struct conn *c, const uint8_t *tag,
+    size_t len)
+{
+	char key[TAG_KEY_MAX];
+	struct channel *ch;
+	long kl;
+
+	if (len > IOS_TAG_MAX)
+		return;
+	kl = key_of(c, tag, len, key, sizeof(key));
+	if (kl < 0 || (ch = channel_find(srv, key, (size_t)kl)) == NULL)
+		return;
+	if (!channel_has(ch, c))
+		return;
+	channel_remove(ch, c);
+	session_forget(srv, c, ch);
+	channel_gc(srv, ch);
+}
+
+void
+router_unsubscribe_all(struct server *srv, struct conn *c)
+{
+	struct session *s = &c->s;
+
+	while (s->nsubs) {
+		struct channel *ch = s->subs[s->nsubs - 1];
+
+		channel_remove(ch, c);
+		s->nsubs--;
+		srv->m.subscriptions--;
+		channel_gc(srv, ch);
+	}
+}
+
+/* ---- a client leaves ---- */
+
+static void
+state_signal(struct server *srv, struct conn *c, const char *tag)
+{
+	uint8_t buf[64];
+	long n = iosmsg_build_text_signal(tag, "close", buf, sizeof(buf));
+
+	if (n > 0)
+		router_publish(srv, c, buf, (size_t)n);
+}
+
+void
+router_conn_gone(struct server *srv, struct conn *c)
+{
+	struct session *s = &c->s;
+	struct cid_retained *r, *tmp;
+
+	if (s->cid[0]) {
+		/* The reference's removeRemote: subscribers of <cid>@state
+		 * and <cid>@$state hear "close". */
+		state_signal(srv, c, "@state");
+		state_signal(srv, c, "@$state");
+	}
+	router_unsubscribe_all(srv, c);
+	HASH_ITER(hh, s->retained, r, tmp) {
+		/* An anonymous publisher's CID channels go with it,
+		 * subscribers and all, as in the reference. */
+		if (!s->boho.authorized) {
+			char key[TAG_KEY_MAX];
+			int kl = snprintf(key, sizeof(key), "CID:%s@%s", s->cid,
+			    r->topic);
+			struct channel *ch;
+
+			if (kl > 0 && (size_t)kl < sizeof(key) &&
+			    (ch = channel_find(srv, key, (size_t)kl)) != NULL) {
+				while (ch->nsubs) {
+					struct conn *sub = ch->subs[--ch->nsubs];
+					session_forget(srv, sub, ch);
+				}
+				channel_gc(srv, ch);
+			}
+		}
+		HASH_DEL(s->retained, r);
+		msg_unref(r->m);
+		free(r);
+		srv->m.retained--;
+	}
+	if (s->cid[0] && router_find_cid(srv, s->cid, strlen(s->cid)) == c)
+		HASH_DELETE(hh_cid, srv->cids, c);
+}
+
+size_t
+router_channel_count(const struct server *srv)
+{
+	return HASH_CNT(hh, srv->channels);
+}
+
+void
+router_free(struct server *srv)
+{
+	struct channel *ch, *tmp;
+
+	HASH_ITER(hh, srv->channels, ch, tmp) {
+		HASH_DEL(srv->channels, ch);
+		msg_unref(ch->retained);
+		free(ch->subs);
+		free(ch);
+	}
+	HASH_CLEAR(hh_cid, srv->cids);
+}

@@ -1,0 +1,176 @@
+/*
+ * server.c - the loop's housekeeping: deferred flushes and frees in the
+ * prepare hook, the keepalive tick, SERVER_SIGNAL to all, and a clean stop.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "listener.h"
+#include "log.h"
+#include "msg.h"
+#include "router.h"
+#include "server.h"
+#include "wsock.h"
+
+uint64_t
+server_now_ms(const struct server *srv)
+{
+	return (uint64_t)(ev_now(srv->loop) * 1000.0);
+}
+
+void
+server_add_conn(struct server *srv, struct conn *c)
+{
+	c->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->nconns++;
+}
+
+void
+server_remove_conn(struct server *srv, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	srv->nconns--;
+}
+
+void
+server_want_flush(struct server *srv, struct conn *c)
+{
+	if (c->in_wlist)
+		return;
+	c->in_wlist = true;
+	c->wnext = srv->wlist;
+	srv->wlist = c;
+}
+
+void
+server_wall(struct server *srv, const char *json, size_t len)
+{
+	struct msg *m = msg_new(len + 1);
+
+	m->data[0] = IOS_SERVER_SIGNAL;
+	memcpy(m->data + 1, json, len);
+	for (struct conn *c = srv->conns; c; c = c->next)
+		if (c->state == CONN_OPEN)
+			session_send(c, m);
+	msg_unref(m);
+}
+
+/* Before the loop sleeps: write what was queued this round in one writev
+ * per connection, and free connections that are done. */
+static void
+prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct server *srv = w->data;
+
+	(void)revents;
+	while (srv->wlist) {
+		struct conn *c = srv->wlist;
+
+		srv->wlist = c->wnext;
+		c->in_wlist = false;
+		if (c->state == CONN_DEAD)
+			conn_destroy(c);
+		else
+			conn_flush(c);
+	}
+	if (srv->stopping && srv->nconns == 0)
+		ev_break(loop, EVBREAK_ALL);
+}
+
+/* A silent client dies on the second tick after its last traffic. */
+static void
+ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *srv = w->data;
+
+	(void)loop;
+	(void)revents;
+	for (struct conn *c = srv->conns; c; c = c->next) {
+		if (c->state != CONN_OPEN)
+			continue;
+		if (!c->s.alive) {
+			conn_fail(c, DROP_TIMEOUT, WS_CLOSE_GOING_AWAY,
+			    "keepalive timeout");
+			continue;
+		}
+		c->s.alive = false;
+		conn_ping(c);
+	}
+}
+
+static void
+stop_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	log_warnx("stop: clients did not close in time; exiting anyway");
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct server *srv = w->data;
+
+	(void)revents;
+	if (srv->stopping)
+		return;
+	log_info("signal %d: stopping", w->signum);
+	srv->stopping = true;
+	listener_close_all(srv);
+	ev_timer_stop(loop, &srv->ping);
+	for (struct conn *c = srv->conns; c; c = c->next)
+		conn_close(c, true, WS_CLOSE_GOING_AWAY, "server stopping");
+	ev_timer_set(&srv->stop_timer, 3.0, 0);
+	ev_timer_start(loop, &srv->stop_timer);
+	ev_unref(loop);		/* the timer alone must not keep us up */
+}
+
+void
+server_setup(struct server *srv)
+{
+	struct ev_loop *loop = srv->loop;
+	double period = srv->opt.timeout_ms / 1000.0;
+
+	ev_prepare_init(&srv->prepare, prepare_cb);
+	srv->prepare.data = srv;
+	ev_prepare_start(loop, &srv->prepare);
+	ev_timer_init(&srv->ping, ping_cb, period, period);
+	srv->ping.data = srv;
+	ev_timer_start(loop, &srv->ping);
+	ev_signal_init(&srv->sigint, signal_cb, SIGINT);
+	ev_signal_init(&srv->sigterm, signal_cb, SIGTERM);
+	srv->sigint.data = srv->sigterm.data = srv;
+	ev_signal_start(loop, &srv->sigint);
+	ev_signal_start(loop, &srv->sigterm);
+	ev_init(&srv->stop_timer, stop_timer_cb);
+	srv->stop_timer.data = srv;
+}
+
+void
+server_teardown(struct server *srv)
+{
+	/* Whatever is left after the stop deadline. */
+	srv->wlist = NULL;
+	while (srv->conns) {
+		struct conn *c = srv->conns;
+
+		if (c->state != CONN_DEAD) {
+			c->eof = true;
+			conn_close(c, false, 0, "exit");
+		}
+		conn_destroy(c);
+	}
+	listener_close_all(srv);
+	free(srv->listeners);
+	router_free(srv);
+}

@@ -1,0 +1,59 @@
+/*
+ * server.h - the daemon's one context: the loop, options, metrics, the
+ * router's maps and every connection. Passed explicitly; nothing global.
+ */
+#ifndef IOSD_SERVER_H
+#define IOSD_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "metrics.h"
+#include "options.h"
+#include "proto.h"
+
+struct conn;
+struct channel;
+struct listener;
+
+struct server {
+	struct ev_loop *loop;
+	struct options opt;
+	struct metrics m;
+	struct boho_env env;		/* clock and randomness */
+
+	struct listener *listeners;
+	size_t nlisteners;
+
+	struct conn *conns;		/* every connection */
+	struct conn *wlist;		/* to flush in the prepare hook */
+	size_t nconns;
+	uint32_t next_ssid;
+
+	struct channel *channels;	/* router: key -> subscribers */
+	struct conn *cids;		/* router: cid -> connection */
+
+	ev_prepare prepare;
+	ev_timer ping;
+	ev_signal sigint, sigterm;
+	ev_timer stop_timer;
+	int reserve_fd;			/* spare descriptor for EMFILE */
+	uint64_t start_ms;
+	bool stopping;
+};
+
+/* Watchers of the loop (prepare hook, keepalive, signals). */
+void server_setup(struct server *srv);
+/* Close what is left and free everything after the loop returns. */
+void server_teardown(struct server *srv);
+uint64_t server_now_ms(const struct server *srv);
+/* Send a SERVER_SIGNAL (JSON text) to every client. */
+void server_wall(struct server *srv, const char *json, size_t len);
+void server_add_conn(struct server *srv, struct conn *c);
+void server_remove_conn(struct server *srv, struct conn *c);
+/* Schedule c for the prepare-hook flush. */
+void server_want_flush(struct server *srv, struct conn *c);
+
+#endif

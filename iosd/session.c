@@ -1,0 +1,359 @@
+/*
+ * session.c - what the server does with each IOSignal message
+ * (RemoteCore.onSocketMessage of the reference, with iosd's stricter
+ * points from doc/protocol.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "conn.h"
+#include "log.h"
+#include "msg.h"
+#include "router.h"
+#include "server.h"
+#include "session.h"
+#include "wsock.h"
+#include "xmalloc.h"
+
+#define DEFAULT_LEVEL 3		/* reference serverOption.defaultQuotaIndex */
+
+void
+session_init(struct conn *c)
+{
+	struct session *s = &c->s;
+
+	memset(s, 0, sizeof(*s));
+	s->level = DEFAULT_LEVEL;
+	s->alive = true;
+	s->max_signal = c->srv->opt.anon_signal;
+	if (s->max_signal > c->srv->opt.max_signal)
+		s->max_signal = c->srv->opt.max_signal;
+}
+
+void
+session_free(struct conn *c)
+{
+	free(c->s.subs);
+	c->s.subs = NULL;
+	c->s.nsubs = c->s.subcap = 0;
+}
+
+/* Whether messages to this client are encrypted: an authorized session on
+ * a connection that is not TLS (the reference's send_enc_mode, AUTO). */
+static bool
+wants_encryption(const struct conn *c)
+{
+	return c->s.boho.authorized && !c->tls;
+}
+
+void
+session_send(struct conn *c, struct msg *m)
+{
+	if (!wants_encryption(c) || iosmsg_always_plain(m->data[0])) {
+		conn_send_msg(c, m);
+		return;
+	}
+	/* One copy per encrypted recipient: its own key and nonce. */
+	{
+		size_t hl = 0;
+		struct msg *e;
+		long n;
+
+		if (m->data[0] == IOS_SIGNAL_E2E) {
+			e = msg_new(BOHO_ENC_HDR + m->len);
+			n = boho_e2e_wrap(&c->s.boho, &c->srv->env, m->data,
+			    m->len, e->data, e->len, &hl);
+			if (n >= 0) {
+				memcpy(e->data + n, m->data + hl, m->len - hl);
+				n += (long)(m->len - hl);
+			}
+		} else {
+			e = msg_new(BOHO_ENC_HDR + m->len);
+			n = boho_encrypt_488(&c->s.boho, &c->srv->env, m->data,
+			    m->len, e->data, e->len);
+		}
+		if (n > 0) {
+			e->len = (uint32_t)n;
+			conn_send_msg(c, e);
+		}
+		msg_unref(e);
+	}
+}
+
+void
+session_send_bytes(struct conn *c, const void *data, size_t len)
+{
+	struct msg *m = msg_copy(data, len);
+
+	session_send(c, m);
+	msg_unref(m);
+}
+
+void
+session_send_plain(struct conn *c, const void *data, size_t len)
+{
+	struct msg *m = msg_copy(data, len);
+
+	conn_send_msg(c, m);
+	msg_unref(m);
+}
+
+void
+session_send_response(struct conn *c, uint16_t mid, uint8_t status,
+    enum mbp_type type, const void *body, size_t len)
+{
+	size_t cap = len + 128;
+	struct msg *m = msg_new(cap);
+	long n = iosmsg_build_response(status, mid, type, body, len, m->data,
+	    cap);
+
+	if (n > 0) {
+		m->len = (uint32_t)n;
+		session_send(c, m);
+	}
+	msg_unref(m);
+}
+
+void
+session_start(struct conn *c)
+{
+	static const uint8_t ready = IOS_SERVER_READY;
+
+	session_send_plain(c, &ready, 1);
+	c->s.state = SS_SENT_SERVER_READY;
+}
+
+/* ---- message handlers ---- */
+
+static void
+on_cid_req(struct conn *c)
+{
+	uint8_t buf[1 + SESSION_CID_MAX];
+	size_t n;
+
+	if (c->s.cid[0] == '\0')
+		router_assign_cid(c->srv, c);
+	n = strlen(c->s.cid);
+	buf[0] = IOS_CID_RES;
+	memcpy(buf + 1, c->s.cid, n);
+	session_send_bytes(c, buf, n + 1);
+	c->s.state = SS_CID_READY;
+}
+
+static void
+on_iam(struct conn *c, const uint8_t *m, size_t len)
+{
+	json_t *o, *tags;
+	char *text;
+
+	if (len > 1) {
+		size_t n = len - 1 < SESSION_NICK_MAX - 1 ? len - 1 :
+		    SESSION_NICK_MAX - 1;
+
+		/* Keep only whole UTF-8: cut back to a valid prefix. */
+		while (n > 0 && !utf8_valid(m + 1, n))
+			n--;
+		memcpy(c->s.nick, m + 1, n);
+		c->s.nick[n] = '\0';
+	}
+	/* The reference's key order; undefined members are left out. */
+	o = json_object();
+	json_object_set_new(o, "ssid", json_integer(c->ssid));
+	if (c->s.cid[0])
+		json_object_set_new(o, "cid", json_string(c->s.cid));
+	if (c->s.did[0])
+		json_object_set_new(o, "did", json_string(c->s.did));
+	json_object_set_new(o, "nick", json_string(c->s.nick));
+	json_object_set_new(o, "ip", json_string(c->ip));
+	tags = json_array();
+	for (size_t i = 0; i < c->s.nsubs; i++)
+		json_array_append_new(tags, json_string(c->s.subs[i]->key));
+	json_object_set_new(o, "tag", tags);
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (text) {
+		size_t tl = strlen(text);
+		uint8_t *b = xmalloc(tl + 1);
+
+		b[0] = IOS_IAM_RES;
+		memcpy(b + 1, text, tl);
+		session_send_bytes(c, b, tl + 1);
+		free(b);
+		free(text);
+	}
+}
+
+static void
+subscribe_list(struct conn *c, const struct ios_taglist *t)
+{
+	size_t pos = 0, tl;
+	const uint8_t *tag;
+
+	while (iosmsg_taglist_next(t, &pos, &tag, &tl))
+		router_subscribe(c->srv, c, tag, tl);
+}
+
+static void
+on_subscribe(struct conn *c, const uint8_t *m, size_t len)
+{
+	struct ios_taglist t;
+
+	if (iosmsg_parse_subscribe(m, len, &t) < 0) {
+		c->srv->m.drops[DROP_BAD_MESSAGE]++;
+		return;
+	}
+	subscribe_list(c, &t);
+}
+
+static void
+on_subscribe_req(struct conn *c, const uint8_t *m, size_t len)
+{
+	struct ios_taglist t;
+	uint16_t mid = 0;
+	int rc = iosmsg_parse_subscribe_req(m, len, &mid, &t);
+
+	if (rc == PROTO_ETRUNC || rc == PROTO_ETYPE) {
+		c->srv->m.drops[DROP_BAD_MESSAGE]++;
+		return;		/* no mid to answer */
+	}
+	if (rc < 0) {
+		c->srv->m.drops[DROP_BAD_MESSAGE]++;
+		session_send_response(c, mid, IOS_STATUS_ERROR, MBP_BYTES, NULL,
+		    0);
+		return;
+	}
+	subscribe_list(c, &t);
+	session_send_response(c, mid, IOS_STATUS_OK, MBP_BYTES, NULL, 0);
+}
+
+static void
+on_unsubscribe(struct conn *c, const uint8_t *m, size_t len)
+{
+	struct ios_taglist t;
+	size_t pos = 0, tl;
+	const uint8_t *tag;
+
+	if (iosmsg_parse_unsubscribe(m, len, &t) < 0) {
+		c->srv->m.drops[DROP_BAD_MESSAGE]++;
+		return;
+	}
+	if (t.all) {
+		router_unsubscribe_all(c->srv, c);
+		return;
+	}
+	while (iosmsg_taglist_next(&t, &pos, &tag, &tl))
+		router_unsubscribe(c->srv, c, tag, tl);
+}
+
+static void
+on_close(struct conn *c, const uint8_t *m, size_t len)
+{
+	char reason[128];
+	size_t n;
+
+	if (len < 2)
+		return;		/* a bare CLOSE is ignored, as the reference */
+	n = len - 1 < sizeof(reason) - 1 ? len - 1 : sizeof(reason) - 1;
+	for (size_t i = 0; i < n; i++)
+		reason[i] = (m[1 + i] >= 0x20 && m[1 + i] < 0x7f) ?
+		    (char)m[1 + i] : '.';
+	reason[n] = '\0';
+	log_info("conn=%u cid=%s CLOSE reason=\"%s\"", c->ssid,
+	    c->s.cid[0] ? c->s.cid : "-", reason);
+	conn_close(c, true, WS_CLOSE_NORMAL, "client sent CLOSE");
+}
+
+static void
+show_message(const struct conn *c, const uint8_t *m, size_t len)
+{
+	const char *name = iosmsg_name(m[0]);
+	char line[160];
+	int n;
+
+	n = snprintf(line, sizeof(line), "#%u %s [%s]", c->ssid,
+	    c->s.cid[0] ? c->s.cid : "-", name ? name : "undefined");
+	if (len > 40)
+		printf("%s LEN: %zu\n", line, len);
+	else {
+		fputs(line, stdout);
+		for (size_t i = 0; i < len; i++)
+			printf(" %02x", m[i]);
+		putchar('\n');
+	}
+	(void)n;
+	fflush(stdout);
+}
+
+void
+session_on_message(struct conn *c, uint8_t *m, size_t len)
+{
+	struct server *srv = c->srv;
+	uint8_t type;
+
+	if (len == 0 || c->state != CONN_OPEN)
+		return;
+	c->s.alive = true;
+	c->rx_msgs++;
+	type = m[0];
+	srv->m.msgs_in[type]++;
+	srv->m.bytes_in[type] += len;
+	if (srv->opt.show_message)
+		show_message(c, m, len);
+
+	if (type == IOS_ENC_488 || type == IOS_ENC_E2E) {
+		/* Encrypted messages need a login (issue #4 brings it);
+		 * without a key nothing is decrypted. */
+		if (!c->s.boho.authorized) {
+			srv->m.drops[DROP_NOT_AUTHORIZED]++;
+			return;
+		}
+	}
+
+	switch (type) {
+	case IOS_PING:
+		conn_pong(c);
+		break;
+	case IOS_PONG:
+		break;
+	case IOS_CID_REQ:
+		on_cid_req(c);
+		break;
+	case IOS_ECHO:
+		session_send_plain(c, m, len);	/* the same bytes, plain */
+		break;
+	case IOS_IAM:
+		on_iam(c, m, len);
+		break;
+	case IOS_SIGNAL:
+	case IOS_SIGNAL_E2E:
+		router_publish(srv, c, m, len);
+		break;
+	case IOS_SUBSCRIBE:
+		on_subscribe(c, m, len);
+		break;
+	case IOS_SUBSCRIBE_REQ:
+		on_subscribe_req(c, m, len);
+		break;
+	case IOS_UNSUBSCRIBE:
+		on_unsubscribe(c, m, len);
+		break;
+	case IOS_REQUEST:
+		api_request(c, m, len);
+		break;
+	case IOS_CLOSE:
+		on_close(c, m, len);
+		break;
+	case IOS_AUTH_REQ:
+	case IOS_AUTH_HMAC:
+		/* No device store yet: ignored, as the reference does
+		 * without an auth manager. */
+		break;
+	default:
+		srv->m.drops[DROP_UNKNOWN_TYPE]++;
+		break;
+	}
+}

@@ -1,0 +1,591 @@
+/*
+ * wsock.c - WebSocket: HTTP/1.1 upgrade, then wslay in no-buffering mode,
+ * so a message is assembled in a per-connection buffer that is reused and
+ * never exceeds the session's size limit. wslay never touches the socket
+ * for writing: what it sends (pong, close) lands in the connection's
+ * queue, in order with the data frames iosd frames itself.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <nettle/base64.h>
+#include <nettle/sha1.h>
+#include <wslay/wslay.h>
+
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+#include "wsock.h"
+#include "xmalloc.h"
+
+#define HS_MAX		8192	/* bytes of request line + headers */
+#define RX_MIN		1024
+#define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+struct ws_state {
+	wslay_event_context_ptr ctx;
+	char *hs;		/* handshake bytes, freed once upgraded */
+	size_t hs_len;
+	const uint8_t *left;	/* bytes read past the handshake */
+	size_t left_len;
+	uint8_t *rx;		/* message being assembled */
+	size_t rx_len, rx_cap;
+	uint8_t rx_opcode;	/* 1 text, 2 binary, 0 none */
+	bool frame_data;	/* current frame belongs to a data message */
+	bool frame_fin;
+	bool refused;		/* message over the limit: reading stopped */
+};
+
+size_t
+wsock_frame_header(uint8_t hdr[10], size_t len)
+{
+	hdr[0] = 0x82;		/* FIN, binary */
+	if (len < 126) {
+		hdr[1] = (uint8_t)len;
+		return 2;
+	}
+	if (len < 65536) {
+		hdr[1] = 126;
+		hdr[2] = (uint8_t)(len >> 8);
+		hdr[3] = (uint8_t)len;
+		return 4;
+	}
+	hdr[1] = 127;
+	for (int i = 0; i < 8; i++)
+		hdr[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+	return 10;
+}
+
+/* ---- wslay callbacks ---- */
+
+static ssize_t
+recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
+    void *user)
+{
+	struct conn *c = user;
+	struct ws_state *ws = c->ws;
+	ssize_t n;
+
+	(void)flags;
+	if (ws->left_len) {
+		n = (ssize_t)(len < ws->left_len ? len : ws->left_len);
+		memcpy(buf, ws->left, (size_t)n);
+		ws->left += n;
+		ws->left_len -= (size_t)n;
+		if (ws->left_len == 0) {
+			free(ws->hs);
+			ws->hs = NULL;
+		}
+		return n;
+	}
+	do
+		n = read(c->fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		c->rx_bytes += (uint64_t)n;
+		return n;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	c->eof = true;
+	wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+	return -1;
+}
+
+static ssize_t
+send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
+    int flags, void *user)
+{
+	(void)ctx;
+	(void)flags;
+	conn_send_raw(user, data, len);
+	return (ssize_t)len;
+}
+
+static void
+refuse(struct conn *c, enum drop_reason why, int code, const char *reason)
+{
+	struct ws_state *ws = c->ws;
+
+	if (ws->refused)
+		return;
+	ws->refused = true;
+	c->srv->m.drops[why]++;
+	log_info("conn=%u cid=%s refused: %s", c->ssid,
+	    c->s.cid[0] ? c->s.cid : "-", reason);
+	wslay_event_shutdown_read(ws->ctx);
+	wslay_event_queue_close(ws->ctx, (uint16_t)code,
+	    (const uint8_t *)reason, strlen(reason));
+}
+
+static void
+frame_start_cb(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_frame_recv_start_arg *arg, void *user)
+{
+	struct conn *c = user;
+	struct ws_state *ws = c->ws;
+
+	(void)ctx;
+	ws->frame_fin = arg->fin;
+	ws->frame_data = arg->opcode == WSLAY_TEXT_FRAME ||
+	    arg->opcode == WSLAY_BINARY_FRAME ||
+	    arg->opcode == WSLAY_CONTINUATION_FRAME;
+	if (!ws->frame_data || ws->refused)
+		return;
+	if (arg->opcode != WSLAY_CONTINUATION_FRAME) {
+		ws->rx_opcode = arg->opcode;
+		ws->rx_len = 0;
+	}
+	/* Refuse from the header, before a byte of it is buffered. */
+	if (arg->payload_length > c->s.max_signal - ws->rx_len) {
+		if (ws->rx_opcode == WSLAY_BINARY_FRAME) {
+			static const uint8_t over = IOS_OVER_SIZE;
+			session_send_plain(c, &over, 1);
+		}
+		refuse(c, DROP_OVERSIZE, WS_CLOSE_TOO_BIG, "message too big");
+		return;
+	}
+	if (ws->rx_len + arg->payload_length > ws->rx_cap) {
+		size_t ncap = ws->rx_cap ? ws->rx_cap : RX_MIN;
+
+		while (ncap < ws->rx_len + arg->payload_length)
+			ncap *= 2;
+		if (ncap > c->s.max_signal)
+			ncap = c->s.max_signal;
+		ws->rx = xrealloc(ws->rx, ncap);
+		ws->rx_cap = ncap;
+	}
+}
+
+static void
+frame_chunk_cb(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_frame_recv_chunk_arg *arg, void *user)
+{
+	struct conn *c = user;
+	struct ws_state *ws = c->ws;
+
+	(void)ctx;
+	if (!ws->frame_data || ws->refused)
+		return;
+	if (arg->data_length > ws->rx_cap - ws->rx_len)
+		return;		/* cannot happen: sized from the header */
+	memcpy(ws->rx + ws->rx_len, arg->data, arg->data_length);
+	ws->rx_len += arg->data_length;
+}
+
+static void
+frame_end_cb(wslay_event_context_ptr ctx, void *user)
+{
+	struct conn *c = user;
+	struct ws_state *ws = c->ws;
+
+	(void)ctx;
+	if (!ws->frame_data || !ws->frame_fin || ws->refused ||
+	    c->state != CONN_OPEN)
+		return;
+	c->s.alive = true;
+	if (ws->rx_opcode == WSLAY_BINARY_FRAME) {
+		if (ws->rx_len == 0)
+			return;		/* empty binary: ignored */
+		session_on_message(c, ws->rx, ws->rx_len);
+	} else {
+		if (!utf8_valid(ws->rx, ws->rx_len)) {
+			refuse(c, DROP_BAD_FRAME, WS_CLOSE_BAD_DATA,
+			    "invalid UTF-8 in a text frame");
+			return;
+		}
+		/* The reference hands text to the application; no reply. */
+		c->srv->m.drops[DROP_TEXT_FRAME]++;
+		c->rx_msgs++;
+	}
+	ws->rx_opcode = 0;
+	/* Give back a large buffer once it is no longer needed. */
+	if (ws->rx_cap > 65536) {
+		free(ws->rx);
+		ws->rx = NULL;
+		ws->rx_cap = 0;
+	}
+	ws->rx_len = 0;
+}
+
+static void
+msg_recv_cb(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_msg_recv_arg *arg, void *user)
+{
+	struct conn *c = user;
+
+	(void)ctx;
+	switch (arg->opcode) {
+	case WSLAY_PING:
+	case WSLAY_PONG:
+		c->s.alive = true;
+		break;
+	case WSLAY_CONNECTION_CLOSE:
+		log_debug("conn=%u close frame code=%u", c->ssid,
+		    arg->status_code);
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct wslay_event_callbacks callbacks = {
+	.recv_callback = recv_cb,
+	.send_callback = send_cb,
+	.on_frame_recv_start_callback = frame_start_cb,
+	.on_frame_recv_chunk_callback = frame_chunk_cb,
+	.on_frame_recv_end_callback = frame_end_cb,
+	.on_msg_recv_callback = msg_recv_cb,
+};
+
+/* ---- HTTP upgrade ---- */
+
+static void
+http_reply(struct conn *c, int status, const char *text, const char *extra)
+{
+	char buf[512];
+	int n;
+
+	n = snprintf(buf, sizeof(buf),
+	    "HTTP/1.1 %d %s\r\nConnection: close\r\n"
+	    "Content-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n%s\n",
+	    status, text, strlen(text) + 1, extra ? extra : "", text);
+	conn_send_raw(c, buf, (size_t)n);
+	c->srv->m.drops[DROP_HANDSHAKE]++;
+	conn_close(c, true, 0, text);
+}
+
+static bool
+token_in(const char *list, const char *token)
+{
+	size_t tl = strlen(token);
+
+	while (*list) {
+		while (*list == ' ' || *list == '\t' || *list == ',')
+			list++;
+		if (strncasecmp(list, token, tl) == 0 &&
+		    (list[tl] == '\0' || list[tl] == ',' || list[tl] == ' ' ||
+		    list[tl] == '\t'))
+			return true;
+		while (*list && *list != ',')
+			list++;
+	}
+	return false;
+}
+
+struct hs_fields {
+	const char *upgrade, *connection, *key, *version;
+	const char *xff, *xfp;
+};
+
+/* Split "Name: value" lines in place; false on a malformed line. */
+static bool
+parse_headers(char *p, struct hs_fields *h)
+{
+	while (*p) {
+		char *eol = strstr(p, "\r\n"), *colon, *v, *e;
+
+		if (eol == NULL)
+			return false;
+		*eol = '\0';
+		if (*p == ' ' || *p == '\t')
+			return false;	/* obsolete line folding */
+		colon = strchr(p, ':');
+		if (colon == NULL || colon == p)
+			return false;
+		*colon = '\0';
+		for (char *q = p; *q; q++)
+			if (!isgraph((unsigned char)*q))
+				return false;
+		v = colon + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		e = v + strlen(v);
+		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (strcasecmp(p, "upgrade") == 0)
+			h->upgrade = v;
+		else if (strcasecmp(p, "connection") == 0)
+			h->connection = v;
+		else if (strcasecmp(p, "sec-websocket-key") == 0)
+			h->key = v;
+		else if (strcasecmp(p, "sec-websocket-version") == 0)
+			h->version = v;
+		else if (strcasecmp(p, "x-forwarded-for") == 0)
+			h->xff = v;
+		else if (strcasecmp(p, "x-forwarded-proto") == 0)
+			h->xfp = v;
+		p = eol + 2;
+	}
+	return true;
+}
+
+static bool
+key_valid(const char *key)
+{
+	struct base64_decode_ctx b;
+	uint8_t out[BASE64_DECODE_LENGTH(24)];
+	size_t n = sizeof(out);
+
+	if (strlen(key) != 24)
+		return false;
+	base64_decode_init(&b);
+	return base64_decode_update(&b, &n, out, 24, key) &&
+	    base64_decode_final(&b) && n == 16;
+}
+
+/* Behind a trusted proxy, its X-Forwarded-* headers name the client. */
+static void
+apply_forwarded(struct conn *c, const struct hs_fields *h)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&c->peer;
+	const uint8_t *a;
+	uint8_t bin[16];
+	char first[64];
+	size_t n;
+
+	if (sa->sa_family == AF_INET)
+		a = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+	else
+		return;
+	if (!options_proxy_trusted(&c->srv->opt, sa->sa_family, a))
+		return;
+	if (h->xfp && strcasecmp(h->xfp, "https") == 0)
+		c->tls = true;
+	if (h->xff == NULL)
+		return;
+	n = strcspn(h->xff, ", ");
+	if (n == 0 || n >= sizeof(first))
+		return;
+	memcpy(first, h->xff, n);
+	first[n] = '\0';
+	if (inet_pton(AF_INET, first, bin) == 1) {
+		snprintf(c->ip, sizeof(c->ip), "%s", first);
+		tag_home_prefix(AF_INET, bin, c->home);
+	} else if (inet_pton(AF_INET6, first, bin) == 1) {
+		snprintf(c->ip, sizeof(c->ip), "%s", first);
+		tag_home_prefix(AF_INET6, bin, c->home);
+	}
+}
+
+static void
+upgrade(struct conn *c, size_t hdr_end)
+{
+	struct ws_state *ws = c->ws;
+	struct hs_fields h = { 0 };
+	char *line = ws->hs, *eol, *sp1, *sp2, accept[29], resp[256];
+	struct sha1_ctx sha;
+	uint8_t digest[SHA1_DIGEST_SIZE];
+	int n;
+
+	ws->hs[hdr_end - 2] = '\0';	/* keep the last header's CRLF */
+	eol = strstr(line, "\r\n");
+	if (eol == NULL) {
+		http_reply(c, 400, "Bad Request", NULL);
+		return;
+	}
+	*eol = '\0';
+	sp1 = strchr(line, ' ');
+	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	if (sp1 == NULL || sp2 == NULL || strncmp(sp2 + 1, "HTTP/1.", 7) != 0) {
+		http_reply(c, 400, "Bad Request", NULL);
+		return;
+	}
+	if (!parse_headers(eol + 2, &h)) {
+		http_reply(c, 400, "Bad Request", NULL);
+		return;
+	}
+	if ((size_t)(sp1 - line) != 3 || strncmp(line, "GET", 3) != 0) {
+		http_reply(c, 405, "Method Not Allowed", "Allow: GET\r\n");
+		return;
+	}
+	if (strcmp(sp2 + 1, "HTTP/1.1") != 0 || h.upgrade == NULL ||
+	    !token_in(h.upgrade, "websocket") || h.connection == NULL ||
+	    !token_in(h.connection, "upgrade")) {
+		http_reply(c, 426, "Upgrade Required",
+		    "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n");
+		return;
+	}
+	if (h.version == NULL || strcmp(h.version, "13") != 0) {
+		http_reply(c, 426, "Upgrade Required",
+		    "Sec-WebSocket-Version: 13\r\n");
+		return;
+	}
+	if (h.key == NULL || !key_valid(h.key)) {
+		http_reply(c, 400, "Bad Request", NULL);
+		return;
+	}
+	apply_forwarded(c, &h);
+
+	sha1_init(&sha);
+	sha1_update(&sha, strlen(h.key), (const uint8_t *)h.key);
+	sha1_update(&sha, strlen(WS_GUID), (const uint8_t *)WS_GUID);
+	sha1_digest(&sha, SHA1_DIGEST_SIZE, digest);
+	base64_encode_raw(accept, SHA1_DIGEST_SIZE, digest);
+	accept[28] = '\0';
+	n = snprintf(resp, sizeof(resp), "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+	conn_send_raw(c, resp, (size_t)n);
+
+	if (wslay_event_context_server_init(&ws->ctx, &callbacks, c) != 0)
+		fatalx("wslay_event_context_server_init: out of memory");
+	wslay_event_config_set_no_buffering(ws->ctx, 1);
+	wslay_event_config_set_max_recv_msg_length(ws->ctx,
+	    c->srv->opt.max_signal);
+	/* What the client sent after the request is the first frames. */
+	ws->left = (const uint8_t *)ws->hs + hdr_end;
+	ws->left_len = ws->hs_len - hdr_end;
+	if (ws->left_len == 0) {
+		free(ws->hs);
+		ws->hs = NULL;
+	}
+	ev_timer_stop(c->srv->loop, &c->timer);
+	c->state = CONN_OPEN;
+	session_start(c);
+}
+
+static void
+handshake_read(struct conn *c)
+{
+	struct ws_state *ws = c->ws;
+	ssize_t n;
+	char *end;
+
+	if (ws->hs == NULL)
+		ws->hs = xmalloc(HS_MAX + 1);
+	n = read(c->fd, ws->hs + ws->hs_len, HS_MAX - ws->hs_len);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		c->eof = true;
+		conn_close(c, false, 0, "closed during handshake");
+		return;
+	}
+	if (n < 0)
+		return;
+	c->rx_bytes += (uint64_t)n;
+	ws->hs_len += (size_t)n;
+	ws->hs[ws->hs_len] = '\0';
+	if (memchr(ws->hs, '\0', ws->hs_len)) {
+		http_reply(c, 400, "Bad Request", NULL);
+		return;
+	}
+	end = strstr(ws->hs, "\r\n\r\n");
+	if (end) {
+		upgrade(c, (size_t)(end - ws->hs) + 4);
+		if (c->state == CONN_OPEN && ws->left_len)
+			wsock_on_readable(c);	/* frames already here */
+		return;
+	}
+	if (ws->hs_len == HS_MAX)
+		http_reply(c, 431, "Request Header Fields Too Large", NULL);
+}
+
+/* ---- the open connection ---- */
+
+static void
+after_io(struct conn *c, int rv)
+{
+	struct ws_state *ws = c->ws;
+
+	if (rv == WSLAY_ERR_PROTO || rv == WSLAY_ERR_NOMEM) {
+		if (!ws->refused) {
+			c->srv->m.drops[DROP_BAD_FRAME]++;
+			ws->refused = true;
+			log_info("conn=%u WebSocket protocol error", c->ssid);
+		}
+		wslay_event_queue_close(ws->ctx, WS_CLOSE_PROTOCOL, NULL, 0);
+	}
+	if (c->state == CONN_OPEN)
+		wslay_event_send(ws->ctx);
+	if (c->state != CONN_OPEN)
+		return;
+	if (c->eof) {
+		conn_close(c, false, 0, "peer closed");
+		return;
+	}
+	if (wslay_event_get_close_sent(ws->ctx)) {
+		conn_close(c, true, 0, wslay_event_get_close_received(ws->ctx) ?
+		    "peer sent close" : (ws->refused ? "refused" : "closing"));
+	}
+}
+
+void
+wsock_on_readable(struct conn *c)
+{
+	int rv;
+
+	if (c->state == CONN_HANDSHAKE) {
+		handshake_read(c);
+		return;
+	}
+	if (c->state != CONN_OPEN)
+		return;
+	rv = wslay_event_recv(c->ws->ctx);
+	after_io(c, rv);
+}
+
+void
+wsock_init(struct conn *c)
+{
+	c->ws = xcalloc(1, sizeof(*c->ws));
+}
+
+void
+wsock_free(struct conn *c)
+{
+	struct ws_state *ws = c->ws;
+
+	if (ws == NULL)
+		return;
+	if (ws->ctx)
+		wslay_event_context_free(ws->ctx);
+	free(ws->hs);
+	free(ws->rx);
+	free(ws);
+	c->ws = NULL;
+}
+
+static void
+control(struct conn *c, uint8_t opcode)
+{
+	struct wslay_event_msg m = { opcode, NULL, 0 };
+
+	if (c->state != CONN_OPEN || c->ws->ctx == NULL)
+		return;
+	if (wslay_event_queue_msg(c->ws->ctx, &m) == 0)
+		wslay_event_send(c->ws->ctx);
+}
+
+void
+wsock_ping(struct conn *c)
+{
+	control(c, WSLAY_PING);
+}
+
+void
+wsock_pong(struct conn *c)
+{
+	control(c, WSLAY_PONG);
+}
+
+void
+wsock_send_close(struct conn *c, int code, const char *reason)
+{
+	struct ws_state *ws = c->ws;
+
+	if (ws == NULL || ws->ctx == NULL)
+		return;
+	wslay_event_queue_close(ws->ctx, (uint16_t)code,
+	    (const uint8_t *)reason, reason ? strlen(reason) : 0);
+	wslay_event_send(ws->ctx);
+}

@@ -1,0 +1,32 @@
+/*
+ * wsock.h - the WebSocket transport: a bounded, time-limited HTTP/1.1
+ * upgrade, then wslay for frames. One binary message is one IOSignal
+ * message; text messages are validated, counted and ignored.
+ */
+#ifndef IOSD_WSOCK_H
+#define IOSD_WSOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct conn;
+
+#define WS_CLOSE_NORMAL		1000
+#define WS_CLOSE_GOING_AWAY	1001
+#define WS_CLOSE_PROTOCOL	1002
+#define WS_CLOSE_BAD_DATA	1007
+#define WS_CLOSE_POLICY		1008
+#define WS_CLOSE_TOO_BIG	1009
+
+void wsock_init(struct conn *c);
+void wsock_free(struct conn *c);
+/* The socket is readable. */
+void wsock_on_readable(struct conn *c);
+/* Frame header for a server binary message of len bytes; returns its size. */
+size_t wsock_frame_header(uint8_t hdr[10], size_t len);
+void wsock_ping(struct conn *c);
+void wsock_pong(struct conn *c);
+/* Queue a close frame with code (and move it to the send queue). */
+void wsock_send_close(struct conn *c, int code, const char *reason);
+
+#endif
