@@ -109,11 +109,12 @@ fuzz: deps
 
 # ---- running ----
 
+# Foreground, with an embedded database under ./var (store: issue #4).
+RUN_ARGS ?= -l 7777 -L 8888
 run: deps
 	@$(MAKE) --no-print-directory all
-	@echo "make run: the iosd daemon is not built yet; it arrives with" \
-	    "issue #3 (iosd core). libproto is built in $(BUILD)/." >&2
-	@exit 1
+	@mkdir -p var && chmod 700 var
+	exec $(IOSD_BIN) $(RUN_ARGS) -D var/iosd.db
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,120 @@
+// Shared by the Node test suites: start build/iosd on ports chosen at run
+// time, wait until it accepts, stop it; and a small TAP producer.
+import net from 'node:net'
+import fs from 'node:fs'
+import { spawn } from 'node:child_process'
+
+export function freePort () {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+export function canConnect (port) {
+  return new Promise(resolve => {
+    const s = net.connect(port, '127.0.0.1')
+    s.once('connect', () => { s.destroy(); resolve(true) })
+    s.once('error', () => resolve(false))
+  })
+}
+
+async function waitFor (cond, ms, what) {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (await cond()) return
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+}
+
+const children = new Set()
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => { for (const c of children) c.kill('SIGKILL'); process.exit(130) })
+}
+process.on('exit', () => { for (const c of children) c.kill('SIGKILL') })
+
+// Start the daemon with a WebSocket and a CongSocket listener on loopback.
+// opts.ws / opts.cong reuse ports (restart tests); extra are more options.
+export async function startDaemon (bin, extra = [], opts = {}) {
+  if (!fs.existsSync(bin)) throw new Error(`${bin} not found: run make first`)
+  const ws = opts.ws || await freePort()
+  const cong = opts.cong || await freePort()
+  const child = spawn(bin, ['-l', `127.0.0.1:${ws}`, '-L', `127.0.0.1:${cong}`, ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'] })
+  children.add(child)
+  let log = ''
+  child.stdout.on('data', d => { log += d })
+  child.stderr.on('data', d => { log += d })
+  const exited = new Promise(resolve => child.once('exit', (code, sig) => {
+    children.delete(child)
+    resolve({ code, sig })
+  }))
+  let gone = false
+  exited.then(() => { gone = true })
+  await waitFor(async () => {
+    if (gone) throw new Error(`${bin} exited at start:\n${log}`)
+    return (await canConnect(ws)) && (await canConnect(cong))
+  }, 5000, 'iosd to accept')
+  return {
+    ws,
+    cong,
+    pid: child.pid,
+    log: () => log,
+    exited,
+    // Resident memory of the daemon in kB.
+    rss () {
+      const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))
+      return m ? Number(m[1]) : 0
+    },
+    // SIGTERM, then SIGKILL if it has not exited within ms.
+    async stop (ms = 5000) {
+      if (gone) return exited
+      child.kill('SIGTERM')
+      const t = setTimeout(() => child.kill('SIGKILL'), ms)
+      const r = await exited
+      clearTimeout(t)
+      return r
+    }
+  }
+}
+
+// TAP: test(name, fn) runs fn with a time limit; ok/eq record sub-checks.
+export function tap ({ timeout = 20000 } = {}) {
+  let n = 0; let failed = 0
+  let current = null
+  const fail = (msg) => { if (current) current.push(msg) }
+  return {
+    ok (cond, msg) { if (!cond) fail(msg) },
+    eq (got, want, msg) {
+      if (got !== want) fail(`${msg}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`)
+    },
+    async test (name, fn) {
+      current = []
+      let timer
+      try {
+        await Promise.race([fn(), new Promise((resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`test timed out after ${timeout} ms`)), timeout)
+        })])
+      } catch (e) {
+        current.push(e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e))
+      }
+      clearTimeout(timer)
+      n++
+      if (current.length) {
+        failed++
+        console.log(`not ok ${n} - ${name}`)
+        for (const m of current) console.log(`#   ${m}`)
+      } else console.log(`ok ${n} - ${name}`)
+      current = null
+    },
+    done () {
+      console.log(`1..${n}\n# ${n - failed} passed, ${failed} failed`)
+      process.exitCode = failed ? 1 : 0
+    }
+  }
+}
