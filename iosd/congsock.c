@@ -30,7 +30,7 @@ frames(struct conn *c)
 {
 	const uint8_t *p;
 	uint32_t len;
-	int rc;
+	int rc = 0;
 
 	while (c->state == CONN_OPEN &&
 	    (rc = cong_decoder_next(&c->cong, &p, &len)) == 1) {

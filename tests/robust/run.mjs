@@ -304,6 +304,11 @@ try {
 
   await T.test('daemon still answers after all of it', congAlive)
 } finally {
-  await d.stop()
+  const r = await d.stop()
+  await T.test('SIGTERM: the daemon exits 0, with no sanitizer report', async () => {
+    T.eq(r.code, 0, 'exit status')
+    const bad = /(AddressSanitizer|LeakSanitizer|runtime error|Invalid (read|write)|definitely lost)/.exec(d.log())
+    T.ok(!bad, 'sanitizer or valgrind report: ' + (bad && d.log().slice(bad.index, bad.index + 400)))
+  })
 }
 T.done()

@@ -88,7 +88,7 @@ test_classify(void)
 		{ "@topic", TAG_CID_PUBLISH, 0, 0 },
 		{ "@$state", TAG_CID_PUBLISH, 1, 0 },
 		{ "$x", TAG_RESERVED, 1, 2 },
-		{ "$a@b", TAG_RESERVED, 1, 1 },
+		{ "$a@b", TAG_RESERVED, 1, 2 },
 		{ "r$1", TAG_CHANNEL, 1, 3 },
 		{ "cid@$st", TAG_UNICAST, 1, 3 },
 		{ "#a@b", TAG_UNICAST, 0, 2 },
