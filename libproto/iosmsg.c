@@ -193,10 +193,12 @@ iosmsg_rewrite_tag(const uint8_t *m, size_t len, const void *tag,
 
 /* ---- SUBSCRIBE / UNSUBSCRIBE / SUBSCRIBE_REQ ---- */
 
-int
-iosmsg_parse_subscribe(const uint8_t *m, size_t len, struct ios_taglist *t)
+/* type tagLen tags, with exactly tagLen bytes of UTF-8 after the header. */
+static int
+parse_taglist8(uint8_t type, const uint8_t *m, size_t len,
+    struct ios_taglist *t)
 {
-	if (len < 1 || m[0] != IOS_SUBSCRIBE)
+	if (len < 1 || m[0] != type)
 		return PROTO_ETYPE;
 	if (len < 3)
 		return PROTO_ETRUNC;
@@ -211,27 +213,22 @@ iosmsg_parse_subscribe(const uint8_t *m, size_t len, struct ios_taglist *t)
 }
 
 int
+iosmsg_parse_subscribe(const uint8_t *m, size_t len, struct ios_taglist *t)
+{
+	return parse_taglist8(IOS_SUBSCRIBE, m, len, t);
+}
+
+int
 iosmsg_parse_unsubscribe(const uint8_t *m, size_t len, struct ios_taglist *t)
 {
-	if (len < 1 || m[0] != IOS_UNSUBSCRIBE)
-		return PROTO_ETYPE;
-	if (len == 2) {
+	if (len == 2 && m[0] == IOS_UNSUBSCRIBE) {
 		/* "d5 xx": every channel, whatever the second byte. */
 		t->tags = m + 2;
 		t->len = 0;
 		t->all = true;
 		return 0;
 	}
-	if (len < 3)
-		return PROTO_ETRUNC;
-	if (len != (size_t)m[1] + 2)
-		return PROTO_ELEN;
-	t->tags = m + 2;
-	t->len = m[1];
-	t->all = false;
-	if (!utf8_valid(t->tags, t->len))
-		return PROTO_EUTF8;
-	return 0;
+	return parse_taglist8(IOS_UNSUBSCRIBE, m, len, t);
 }
 
 long

@@ -91,25 +91,37 @@ test_auth(json_t *v, const char *label)
 	    "%s: the nonce is single-use", label);
 }
 
+/* Two logged-in ends of one direction: the sender puts the fixture's
+ * nonce in its salts, the receiver holds it as its own. */
+static void
+session_pair(json_t *v, struct boho *snd, struct boho *rcv)
+{
+	const char *key = fx_str(v, "key");
+	size_t nl;
+	uint8_t *nonce = fx_hex(v, "nonce_hex", &nl);
+
+	boho_clear(snd);
+	boho_key_hash(key, strlen(key), snd->k32);
+	snd->authorized = true;
+	*rcv = *snd;
+	memcpy(snd->remote_nonce, nonce, 4);
+	memcpy(rcv->local_nonce, nonce, 4);
+	free(nonce);
+}
+
 static void
 test_enc488(json_t *v)
 {
-	const char *desc = fx_str(v, "desc"), *key = fx_str(v, "key");
+	const char *desc = fx_str(v, "desc");
 	struct fixed_env fe = { .now_ms = (uint64_t)fx_int(v, "now_ms") };
 	struct boho_env env = fixed_env_make(&fe);
 	struct boho snd, rcv;
-	size_t pl, kl, nl;
+	size_t pl, kl;
 	uint8_t *plain = fx_hex(v, "plain_hex", &pl);
 	uint8_t *pkt = fx_hex(v, "packet_hex", &kl);
-	uint8_t *nonce = fx_hex(v, "nonce_hex", &nl);
 	long n;
 
-	boho_clear(&snd);
-	boho_key_hash(key, strlen(key), snd.k32);
-	snd.authorized = true;
-	rcv = snd;
-	memcpy(snd.remote_nonce, nonce, 4);
-	memcpy(rcv.local_nonce, nonce, 4);
+	session_pair(v, &snd, &rcv);
 	n = boho_encrypt_488(&snd, &env, plain, pl, buf, sizeof(buf));
 	tap_eq_bytes(buf, n < 0 ? 0 : (size_t)n, pkt, kl, "ENC_488 %s: encrypt",
 	    desc);
@@ -119,28 +131,21 @@ test_enc488(json_t *v)
 	    "ENC_488 %s: decrypt", desc);
 	free(plain);
 	free(pkt);
-	free(nonce);
 }
 
 static void
 test_e2e(json_t *v)
 {
-	const char *desc = fx_str(v, "desc"), *key = fx_str(v, "key");
+	const char *desc = fx_str(v, "desc");
 	struct fixed_env fe = { .now_ms = (uint64_t)fx_int(v, "now_ms") };
 	struct boho_env env = fixed_env_make(&fe);
 	struct boho snd, rcv;
-	size_t sl, kl, nl, hl = 0;
+	size_t sl, kl, hl = 0;
 	uint8_t *sig = fx_hex(v, "signal_hex", &sl);
 	uint8_t *pkt = fx_hex(v, "packet_hex", &kl);
-	uint8_t *nonce = fx_hex(v, "nonce_hex", &nl);
 	long n;
 
-	boho_clear(&snd);
-	boho_key_hash(key, strlen(key), snd.k32);
-	snd.authorized = true;
-	rcv = snd;
-	memcpy(snd.remote_nonce, nonce, 4);
-	memcpy(rcv.local_nonce, nonce, 4);
+	session_pair(v, &snd, &rcv);
 	n = boho_e2e_wrap(&snd, &env, sig, sl, buf, sizeof(buf), &hl);
 	if (n > 0) {
 		memcpy(buf + n, sig + hl, sl - hl);	/* the clear payload */
@@ -153,7 +158,6 @@ test_e2e(json_t *v)
 	    "E2E %s: unwrap gives the SIGNAL_E2E", desc);
 	free(sig);
 	free(pkt);
-	free(nonce);
 }
 
 static void
