@@ -7,7 +7,6 @@
 
 #include "congsock.h"
 #include "conn.h"
-#include "log.h"
 #include "server.h"
 
 #define READ_CHUNK	16384
@@ -47,8 +46,6 @@ frames(struct conn *c)
 		session_send_plain(c, &over, 1);
 		conn_fail(c, DROP_OVERSIZE, 0, "frame above the size limit");
 	} else if (rc < 0) {
-		log_info("conn=%u addr=%s bad CongSocket header", c->ssid,
-		    c->ip);
 		conn_fail(c, DROP_BAD_FRAME, 0, "bad CongSocket header");
 	}
 }

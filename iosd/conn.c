@@ -253,6 +253,10 @@ conn_flush(struct conn *c)
 	if (c->state == CONN_DEAD)
 		return;
 	if (c->overflow) {
+		log_info("conn=%u cid=%s addr=%s closed: send queue over %zu "
+		    "bytes or %zu messages (slow_consumer)", c->ssid,
+		    c->s.cid[0] ? c->s.cid : "-", c->ip, c->srv->opt.sendq_bytes,
+		    c->srv->opt.sendq_msgs);
 		conn_close(c, false, 0, "send queue full (slow consumer)");
 		return;
 	}
@@ -316,7 +320,8 @@ conn_close(struct conn *c, bool graceful, int ws_code, const char *reason)
 	if (c->state >= CONN_CLOSING)
 		return;
 	c->close_reason = reason;
-	log_info("conn=%u cid=%s close reason=\"%s\"", c->ssid,
+	/* Clients come and go all day; drops are logged by conn_fail. */
+	log_debug("conn=%u cid=%s close reason=\"%s\"", c->ssid,
 	    c->s.cid[0] ? c->s.cid : "-", reason);
 	/* Leave the router first: nobody may send to it any more, and its
 	 * @state subscribers hear about it now. */
@@ -337,6 +342,10 @@ conn_fail(struct conn *c, enum drop_reason why, int ws_code,
     const char *reason)
 {
 	c->srv->m.drops[why]++;
+	if (c->state < CONN_CLOSING)
+		log_info("conn=%u cid=%s addr=%s closed: %s (%s)", c->ssid,
+		    c->s.cid[0] ? c->s.cid : "-", c->ip, reason,
+		    drop_reason_name(why));
 	conn_close(c, true, ws_code, reason);
 }
 
@@ -403,9 +412,7 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (c->state == CONN_HANDSHAKE) {
-		c->srv->m.drops[DROP_HANDSHAKE]++;
-		conn_close(c, false, 0, "handshake deadline");
-	} else if (c->state == CONN_CLOSING)
+	if (c->state == CONN_HANDSHAKE)
+		conn_fail(c, DROP_HANDSHAKE, 0, "handshake deadline"); else if (c->state == CONN_CLOSING)
 		close_socket(c);	/* linger over */
 }

@@ -259,8 +259,7 @@ http_reply(struct conn *c, int status, const char *text, const char *extra)
 	    "Content-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n%s\n",
 	    status, text, strlen(text) + 1, extra ? extra : "", text);
 	conn_send_raw(c, buf, (size_t)n);
-	c->srv->m.drops[DROP_HANDSHAKE]++;
-	conn_close(c, true, 0, text);
+	conn_fail(c, DROP_HANDSHAKE, 0, text);
 }
 
 static bool

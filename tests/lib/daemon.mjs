@@ -39,13 +39,17 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 process.on('exit', () => { for (const c of children) c.kill('SIGKILL') })
 
 // Start the daemon with a WebSocket and a CongSocket listener on loopback.
-// opts.ws / opts.cong reuse ports (restart tests); extra are more options.
+// opts.ws / opts.cong reuse ports (restart tests); opts.nofile sets the
+// descriptor limit; extra are more options.
 export async function startDaemon (bin, extra = [], opts = {}) {
   if (!fs.existsSync(bin)) throw new Error(`${bin} not found: run make first`)
   const ws = opts.ws || await freePort()
   const cong = opts.cong || await freePort()
-  const child = spawn(bin, ['-l', `127.0.0.1:${ws}`, '-L', `127.0.0.1:${cong}`, ...extra],
-    { stdio: ['ignore', 'pipe', 'pipe'] })
+  const args = ['-l', `127.0.0.1:${ws}`, '-L', `127.0.0.1:${cong}`, ...extra]
+  const child = opts.nofile
+    ? spawn('sh', ['-c', `ulimit -n ${opts.nofile} && exec "$0" "$@"`, bin, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
   let log = ''
   child.stdout.on('data', d => { log += d })
@@ -66,6 +70,11 @@ export async function startDaemon (bin, extra = [], opts = {}) {
     pid: child.pid,
     log: () => log,
     exited,
+    // CPU seconds the daemon has used (user + system).
+    cpu () {
+      const f = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+      return (Number(f[11]) + Number(f[12])) / 100
+    },
     // Resident memory of the daemon in kB.
     rss () {
       const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))

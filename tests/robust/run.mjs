@@ -303,6 +303,37 @@ try {
   })
 
   await T.test('daemon still answers after all of it', congAlive)
+
+  await T.test('out of descriptors: connections refused, no busy loop, recovery', async () => {
+    const e = await startDaemon(bin, ['-t', '60000'], { nofile: 32 })
+    try {
+      const held = []
+      for (let i = 0; i < 60; i++) {
+        const s = net.connect(e.cong, '127.0.0.1')
+        s.on('error', () => {})
+        held.push(s)
+      }
+      await new Promise(resolve => setTimeout(resolve, 300))
+      const cpu0 = e.cpu()
+      await new Promise(resolve => setTimeout(resolve, 1000))
+      const used = e.cpu() - cpu0
+      T.ok(used < 0.3, `daemon used ${used.toFixed(2)} s of CPU in 1 s while full`)
+      for (const s of held) s.destroy()
+      await until(async () => {
+        const s = net.connect(e.cong, '127.0.0.1')
+        const st = collect(s)
+        s.write(congFrame([0xcc, 0x31]))
+        const ok = await Promise.race([
+          until(() => st.data.includes(Buffer.from([1, 2, 0xcc, 0x31])), 500, 'echo').then(() => true, () => false),
+          st.closed.then(() => false)])
+        s.destroy()
+        return ok
+      }, 5000, 'service after descriptors came back')
+      T.ok(/out of descriptors/.test(e.log()), 'logged')
+    } finally {
+      await e.stop()
+    }
+  })
 } finally {
   const r = await d.stop()
   await T.test('SIGTERM: the daemon exits 0, with no sanitizer report', async () => {
