@@ -297,7 +297,7 @@ router_publish(struct server *srv, struct conn *c, const uint8_t *m,
 	default:
 		memcpy(tag, s.tag, s.tag_len);
 		tl = s.tag_len;
-		out = msg_copy(m, len);
+		out = NULL;	/* copied below only if someone keeps it */
 		break;
 	}
 	kl = tag_router_key(tag, tl, c ? c->home : "PRIVATE:", key,
@@ -309,11 +309,14 @@ router_publish(struct server *srv, struct conn *c, const uint8_t *m,
 	}
 	srv->m.publishes++;
 	ch = channel_find(srv, key, (size_t)kl);
+	if (out == NULL && (ti.retained || (ch && ch->nsubs > 0)))
+		out = msg_copy(m, len);
 	if (ti.retained && c != NULL)
 		retain(srv, c, key, (size_t)kl, ch, out);
-	if (ch)
+	if (ch && out)
 		fan_out(srv, c, ch, out);
-	msg_unref(out);
+	if (out)
+		msg_unref(out);
 }
 
 /* ---- subscribe ---- */

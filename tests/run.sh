@@ -45,6 +45,11 @@ for t in "$BUILD"/tests/test_*; do
 	step "$(basename "$t")" "$t"
 done
 
+echo "== interoperability: unmodified npm iosignal 2.2.1 clients"
+step interop-iosd node tests/interop/run.mjs --server iosd --bin "$BUILD/iosd"
+# The same cases against the reference server prove the tests themselves.
+step interop-reference node tests/interop/run.mjs --server ref
+
 echo "== robustness: malformed input over raw sockets"
 step robust node tests/robust/run.mjs --bin "$BUILD/iosd"
 
