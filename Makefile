@@ -4,6 +4,7 @@
 #   make run        install missing packages, build, start iosd
 #   make test       install missing packages, build, run every test
 #   make fuzz       run each libFuzzer target for FUZZ_TIME seconds
+#   make bench      side-by-side figures against the reference server
 #   make clean
 #
 # Libraries come from pkg-config; Debian's libev and wslay ship no .pc
@@ -55,7 +56,7 @@ FUZZ_CC    ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=undefined $(CSTD) -Ilibproto $(PROTO_CFLAGS)
 
-.PHONY: all deps run test unit fuzz fuzz-build clean npm-deps
+.PHONY: all deps run test unit fuzz fuzz-build clean npm-deps bench
 all: $(LIBPROTO) $(IOSD_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -106,6 +107,14 @@ fuzz-build: $(FUZZ_BIN)
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-build npm-deps
 	@BUILD=$(BUILD) sh tests/fuzz/run.sh $(FUZZ_TIME)
+
+# ---- benchmarks (never part of make test) ----
+
+BENCH_ARGS ?= --idle 1000 --subs 100 --msgs 20000
+bench: deps
+	@$(MAKE) --no-print-directory all npm-deps
+	@for s in iosd ref; do node tests/bench/quick.mjs --server $$s \
+	    --bin $(IOSD_BIN) $(BENCH_ARGS) || exit 1; done
 
 # ---- running ----
 
