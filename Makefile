@@ -77,7 +77,11 @@ $(IOSD_BIN): $(IOSD_OBJ) $(LIBPROTO)
 # ---- tests ----
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIB) $(LIBPROTO)
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(PROTO_LIBS)
+
+# Keep objects make would consider intermediate (incremental builds).
+.SECONDARY:
 
 unit: $(UNIT_BIN)
 
