@@ -33,9 +33,9 @@ PROTO_LIBS	:= $(call pkg_libs,$(PROTO_PKGS),-lnettle -ljansson) -lm
 
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -MMD -MP -Ilibproto $(PROTO_CFLAGS)
 
-IOSD_PKGS	:= gnutls nettle jansson
+IOSD_PKGS	:= gnutls nettle jansson sqlite3 hiredis
 IOSD_CFLAGS	:= $(call pkg_cflags,$(IOSD_PKGS) libev libwslay)
-IOSD_LIBS	:= $(call pkg_libs,$(IOSD_PKGS),-lgnutls -lnettle -ljansson) \
+IOSD_LIBS	:= $(call pkg_libs,$(IOSD_PKGS),-lgnutls -lnettle -ljansson -lsqlite3 -lhiredis) \
 		   $(call pkg_libs,libev,-lev) $(call pkg_libs,libwslay,-lwslay) -lm
 
 PROTO_SRC := $(wildcard libproto/*.c)
@@ -43,7 +43,8 @@ PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/obj/%.o)
 LIBPROTO  := $(BUILD)/libproto.a
 
 IOSD_SRC  := $(wildcard iosd/*.c)
-IOSD_OBJ  := $(IOSD_SRC:%.c=$(BUILD)/obj/%.o)
+IOSD_OBJ  := $(IOSD_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o
+MIGRATIONS := $(sort $(wildcard migrations/[0-9]*.sql))
 IOSD_BIN  := $(BUILD)/iosd
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
@@ -70,6 +71,15 @@ $(LIBPROTO): $(PROTO_OBJ)
 $(BUILD)/obj/iosd/%.o: iosd/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(IOSD_CFLAGS) -c $< -o $@
+
+# The SQL of migrations/ compiled in, so the binary carries its schema.
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) migrations/embed.sh
+	@mkdir -p $(@D)
+	sh migrations/embed.sh $@ $(MIGRATIONS)
+
+$(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.c iosd/migrations.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iiosd -c $< -o $@
 
 $(IOSD_BIN): $(IOSD_OBJ) $(LIBPROTO)
 	$(CC) $(CFLAGS) -o $@ $^ $(IOSD_LIBS)

@@ -1,0 +1,551 @@
+/*
+ * store.c - the SQLite store: migrations, devices, quota levels, audit
+ * log, retained signals; Redis (store_redis.c) may serve the devices.
+ *
+ * Every write is one statement in autocommit (one transaction), so a
+ * crash never leaves half a device; WAL with synchronous=FULL keeps what
+ * was acknowledged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "migrations.h"
+#include "proto.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+struct sqlite_backend {
+	struct device_backend b;
+	struct store *st;
+};
+
+struct store {
+	sqlite3 *db;
+	struct device_backend *dev;	/* sqlite or redis */
+	struct sqlite_backend sqlite;
+	struct quota quotas[256];
+	bool has_quota[256];
+};
+
+/* ---- validation ---- */
+
+static const char *
+check_name(const char *s, size_t len, size_t max, const char *what)
+{
+	static char why[64];
+
+	if (len == 0 || len > max) {
+		snprintf(why, sizeof(why), "%s must be 1 to %zu bytes", what,
+		    max);
+		return why;
+	}
+	if (memchr(s, '\0', len) || !utf8_valid((const uint8_t *)s, len)) {
+		snprintf(why, sizeof(why), "%s must be UTF-8 text", what);
+		return why;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		/* Separators of the reference's formats and of tags. */
+		if (c <= ' ' || c == 0x7f || strchr(",.@#$\"'\\", c)) {
+			snprintf(why, sizeof(why), "%s may not contain '%c'",
+			    what, c > ' ' && c != 0x7f ? c : '?');
+			return why;
+		}
+	}
+	return NULL;
+}
+
+const char *
+store_check_id(const char *id, size_t len)
+{
+	return check_name(id, len, DEVICE_ID_MAX, "device id");
+}
+
+const char *
+store_check_cid(const char *cid, size_t len)
+{
+	return check_name(cid, len, DEVICE_CID_MAX, "CID");
+}
+
+/* ---- helpers ---- */
+
+static int
+exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+user_version(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Apply every migration above the database's version, each in its own
+ * transaction; a failure rolls that one back and stops. */
+static int
+migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	int cur = user_version(db), latest = 0;
+
+	for (size_t i = 0; i < migrations_count; i++)
+		if (migrations[i].version > latest)
+			latest = migrations[i].version;
+	if (cur < 0) {
+		snprintf(err, errlen, "%s: cannot read the schema version", path);
+		return -1;
+	}
+	if (cur > latest) {
+		snprintf(err, errlen, "%s: schema version %d is newer than this "
+		    "iosd knows (%d); use a newer iosd or a backup", path, cur,
+		    latest);
+		return -1;
+	}
+	for (size_t i = 0; i < migrations_count; i++) {
+		const struct migration *m = &migrations[i];
+		char sql[64], e[256];
+
+		if (m->version <= cur)
+			continue;
+		if (exec_sql(db, "BEGIN IMMEDIATE", e, sizeof(e)) < 0 ||
+		    exec_sql(db, m->sql, e, sizeof(e)) < 0) {
+			exec_sql(db, "ROLLBACK", sql, sizeof(sql));
+			snprintf(err, errlen, "%s: migration %s failed: %s", path,
+			    m->name, e);
+			return -1;
+		}
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", m->version);
+		if (exec_sql(db, sql, e, sizeof(e)) < 0 ||
+		    exec_sql(db, "COMMIT", e, sizeof(e)) < 0) {
+			exec_sql(db, "ROLLBACK", sql, sizeof(sql));
+			snprintf(err, errlen, "%s: migration %s failed: %s", path,
+			    m->name, e);
+			return -1;
+		}
+		log_info("store: %s applied (schema version %d)", m->name,
+		    m->version);
+	}
+	return 0;
+}
+
+static void
+load_quotas(struct store *st)
+{
+	sqlite3_stmt *s;
+
+	memset(st->has_quota, 0, sizeof(st->has_quota));
+	if (sqlite3_prepare_v2(st->db, "SELECT level, signal_size, "
+	    "publish_counter, traffic_rate FROM quota_levels", -1, &s,
+	    NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		int lvl = sqlite3_column_int(s, 0);
+
+		if (lvl < 0 || lvl > 255)
+			continue;
+		st->quotas[lvl].signal_size = (uint32_t)sqlite3_column_int64(s, 1);
+		st->quotas[lvl].publish_counter =
+		    (uint32_t)sqlite3_column_int64(s, 2);
+		st->quotas[lvl].traffic_rate = (uint32_t)sqlite3_column_int64(s, 3);
+		st->has_quota[lvl] = true;
+	}
+	sqlite3_finalize(s);
+}
+
+bool
+store_quota(struct store *st, int level, struct quota *q)
+{
+	if (level < 0 || level > 255 || !st->has_quota[level])
+		return false;
+	*q = st->quotas[level];
+	return true;
+}
+
+/* Create the folder (0700) and the file (0600) before SQLite does, so
+ * that nobody else ever can read them. */
+static int
+prepare_path(const char *path, char *err, size_t errlen)
+{
+	char dir[1024];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash && slash != path) {
+		size_t n = (size_t)(slash - path);
+
+		if (n >= sizeof(dir)) {
+			snprintf(err, errlen, "%s: path too long", path);
+			return -1;
+		}
+		memcpy(dir, path, n);
+		dir[n] = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* ---- the SQLite device backend ---- */
+
+static void
+row_device(sqlite3_stmt *s, struct device *d)
+{
+	const char *t;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->id, sizeof(d->id), "%s", (t = (const char *)
+	    sqlite3_column_text(s, 0)) ? t : "");
+	snprintf(d->key, sizeof(d->key), "%s", (t = (const char *)
+	    sqlite3_column_text(s, 1)) ? t : "");
+	snprintf(d->cid, sizeof(d->cid), "%s", (t = (const char *)
+	    sqlite3_column_text(s, 2)) ? t : "");
+	d->level = sqlite3_column_int(s, 3);
+	d->disabled = sqlite3_column_int(s, 4) != 0;
+	d->created = sqlite3_column_int64(s, 5);
+	d->updated = sqlite3_column_int64(s, 6);
+	d->last_seen = sqlite3_column_int64(s, 7);
+	snprintf(d->last_addr, sizeof(d->last_addr), "%s", (t = (const char *)
+	    sqlite3_column_text(s, 8)) ? t : "");
+	d->logins = sqlite3_column_int64(s, 9);
+	d->failures = sqlite3_column_int64(s, 10);
+}
+
+#define DEVICE_COLUMNS "id, key, cid, level, disabled, created_at, " \
+	"updated_at, last_seen, last_addr, logins, failures"
+
+static void
+sq_get(struct device_backend *b, const char *id, store_device_cb *cb,
+    void *arg)
+{
+	struct store *st = ((struct sqlite_backend *)b)->st;
+	sqlite3_stmt *s;
+	struct device d;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT " DEVICE_COLUMNS
+	    " FROM devices WHERE id = ?1", -1, &s, NULL) != SQLITE_OK) {
+		cb(arg, -1, NULL);
+		return;
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		row_device(s, &d);
+		sqlite3_finalize(s);
+		cb(arg, 0, &d);
+		return;
+	}
+	sqlite3_finalize(s);
+	cb(arg, rc == SQLITE_DONE ? STORE_NOTFOUND : -1, NULL);
+}
+
+static void
+sq_put(struct device_backend *b, const struct device *d, bool replace,
+    store_done_cb *cb, void *arg)
+{
+	struct store *st = ((struct sqlite_backend *)b)->st;
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, replace ?
+	    "INSERT INTO devices (id, key, cid, level, disabled) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
+	    "key = ?2, cid = ?3, level = ?4, disabled = ?5, "
+	    "updated_at = unixepoch()" :
+	    "INSERT INTO devices (id, key, cid, level, disabled) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)", -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		cb(arg, -1, sqlite3_errmsg(st->db));
+		return;
+	}
+	sqlite3_bind_text(s, 1, d->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, d->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, d->cid, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, d->level);
+	sqlite3_bind_int(s, 5, d->disabled ? 1 : 0);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_DONE)
+		cb(arg, 0, NULL);
+	else if (rc == SQLITE_CONSTRAINT) {
+		const char *m = sqlite3_errmsg(st->db);
+		cb(arg, -1, strstr(m, "devices.id") ? "exists" :
+		    strstr(m, "devices.cid") ? "cid in use" : m);
+	} else
+		cb(arg, -1, sqlite3_errmsg(st->db));
+}
+
+static void
+sq_del(struct device_backend *b, const char *id, store_done_cb *cb, void *arg)
+{
+	struct store *st = ((struct sqlite_backend *)b)->st;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM devices WHERE id = ?1",
+	    -1, &s, NULL) != SQLITE_OK) {
+		cb(arg, -1, sqlite3_errmsg(st->db));
+		return;
+	}
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		cb(arg, -1, sqlite3_errmsg(st->db));
+	else
+		cb(arg, sqlite3_changes(st->db) ? 0 : STORE_NOTFOUND, NULL);
+}
+
+static void
+sq_list(struct device_backend *b, store_list_cb *cb, void *arg)
+{
+	struct store *st = ((struct sqlite_backend *)b)->st;
+	sqlite3_stmt *s;
+	struct device *v = NULL;
+	size_t n = 0, cap = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT " DEVICE_COLUMNS
+	    " FROM devices ORDER BY id", -1, &s, NULL) != SQLITE_OK) {
+		cb(arg, -1, NULL, 0);
+		return;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xreallocarray(v, cap, sizeof(*v));
+		}
+		row_device(s, &v[n++]);
+	}
+	sqlite3_finalize(s);
+	cb(arg, 0, v, n);
+	free(v);
+}
+
+static void
+sq_close(struct device_backend *b)
+{
+	(void)b;	/* the database is closed by store_close */
+}
+
+/* ---- the store ---- */
+
+struct store *
+store_open(struct ev_loop *loop, const char *path, const char *redis_url,
+    char *err, size_t errlen)
+{
+	struct store *st;
+	char e[512];
+
+	if (prepare_path(path, err, errlen) < 0)
+		return NULL;
+	st = xcalloc(1, sizeof(*st));
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, st->db ?
+		    sqlite3_errmsg(st->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(st->db, 0);
+	if (exec_sql(st->db, "PRAGMA journal_mode = WAL; "
+	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", e,
+	    sizeof(e)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, e);
+		goto fail;
+	}
+	if (migrate(st->db, path, err, errlen) < 0)
+		goto fail;
+	load_quotas(st);
+	st->sqlite.st = st;
+	st->sqlite.b = (struct device_backend){ "sqlite", sq_get, sq_put,
+	    sq_del, sq_list, sq_close };
+	st->dev = &st->sqlite.b;
+	if (redis_url) {
+		st->dev = store_redis_open(loop, redis_url, err, errlen);
+		if (st->dev == NULL)
+			goto fail;
+	}
+	return st;
+fail:
+	sqlite3_close(st->db);
+	free(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->dev && st->dev != &st->sqlite.b)
+		st->dev->close(st->dev);
+	/* A clean close checkpoints the WAL into the database file. */
+	sqlite3_close(st->db);
+	free(st);
+}
+
+const char *
+store_backend_name(const struct store *st)
+{
+	return st->dev->name;
+}
+
+void
+store_device_get(struct store *st, const char *id, store_device_cb *cb,
+    void *arg)
+{
+	st->dev->get(st->dev, id, cb, arg);
+}
+
+void
+store_device_put(struct store *st, const struct device *d, bool replace,
+    store_done_cb *cb, void *arg)
+{
+	const char *why;
+
+	if ((why = store_check_id(d->id, strlen(d->id))) != NULL ||
+	    (why = store_check_cid(d->cid, strlen(d->cid))) != NULL) {
+		cb(arg, -1, why);
+		return;
+	}
+	if (d->level < 0 || d->level > 255 || strlen(d->key) != 44) {
+		cb(arg, -1, "level must be 0 to 255 and the key 44 characters");
+		return;
+	}
+	st->dev->put(st->dev, d, replace, cb, arg);
+	store_audit(st, replace ? "update" : "enroll", d->id, NULL, NULL);
+}
+
+void
+store_device_del(struct store *st, const char *id, store_done_cb *cb,
+    void *arg)
+{
+	st->dev->del(st->dev, id, cb, arg);
+	store_audit(st, "revoke", id, NULL, NULL);
+}
+
+void
+store_device_list(struct store *st, store_list_cb *cb, void *arg)
+{
+	st->dev->list(st->dev, cb, arg);
+}
+
+static void
+run(struct store *st, const char *sql, const char *a, const char *b,
+    const char *c, const char *d)
+{
+	sqlite3_stmt *s;
+	const char *v[4] = { a, b, c, d };
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		log_warnx("store: %s", sqlite3_errmsg(st->db));
+		return;
+	}
+	for (int i = 0; i < 4; i++)
+		if (v[i])
+			sqlite3_bind_text(s, i + 1, v[i], -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		log_warnx("store: %s", sqlite3_errmsg(st->db));
+	sqlite3_finalize(s);
+}
+
+void
+store_audit(struct store *st, const char *event, const char *device,
+    const char *addr, const char *detail)
+{
+	run(st, "INSERT INTO audit (event, device, addr, detail) "
+	    "VALUES (?1, ?2, ?3, ?4)", event, device, addr, detail);
+}
+
+void
+store_login_ok(struct store *st, const char *id, const char *addr)
+{
+	run(st, "UPDATE devices SET logins = logins + 1, last_seen = "
+	    "unixepoch(), last_addr = ?2 WHERE id = ?1", id, addr, NULL, NULL);
+	store_audit(st, "login_ok", id, addr, NULL);
+}
+
+void
+store_login_fail(struct store *st, const char *id, const char *addr,
+    const char *reason)
+{
+	run(st, "UPDATE devices SET failures = failures + 1 WHERE id = ?1",
+	    id, NULL, NULL, NULL);
+	store_audit(st, "login_fail", id, addr, reason);
+}
+
+void
+store_retained_put(struct store *st, const char *key, const uint8_t *msg,
+    size_t len)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO retained (key, message) "
+	    "VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET message = ?2, "
+	    "updated_at = unixepoch()", -1, &s, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, msg, (int)len, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		log_warnx("store: retained %s: %s", key, sqlite3_errmsg(st->db));
+	sqlite3_finalize(s);
+}
+
+void
+store_retained_del(struct store *st, const char *key)
+{
+	run(st, "DELETE FROM retained WHERE key = ?1", key, NULL, NULL, NULL);
+}
+
+void
+store_retained_load(struct store *st, store_retained_cb *cb, void *arg)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT key, message FROM retained "
+	    "ORDER BY updated_at", -1, &s, NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(s, 0);
+		const uint8_t *m = sqlite3_column_blob(s, 1);
+		int n = sqlite3_column_bytes(s, 1);
+
+		if (key && m && n > 0)
+			cb(arg, key, m, (size_t)n);
+	}
+	sqlite3_finalize(s);
+}

@@ -1,0 +1,108 @@
+/*
+ * store.h - where devices, keys, quota levels, the audit log and retained
+ * signals live: SQLite (the default, always open) and, for devices only,
+ * optionally Redis in the reference's layout (device:<id> hashes).
+ *
+ * Device operations are asynchronous: the callback is called exactly once,
+ * possibly before the call returns (SQLite), possibly later (Redis). The
+ * rest is SQLite and synchronous.
+ */
+#ifndef IOSD_STORE_H
+#define IOSD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#define DEVICE_ID_MAX	8	/* bytes; Boho carries 8 */
+#define DEVICE_CID_MAX	10	/* bytes; the Arduino library's limit */
+#define STORE_NOTFOUND	1	/* rc of a lookup that found nothing */
+
+struct device {
+	char id[DEVICE_ID_MAX + 1];
+	char key[64];		/* stored form: base64(SHA-256(key)), 44 chars
+				 * (a Redis value of another length is a plain
+				 * key, as the reference reads it) */
+	char cid[DEVICE_CID_MAX + 1 + 6];	/* Redis may hold "" */
+	int level;		/* 0..255 */
+	bool disabled;
+	int64_t created, updated, last_seen;	/* Unix seconds, 0 = never */
+	char last_addr[64];
+	int64_t logins, failures;
+};
+
+struct quota {
+	uint32_t signal_size;		/* bytes of one message */
+	uint32_t publish_counter;	/* recipients of one publish */
+	uint32_t traffic_rate;		/* bytes per second received */
+};
+
+typedef void store_device_cb(void *arg, int rc, const struct device *d);
+typedef void store_done_cb(void *arg, int rc, const char *err);
+typedef void store_list_cb(void *arg, int rc, const struct device *d,
+    size_t n);
+
+/* A device backend: SQLite's own, or Redis. */
+struct device_backend {
+	const char *name;		/* "sqlite" or "redis" */
+	void (*get)(struct device_backend *b, const char *id,
+	    store_device_cb *cb, void *arg);
+	/* replace: overwrite an existing id; otherwise an existing id is an
+	 * error (rc < 0, err "exists"). */
+	void (*put)(struct device_backend *b, const struct device *d,
+	    bool replace, store_done_cb *cb, void *arg);
+	void (*del)(struct device_backend *b, const char *id,
+	    store_done_cb *cb, void *arg);
+	void (*list)(struct device_backend *b, store_list_cb *cb, void *arg);
+	void (*close)(struct device_backend *b);
+};
+
+struct store;
+
+/* Open (creating with mode 0600, its folder 0700) and migrate the SQLite
+ * database; with redis_url, devices come from Redis. NULL + message on
+ * failure. */
+struct store *store_open(struct ev_loop *loop, const char *path,
+    const char *redis_url, char *err, size_t errlen);
+void store_close(struct store *st);
+const char *store_backend_name(const struct store *st);
+
+void store_device_get(struct store *st, const char *id, store_device_cb *cb,
+    void *arg);
+void store_device_put(struct store *st, const struct device *d, bool replace,
+    store_done_cb *cb, void *arg);
+void store_device_del(struct store *st, const char *id, store_done_cb *cb,
+    void *arg);
+void store_device_list(struct store *st, store_list_cb *cb, void *arg);
+
+/* Validation shared by every way in: ids 1..8 bytes, CIDs 1..10 bytes,
+ * printable UTF-8 without ',', '.', '@', '#', '$' or spaces in ids and
+ * CIDs; NULL when fine, else the reason. */
+const char *store_check_id(const char *id, size_t len);
+const char *store_check_cid(const char *cid, size_t len);
+
+/* Quota levels (SQLite, cached). false when the level is not defined. */
+bool store_quota(struct store *st, int level, struct quota *q);
+
+/* Login bookkeeping and the audit log (SQLite). */
+void store_login_ok(struct store *st, const char *id, const char *addr);
+void store_login_fail(struct store *st, const char *id, const char *addr,
+    const char *reason);
+void store_audit(struct store *st, const char *event, const char *device,
+    const char *addr, const char *detail);
+
+/* Retained signals that survive a restart (SQLite). */
+void store_retained_put(struct store *st, const char *key,
+    const uint8_t *msg, size_t len);
+void store_retained_del(struct store *st, const char *key);
+typedef void store_retained_cb(void *arg, const char *key,
+    const uint8_t *msg, size_t len);
+void store_retained_load(struct store *st, store_retained_cb *cb, void *arg);
+
+/* Redis backend (store_redis.c): NULL + message when it cannot start. */
+struct device_backend *store_redis_open(struct ev_loop *loop,
+    const char *url, char *err, size_t errlen);
+
+#endif
