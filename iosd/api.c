@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "api_sudo.h"
 #include "conn.h"
 #include "server.h"
 #include "session.h"
@@ -160,6 +161,10 @@ api_request(struct conn *c, const uint8_t *m, size_t len)
 				return;
 			}
 		error_reply(c, &r, true);
+		return;
+	}
+	if (is(r.target, r.target_len, "sudo")) {
+		api_sudo(c, &r);
 		return;
 	}
 	error_reply(c, &r, false);

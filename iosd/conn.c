@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "congsock.h"
 #include "conn.h"
 #include "log.h"
@@ -80,6 +81,7 @@ conn_new(struct server *srv, int fd, enum transport tr,
 	srv->m.conns_now[tr]++;
 	srv->m.conns_total[tr]++;
 	session_init(c);
+	auth_init(c);
 	ev_io_start(srv->loop, &c->rd);
 	if (tr == TR_CONG) {
 		congsock_init(c);
@@ -317,8 +319,12 @@ conn_flush(struct conn *c)
 void
 conn_close(struct conn *c, bool graceful, int ws_code, const char *reason)
 {
+	enum conn_state was = c->state;
+
 	if (c->state >= CONN_CLOSING)
 		return;
+	c->state = CONN_CLOSING;	/* from here on, never re-entered */
+	c->close_after_flush = graceful && !c->eof;
 	c->close_reason = reason;
 	/* Clients come and go all day; drops are logged by conn_fail. */
 	log_debug("conn=%u cid=%s close reason=\"%s\"", c->ssid,
@@ -326,14 +332,14 @@ conn_close(struct conn *c, bool graceful, int ws_code, const char *reason)
 	/* Leave the router first: nobody may send to it any more, and its
 	 * @state subscribers hear about it now. */
 	router_conn_gone(c->srv, c);
-	if (graceful && c->tr != TR_CONG && ws_code && c->state == CONN_OPEN)
+	auth_conn_gone(c);
+	if (c->close_after_flush && c->tr != TR_CONG && ws_code &&
+	    was == CONN_OPEN)
 		wsock_send_close(c, ws_code, reason);
-	c->state = CONN_CLOSING;
 	ev_io_stop(c->srv->loop, &c->rd);
-	if (graceful && !c->eof) {
-		c->close_after_flush = true;
+	if (c->close_after_flush)
 		server_want_flush(c->srv, c);
-	} else
+	else
 		close_socket(c);
 }
 

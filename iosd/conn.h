@@ -47,6 +47,7 @@ struct conn {
 	uint32_t ssid;
 	ev_io rd, wr;
 	ev_timer timer;		/* handshake or linger deadline */
+	ev_timer auth_timer;	/* a delayed AUTH_FAIL */
 
 	struct conn *prev, *next;	/* every connection */
 	struct conn *wnext;		/* queued for the prepare-hook flush */

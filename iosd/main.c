@@ -16,9 +16,13 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "authsrc.h"
+#include "backoff.h"
 #include "listener.h"
 #include "log.h"
+#include "router.h"
 #include "server.h"
+#include "store.h"
 #include "version.h"
 
 static uint64_t
@@ -143,6 +147,46 @@ banner(const struct server *srv)
 	fflush(stdout);
 }
 
+/* The database (migrated), the -d/-e/-E devices, retained signals. A
+ * problem with any of them stops the start with a clear message. */
+static void
+open_store(struct server *srv)
+{
+	const struct options *o = &srv->opt;
+	char err[512];
+
+	srv->store = store_open(srv->loop, o->db_path, o->redis ?
+	    (o->redis_url ? o->redis_url : "") : NULL, err, sizeof(err));
+	if (srv->store == NULL)
+		fatalx("store: %s", err);
+	if (o->nauth_files || o->nauth_params || o->auth_env) {
+		srv->auth = authsrc_new();
+		for (size_t i = 0; i < o->nauth_files; i++)
+			if (authsrc_load_file(srv->auth, o->auth_files[i], err,
+			    sizeof(err)) < 0)
+				fatalx("--auth-file %s", err);
+		for (size_t i = 0; i < o->nauth_params; i++)
+			if (authsrc_load_param(srv->auth, o->auth_params[i],
+			    "--auth-param", err, sizeof(err)) < 0)
+				fatalx("%s", err);
+		if (o->auth_env) {
+			const char *env = getenv("BOHO_AUTH");
+
+			if (env == NULL || *env == '\0')
+				fatalx("--auth-env: BOHO_AUTH is not set");
+			if (authsrc_load_param(srv->auth, env, "BOHO_AUTH", err,
+			    sizeof(err)) < 0)
+				fatalx("%s", err);
+		}
+		log_info("auth: %zu devices from the command line and files",
+		    authsrc_count(srv->auth));
+	}
+	srv->fails = backoff_new(1000);
+	router_load_retained(srv);
+	log_info("store: %s, devices in %s", o->db_path,
+	    store_backend_name(srv->store));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -171,6 +215,7 @@ main(int argc, char **argv)
 
 	if (srv.opt.show_options)
 		options_print(&srv.opt, stdout);
+	open_store(&srv);
 	listener_open_all(&srv);
 	server_setup(&srv);
 	banner(&srv);
@@ -179,6 +224,9 @@ main(int argc, char **argv)
 	ev_run(srv.loop, 0);
 
 	server_teardown(&srv);
+	store_close(srv.store);
+	authsrc_free(srv.auth);
+	backoff_free(srv.fails);
 	gnutls_global_deinit();
 	log_info("stopped");
 	return 0;

@@ -23,6 +23,9 @@ static const char *const drop_names[DROP_COUNT] = {
 	[DROP_EMFILE] = "emfile",
 	[DROP_UNKNOWN_TYPE] = "unknown_type",
 	[DROP_TEXT_FRAME] = "text_frame",
+	[DROP_RATE] = "rate_limited",
+	[DROP_DECRYPT] = "decrypt_failed",
+	[DROP_MEMBERS_ONLY] = "members_only",
 };
 
 const char *

@@ -27,6 +27,9 @@ enum drop_reason {
 	DROP_EMFILE,		/* accept with no descriptor left */
 	DROP_UNKNOWN_TYPE,	/* message type the server ignores */
 	DROP_TEXT_FRAME,	/* WebSocket text frames are counted, ignored */
+	DROP_RATE,		/* over the level's trafficRate */
+	DROP_DECRYPT,		/* ENC_488 / ENC_E2E that does not open */
+	DROP_MEMBERS_ONLY,	/* --members-only: anonymous signal */
 	DROP_COUNT
 };
 
@@ -41,6 +44,8 @@ struct metrics {
 	uint64_t channels;	/* gauge */
 	uint64_t retained;	/* gauge */
 	uint64_t subscriptions;	/* gauge */
+	uint64_t auth_ok, auth_fail;
+	uint64_t quota_oversize, quota_rate;
 };
 
 const char *transport_name(enum transport t);

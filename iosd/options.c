@@ -19,7 +19,8 @@
 enum {
 	OPT_TRUSTED_PROXY = 256, OPT_MAX_SIGNAL, OPT_SENDQ_BYTES,
 	OPT_SENDQ_MSGS, OPT_HANDSHAKE, OPT_MAX_SUBS, OPT_RETAIN_MAX,
-	OPT_RETAIN_SIZE, OPT_LOG_LEVEL,
+	OPT_RETAIN_SIZE, OPT_LOG_LEVEL, OPT_MEMBERS_ONLY, OPT_AUTH_FAIL_DELAY,
+	OPT_NO_QUOTA, OPT_PUBLISH_COUNTER, OPT_RATE_CLOSE,
 };
 
 static const struct option longopts[] = {
@@ -40,6 +41,15 @@ static const struct option longopts[] = {
 	{ "retain-max", required_argument, NULL, OPT_RETAIN_MAX },
 	{ "retain-size", required_argument, NULL, OPT_RETAIN_SIZE },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "auth-file", required_argument, NULL, 'd' },
+	{ "auth-param", required_argument, NULL, 'e' },
+	{ "auth-env", no_argument, NULL, 'E' },
+	{ "redis", optional_argument, NULL, 'r' },
+	{ "members-only", no_argument, NULL, OPT_MEMBERS_ONLY },
+	{ "auth-fail-delay", required_argument, NULL, OPT_AUTH_FAIL_DELAY },
+	{ "no-quota", no_argument, NULL, OPT_NO_QUOTA },
+	{ "publish-counter", no_argument, NULL, OPT_PUBLISH_COUNTER },
+	{ "rate-close", required_argument, NULL, OPT_RATE_CLOSE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -55,6 +65,15 @@ static const char usage_text[] =
 "  -o, --show-options             print the effective options at start\n"
 "  -D, --db PATH                  device database (default "
     IOSD_DEFAULT_DB ")\n"
+"  -d, --auth-file FILE           devices from a reference auth_file.json\n"
+"  -e, --auth-param ID.KEY.LEVEL,...  devices from the command line\n"
+"  -E, --auth-env                 devices from BOHO_AUTH (as -e)\n"
+"  -r, --redis[=URL]              devices from Redis (REDIS_HOST/REDIS_PORT)\n"
+"      --members-only             only logged-in clients may signal\n"
+"      --auth-fail-delay MS       AUTH_FAIL after this delay (default 1000)\n"
+"      --no-quota                 do not enforce signalSize and trafficRate\n"
+"      --publish-counter          cap recipients at the level's publishCounter\n"
+"      --rate-close MS            close a client over its rate this long (5000)\n"
 "      --trusted-proxy ADDR[/N]   believe X-Forwarded-For/-Proto from it\n"
 "      --max-signal BYTES         largest message accepted (default 20971520)\n"
 "      --send-queue-bytes BYTES   per-client send queue (default 8388608)\n"
@@ -82,6 +101,9 @@ options_defaults(struct options *o)
 	o->retain_count = 1000;		/* reference retain.limitCounter */
 	o->retain_size = 100000;	/* reference retain.limitSize */
 	o->log_level = LOG_LVL_INFO;
+	o->auth_fail_ms = 1000;		/* serverOption.auth.delay_auth_fail */
+	o->quotas = true;
+	o->rate_close_ms = 5000;
 }
 
 /* One line naming what is wrong, a usage hint, exit status 2. */
@@ -228,7 +250,7 @@ options_parse(struct options *o, int argc, char **argv)
 	enum log_level lvl;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":l:L:t:s:oD:Vh", longopts,
+	while ((ch = getopt_long(argc, argv, ":l:L:t:s:oD:d:e:Er::Vh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'l':
@@ -254,6 +276,38 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case 'D':
 			o->db_path = optarg;
+			break;
+		case 'd':
+			if (o->nauth_files == OPT_MAX_LISTEN)
+				return bad("--auth-file: too many");
+			o->auth_files[o->nauth_files++] = optarg;
+			break;
+		case 'e':
+			if (o->nauth_params == OPT_MAX_LISTEN)
+				return bad("--auth-param: too many");
+			o->auth_params[o->nauth_params++] = optarg;
+			break;
+		case 'E':
+			o->auth_env = true;
+			break;
+		case 'r':
+			o->redis = true;
+			o->redis_url = optarg;
+			break;
+		case OPT_MEMBERS_ONLY:
+			o->members_only = true;
+			break;
+		case OPT_AUTH_FAIL_DELAY:
+			SET_NUM(auth_fail_ms, 0, 60000, "--auth-fail-delay");
+			break;
+		case OPT_NO_QUOTA:
+			o->quotas = false;
+			break;
+		case OPT_PUBLISH_COUNTER:
+			o->publish_counter = true;
+			break;
+		case OPT_RATE_CLOSE:
+			SET_NUM(rate_close_ms, 100, 3600000, "--rate-close");
 			break;
 		case 'V':
 			printf("iosd %s (libproto %s, protocol %s)\n",
@@ -326,6 +380,21 @@ options_print(const struct options *o, FILE *f)
 	    o->handshake_ms, o->max_subs);
 	fprintf(f, "  retain %zu signals under %zu bytes\n", o->retain_count,
 	    o->retain_size);
+	for (size_t i = 0; i < o->nauth_files; i++)
+		fprintf(f, "  auth-file %s\n", o->auth_files[i]);
+	if (o->nauth_params)
+		fprintf(f, "  auth-param (%zu lists, keys not shown)\n",
+		    o->nauth_params);
+	if (o->auth_env)
+		fprintf(f, "  auth-env BOHO_AUTH\n");
+	fprintf(f, "  devices %s%s\n", o->redis ? "redis " : "sqlite",
+	    o->redis ? (o->redis_url ? o->redis_url : "(REDIS_HOST/REDIS_PORT)") :
+	    "");
+	fprintf(f, "  members-only %s\n  auth-fail-delay %u ms\n",
+	    o->members_only ? "yes" : "no", o->auth_fail_ms);
+	fprintf(f, "  quotas %s\n  publish-counter %s\n  rate-close %u ms\n",
+	    o->quotas ? "enforced" : "off", o->publish_counter ? "on" : "off",
+	    o->rate_close_ms);
 	for (size_t i = 0; i < o->nproxies; i++) {
 		char buf[INET6_ADDRSTRLEN];
 		inet_ntop(o->proxies[i].family, o->proxies[i].addr, buf,

@@ -46,6 +46,19 @@ struct options {
 	struct proxy_net proxies[OPT_MAX_PROXIES];
 	size_t nproxies;
 	int log_level;
+	/* devices, login and quotas */
+	const char *auth_files[OPT_MAX_LISTEN];
+	size_t nauth_files;
+	const char *auth_params[OPT_MAX_LISTEN];
+	size_t nauth_params;
+	bool auth_env;			/* -E: BOHO_AUTH */
+	bool redis;			/* -r: devices from Redis */
+	const char *redis_url;		/* NULL: REDIS_HOST / REDIS_PORT */
+	bool members_only;
+	unsigned auth_fail_ms;		/* AUTH_FAIL delay (reference 1000) */
+	bool quotas;			/* enforce signalSize and trafficRate */
+	bool publish_counter;		/* cap recipients per publish */
+	unsigned rate_close_ms;		/* over trafficRate this long: close */
 };
 
 void options_defaults(struct options *o);

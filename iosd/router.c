@@ -15,6 +15,7 @@
 #include "msg.h"
 #include "router.h"
 #include "server.h"
+#include "store.h"
 #include "xmalloc.h"
 
 /* ---- channels ---- */
@@ -137,6 +138,16 @@ router_assign_cid(struct server *srv, struct conn *c)
 	}
 }
 
+void
+router_set_cid(struct server *srv, struct conn *c, const char *cid)
+{
+	if (c->s.cid[0] && router_find_cid(srv, c->s.cid, strlen(c->s.cid)) == c)
+		HASH_DELETE(hh_cid, srv->cids, c);
+	snprintf(c->s.cid, sizeof(c->s.cid), "%s", cid);
+	if (c->s.cid[0])
+		HASH_ADD_KEYPTR(hh_cid, srv->cids, c->s.cid, strlen(c->s.cid), c);
+}
+
 /* ---- retained ---- */
 
 static size_t
@@ -192,6 +203,35 @@ retain(struct server *srv, struct conn *c, const char *key, size_t klen,
 	else
 		srv->m.retained++;
 	ch->retained = msg_ref(m);
+	if (srv->store)		/* channel retained signals outlive a restart */
+		store_retained_put(srv->store, ch->key, m->data, m->len);
+}
+
+static void
+load_one(void *arg, const char *key, const uint8_t *m, size_t len)
+{
+	struct server *srv = arg;
+	struct channel *ch;
+
+	if (retained_total(srv) >= srv->opt.retain_count ||
+	    len >= srv->opt.retain_size || len < 3 ||
+	    (m[0] != IOS_SIGNAL && m[0] != IOS_SIGNAL_E2E))
+		return;
+	ch = channel_get(srv, key, strlen(key));
+	if (ch->retained == NULL)
+		srv->m.retained++;
+	else
+		msg_unref(ch->retained);
+	ch->retained = msg_copy(m, len);
+}
+
+void
+router_load_retained(struct server *srv)
+{
+	store_retained_load(srv->store, load_one, srv);
+	if (srv->m.retained)
+		log_info("store: %llu retained signals loaded",
+		    (unsigned long long)srv->m.retained);
 }
 
 /* ---- publish ---- */
@@ -217,9 +257,12 @@ static void
 fan_out(struct server *srv, struct conn *from, struct channel *ch,
     struct msg *m)
 {
-	size_t sent = 0;
+	size_t sent = 0, limit = ch->nsubs;
 
-	for (size_t i = 0; i < ch->nsubs; i++) {
+	/* --publish-counter: the publisher's level caps its recipients. */
+	if (srv->opt.publish_counter && from && from->s.publish_counter)
+		limit = from->s.publish_counter;
+	for (size_t i = 0; i < ch->nsubs && sent < limit; i++) {
 		struct conn *to = ch->subs[i];
 
 		if (to == from)
@@ -230,9 +273,27 @@ fan_out(struct server *srv, struct conn *from, struct channel *ch,
 	srv->m.fanout_deliveries += sent;
 }
 
+static void route(struct server *srv, struct conn *c, const uint8_t *m,
+    size_t len);
+
 void
 router_publish(struct server *srv, struct conn *c, const uint8_t *m,
     size_t len)
+{
+	if (c && srv->opt.members_only && !c->s.boho.authorized) {
+		/* The reference's memberOnly: SERVER_CLEAR_AUTH, then close. */
+		static const uint8_t clear = IOS_SERVER_CLEAR_AUTH;
+
+		session_send_plain(c, &clear, 1);
+		conn_fail(c, DROP_MEMBERS_ONLY, 1008, "members only");
+		return;
+	}
+	route(srv, c, m, len);
+}
+
+/* The reference's Manager.sender after its memberOnly check. */
+static void
+route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 {
 	struct ios_signal s;
 	struct tag_info ti;
@@ -438,7 +499,7 @@ state_signal(struct server *srv, struct conn *c, const char *tag)
 	long n = iosmsg_build_text_signal(tag, "close", buf, sizeof(buf));
 
 	if (n > 0)
-		router_publish(srv, c, buf, (size_t)n);
+		route(srv, c, buf, (size_t)n);
 }
 
 void

@@ -48,6 +48,10 @@ void router_unsubscribe_all(struct server *srv, struct conn *c);
 /* CIDs: a random "?xxxx" CID that collides with nothing online. */
 void router_assign_cid(struct server *srv, struct conn *c);
 struct conn *router_find_cid(struct server *srv, const char *cid, size_t len);
+/* After a login: c's CID becomes cid ("" = a random one on CID_REQ). */
+void router_set_cid(struct server *srv, struct conn *c, const char *cid);
+/* Retained signals saved by an earlier run. */
+void router_load_retained(struct server *srv);
 
 /* The client is gone: @state signals, subscriptions, retained, CID. */
 void router_conn_gone(struct server *srv, struct conn *c);

@@ -41,6 +41,15 @@ server_remove_conn(struct server *srv, struct conn *c)
 	srv->nconns--;
 }
 
+struct conn *
+server_find_ssid(struct server *srv, uint32_t ssid)
+{
+	for (struct conn *c = srv->conns; c; c = c->next)
+		if (c->ssid == ssid && c->state == CONN_OPEN)
+			return c;
+	return NULL;
+}
+
 void
 server_want_flush(struct server *srv, struct conn *c)
 {

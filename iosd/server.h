@@ -17,6 +17,9 @@
 struct conn;
 struct channel;
 struct listener;
+struct store;
+struct authsrc;
+struct backoff;
 
 struct server {
 	struct ev_loop *loop;
@@ -34,6 +37,10 @@ struct server {
 
 	struct channel *channels;	/* router: key -> subscribers */
 	struct conn *cids;		/* router: cid -> connection */
+
+	struct store *store;		/* SQLite, maybe Redis for devices */
+	struct authsrc *auth;		/* -d / -e / -E devices, or NULL */
+	struct backoff *fails;		/* failed logins by address and id */
 
 	ev_prepare prepare;
 	ev_timer ping;
@@ -55,5 +62,7 @@ void server_add_conn(struct server *srv, struct conn *c);
 void server_remove_conn(struct server *srv, struct conn *c);
 /* Schedule c for the prepare-hook flush. */
 void server_want_flush(struct server *srv, struct conn *c);
+/* The connection with this session id, or NULL once it is gone. */
+struct conn *server_find_ssid(struct server *srv, uint32_t ssid);
 
 #endif

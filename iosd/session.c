@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "auth.h"
+#include "store.h"
 #include "conn.h"
 #include "log.h"
 #include "msg.h"
@@ -27,11 +29,67 @@ session_init(struct conn *c)
 	struct session *s = &c->s;
 
 	memset(s, 0, sizeof(*s));
-	s->level = DEFAULT_LEVEL;
 	s->alive = true;
-	s->max_signal = c->srv->opt.anon_signal;
-	if (s->max_signal > c->srv->opt.max_signal)
-		s->max_signal = c->srv->opt.max_signal;
+	session_set_level(c, DEFAULT_LEVEL);
+}
+
+void
+session_set_level(struct conn *c, int level)
+{
+	struct session *s = &c->s;
+	const struct options *o = &c->srv->opt;
+	struct quota q = { o->anon_signal, 10, 0 };
+
+	if (c->srv->store && !store_quota(c->srv->store, level, &q))
+		q = (struct quota){ o->anon_signal, 10, 0 };
+	s->level = (uint8_t)level;
+	s->publish_counter = q.publish_counter;
+	if (o->quotas) {
+		s->max_signal = q.signal_size < o->max_signal ? q.signal_size :
+		    o->max_signal;
+		s->traffic_rate = q.traffic_rate;
+	} else {
+		s->max_signal = o->max_signal;
+		s->traffic_rate = 0;
+	}
+	/* A full bucket: one second of the rate. */
+	s->tokens = s->traffic_rate;
+	s->tokens_ms = server_now_ms(c->srv);
+	s->over_since_ms = 0;
+	if (c->tr == TR_CONG && c->cong.buf)
+		c->cong.max_len = s->max_signal;
+	else if (c->tr == TR_CONG)
+		cong_decoder_init(&c->cong, s->max_signal);
+}
+
+/* trafficRate: a token bucket of received bytes, one second deep. Over
+ * it, messages are dropped. Drops that keep coming, with no quiet second
+ * between them, for --rate-close, close the client: a flooder gets some
+ * messages through as the bucket refills, and is still a flooder. */
+static bool
+rate_ok(struct conn *c, size_t len)
+{
+	struct session *s = &c->s;
+	uint64_t now = server_now_ms(c->srv);
+
+	s->tokens += (double)(now - s->tokens_ms) * s->traffic_rate / 1000.0;
+	if (s->tokens > s->traffic_rate)
+		s->tokens = s->traffic_rate;
+	s->tokens_ms = now;
+	if (s->tokens >= (double)len) {
+		s->tokens -= (double)len;
+		return true;
+	}
+	c->srv->m.drops[DROP_RATE]++;
+	if (s->over_since_ms == 0 || now - s->last_drop_ms > 1000)
+		s->over_since_ms = now;
+	s->last_drop_ms = now;
+	if (now - s->over_since_ms > c->srv->opt.rate_close_ms) {
+		c->srv->m.quota_rate++;
+		conn_fail(c, DROP_RATE, WS_CLOSE_POLICY,
+		    "traffic rate exceeded");
+	}
+	return false;
 }
 
 void
@@ -304,13 +362,36 @@ session_on_message(struct conn *c, uint8_t *m, size_t len)
 	if (srv->opt.show_message)
 		show_message(c, m, len);
 
+	if (c->s.traffic_rate && !rate_ok(c, len))
+		return;
+
 	if (type == IOS_ENC_488 || type == IOS_ENC_E2E) {
-		/* Encrypted messages need a login (issue #4 brings it);
-		 * without a key nothing is decrypted. */
+		long n;
+
+		/* Without a login there is no key: nothing is decrypted (the
+		 * reference accepts packets made with a zero key). */
 		if (!c->s.boho.authorized) {
 			srv->m.drops[DROP_NOT_AUTHORIZED]++;
 			return;
 		}
+		if (type == IOS_ENC_488) {
+			n = boho_decrypt_488(&c->s.boho, m, len);
+			if (n > 0) {
+				m += BOHO_ENC_HDR;
+				len = (size_t)n;
+			}
+		} else {
+			n = boho_e2e_unwrap(&c->s.boho, m, len);
+			if (n > 0) {
+				m += n;
+				len -= (size_t)n;
+			}
+		}
+		if (n <= 0 || (m[0] >= IOS_AUTH_REQ && m[0] <= IOS_ENC_488)) {
+			srv->m.drops[DROP_DECRYPT]++;
+			return;
+		}
+		type = m[0];
 	}
 
 	switch (type) {
@@ -348,9 +429,10 @@ session_on_message(struct conn *c, uint8_t *m, size_t len)
 		on_close(c, m, len);
 		break;
 	case IOS_AUTH_REQ:
+		auth_on_req(c);
+		break;
 	case IOS_AUTH_HMAC:
-		/* No device store yet: ignored, as the reference does
-		 * without an auth manager. */
+		auth_on_hmac(c, m, len);
 		break;
 	default:
 		srv->m.drops[DROP_UNKNOWN_TYPE]++;

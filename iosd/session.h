@@ -32,6 +32,7 @@ enum session_state {
 #define SESSION_NICK_MAX 128
 
 struct cid_retained;
+struct auth_pending;
 
 struct session {
 	enum session_state state;
@@ -45,7 +46,18 @@ struct session {
 	struct channel **subs;		/* in subscription order */
 	size_t nsubs, subcap;
 	struct cid_retained *retained;	/* own "@$topic" signals */
+	struct auth_pending *auth;	/* device lookup in flight */
+	/* quota of the level, and the trafficRate token bucket */
+	uint32_t traffic_rate;		/* bytes per second, 0 = no limit */
+	uint32_t publish_counter;
+	double tokens;
+	uint64_t tokens_ms;
+	uint64_t over_since_ms;		/* first drop of the current excess */
+	uint64_t last_drop_ms;
 };
+
+/* Apply a level's quota (signalSize, trafficRate, publishCounter). */
+void session_set_level(struct conn *c, int level);
 
 void session_init(struct conn *c);
 void session_free(struct conn *c);

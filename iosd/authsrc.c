@@ -1,0 +1,190 @@
+/*
+ * authsrc.c - see authsrc.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <uthash.h>
+
+#include "authsrc.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+#define DEFAULT_LEVEL 3
+
+struct entry {
+	UT_hash_handle hh;
+	struct device d;
+};
+
+struct authsrc {
+	struct entry *byid;
+};
+
+struct authsrc *
+authsrc_new(void)
+{
+	return xcalloc(1, sizeof(struct authsrc));
+}
+
+void
+authsrc_free(struct authsrc *a)
+{
+	struct entry *e, *tmp;
+
+	if (a == NULL)
+		return;
+	HASH_ITER(hh, a->byid, e, tmp) {
+		HASH_DEL(a->byid, e);
+		explicit_bzero(e, sizeof(*e));
+		free(e);
+	}
+	free(a);
+}
+
+const struct device *
+authsrc_find(const struct authsrc *a, const char *id)
+{
+	struct entry *e = NULL;
+
+	if (a == NULL)
+		return NULL;
+	HASH_FIND_STR(a->byid, id, e);
+	return e ? &e->d : NULL;
+}
+
+size_t
+authsrc_count(const struct authsrc *a)
+{
+	return a ? HASH_COUNT(a->byid) : 0;
+}
+
+/* Add one entry; the secret is hashed at once and never kept. */
+static int
+add(struct authsrc *a, const char *id, const char *key, size_t keylen,
+    const char *cid, long level, char *err, size_t errlen)
+{
+	struct entry *e;
+	const char *why;
+
+	if ((why = store_check_id(id, strlen(id))) != NULL ||
+	    (why = store_check_cid(cid, strlen(cid))) != NULL) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	if (keylen == 0) {
+		snprintf(err, errlen, "empty key for '%s'", id);
+		return -1;
+	}
+	/* The reference: a falsy level (0, missing, NaN) becomes 3. */
+	if (level == 0)
+		level = DEFAULT_LEVEL;
+	if (level < 0 || level > 255) {
+		snprintf(err, errlen, "level %ld of '%s' is not 0..255", level,
+		    id);
+		return -1;
+	}
+	HASH_FIND_STR(a->byid, id, e);
+	if (e == NULL) {
+		e = xcalloc(1, sizeof(*e));
+		snprintf(e->d.id, sizeof(e->d.id), "%s", id);
+		HASH_ADD_STR(a->byid, d.id, e);
+	}
+	boho_stored_key(key, keylen, e->d.key);
+	snprintf(e->d.cid, sizeof(e->d.cid), "%s", cid);
+	e->d.level = (int)level;
+	return 0;
+}
+
+int
+authsrc_load_file(struct authsrc *a, const char *path, char *err,
+    size_t errlen)
+{
+	json_error_t je;
+	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *row;
+	size_t i;
+	char e[256];
+
+	if (root == NULL) {
+		snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
+		return -1;
+	}
+	if (!json_is_array(root)) {
+		snprintf(err, errlen, "%s: expected an array of "
+		    "[id, key, cid, level] rows", path);
+		json_decref(root);
+		return -1;
+	}
+	json_array_foreach(root, i, row) {
+		json_t *jid = json_array_get(row, 0), *jkey = json_array_get(row, 1);
+		json_t *jcid = json_array_get(row, 2), *jlvl = json_array_get(row, 3);
+		long level = 0;
+
+		if (!json_is_array(row) || !json_is_string(jid) ||
+		    !json_is_string(jkey) || !json_is_string(jcid) ||
+		    (jlvl && !json_is_integer(jlvl) && !json_is_null(jlvl))) {
+			snprintf(err, errlen, "%s: row %zu: expected [id, key, "
+			    "cid, level] with strings and a number", path, i + 1);
+			json_decref(root);
+			return -1;
+		}
+		if (json_is_integer(jlvl))
+			level = (long)json_integer_value(jlvl);
+		if (add(a, json_string_value(jid), json_string_value(jkey),
+		    json_string_length(jkey), json_string_value(jcid), level, e,
+		    sizeof(e)) < 0) {
+			snprintf(err, errlen, "%s: row %zu: %s", path, i + 1, e);
+			json_decref(root);
+			return -1;
+		}
+	}
+	json_decref(root);
+	return 0;
+}
+
+int
+authsrc_load_param(struct authsrc *a, const char *spec, const char *what,
+    char *err, size_t errlen)
+{
+	char *copy = xstrdup(spec), *save = NULL, *item;
+	int n = 0, rc = 0;
+
+	for (item = strtok_r(copy, ",", &save); item;
+	    item = strtok_r(NULL, ",", &save)) {
+		char *dot1 = strchr(item, '.'), *dot2, *end, e[256];
+		long level = 0;
+
+		n++;
+		if (dot1 == NULL || dot1 == item || dot1[1] == '\0' ||
+		    dot1[1] == '.') {
+			snprintf(err, errlen, "%s: entry %d: expected "
+			    "id.key.level", what, n);
+			rc = -1;
+			break;
+		}
+		*dot1 = '\0';
+		dot2 = strchr(dot1 + 1, '.');
+		if (dot2) {
+			*dot2 = '\0';
+			/* parseInt: leading digits count, junk means 0. */
+			level = strtol(dot2 + 1, &end, 10);
+			if (end == dot2 + 1)
+				level = 0;
+		}
+		if (add(a, item, dot1 + 1, strlen(dot1 + 1), item, level, e,
+		    sizeof(e)) < 0) {
+			snprintf(err, errlen, "%s: entry %d: %s", what, n, e);
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == 0 && n == 0) {
+		snprintf(err, errlen, "%s: no entries", what);
+		rc = -1;
+	}
+	explicit_bzero(copy, strlen(spec));
+	free(copy);
+	return rc;
+}

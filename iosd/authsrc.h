@@ -1,0 +1,27 @@
+/*
+ * authsrc.h - the io-server compatibility inputs: -d auth_file.json rows
+ * [id, key, cid, level], -e / BOHO_AUTH "id.key.level,...". They load into
+ * an in-memory table consulted before the store, with the reference's
+ * quirks where a client could notice (level 0 or missing -> 3, CID = id
+ * for -e/-E).
+ */
+#ifndef IOSD_AUTHSRC_H
+#define IOSD_AUTHSRC_H
+
+#include <stddef.h>
+
+#include "store.h"
+
+struct authsrc;
+
+struct authsrc *authsrc_new(void);
+void authsrc_free(struct authsrc *a);
+/* 0, or -1 with a message naming the file and the entry. */
+int authsrc_load_file(struct authsrc *a, const char *path, char *err,
+    size_t errlen);
+int authsrc_load_param(struct authsrc *a, const char *spec, const char *what,
+    char *err, size_t errlen);
+const struct device *authsrc_find(const struct authsrc *a, const char *id);
+size_t authsrc_count(const struct authsrc *a);
+
+#endif
