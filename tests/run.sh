@@ -50,6 +50,13 @@ step interop-iosd node tests/interop/run.mjs --server iosd --bin "$BUILD/iosd"
 # The same cases against the reference server prove the tests themselves.
 step interop-reference node tests/interop/run.mjs --server ref
 
+echo "== devices, login, encryption, quotas (SQLite, -d/-e/-E, Redis)"
+step auth-iosd node tests/auth/run.mjs --server iosd --bin "$BUILD/iosd"
+step auth-reference node tests/auth/run.mjs --server ref
+
+echo "== the store: migrations, crashes, bad ids, retained across restarts"
+step store node tests/store/run.mjs --bin "$BUILD/iosd"
+
 echo "== robustness: malformed input over raw sockets"
 step robust node tests/robust/run.mjs --bin "$BUILD/iosd"
 

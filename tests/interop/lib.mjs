@@ -175,9 +175,13 @@ export function killAllChildren() {
  * restarted where the clients expect it).
  */
 export class ServerProcess {
-  /** @param {{mode:'ref'|'iosd', bin?:string, timeout?:number, verbose?:boolean}} opts */
+  /**
+   * @param {{mode:'ref'|'iosd', bin?:string, timeout?:number, verbose?:boolean, env?:object}} opts
+   * env: the child's environment (default: this process's).
+   */
   constructor(opts) {
     this.mode = opts.mode
+    this.env = opts.env
     this.bin = opts.bin
     this.timeout = opts.timeout ?? 30000
     this.verbose = !!opts.verbose
@@ -207,7 +211,7 @@ export class ServerProcess {
   async start(readyMs = 5000) {
     if (this.mode === 'iosd' && !existsSync(this.bin)) throw new Error(`iosd binary not found: ${this.bin}`)
     const [cmd, args] = this.command()
-    const child = spawn(cmd, args.map(String), { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(cmd, args.map(String), { stdio: ['ignore', 'pipe', 'pipe'], env: this.env })
     this.child = child
     children.add(child)
     this.exited = new Promise((resolve) => {

@@ -93,7 +93,11 @@ export async function startDaemon (bin, extra = [], opts = {}) {
 }
 
 // TAP: test(name, fn) runs fn with a time limit; ok/eq record sub-checks.
-export function tap ({ timeout = 20000 } = {}) {
+// It writes to stdout directly; quiet: true mutes console.log (the npm
+// clients print to it) so that stdout stays TAP.
+export function tap ({ timeout = 20000, quiet = false } = {}) {
+  const print = line => process.stdout.write(line + '\n')
+  if (quiet) console.log = () => {}
   let n = 0; let failed = 0
   let current = null
   const fail = (msg) => { if (current) current.push(msg) }
@@ -116,13 +120,13 @@ export function tap ({ timeout = 20000 } = {}) {
       n++
       if (current.length) {
         failed++
-        console.log(`not ok ${n} - ${name}`)
-        for (const m of current) console.log(`#   ${m}`)
-      } else console.log(`ok ${n} - ${name}`)
+        print(`not ok ${n} - ${name}`)
+        for (const m of current) print(`#   ${m}`)
+      } else print(`ok ${n} - ${name}`)
       current = null
     },
     done () {
-      console.log(`1..${n}\n# ${n - failed} passed, ${failed} failed`)
+      print(`1..${n}\n# ${n - failed} passed, ${failed} failed`)
       process.exitCode = failed ? 1 : 0
     }
   }

@@ -1,0 +1,179 @@
+// Store tests: the SQLite database under the real daemon.
+//
+//   node tests/store/run.mjs [--bin build/iosd]
+//
+// Migrations from an empty file, a newer schema refused, a failed
+// migration leaving the database as it was, kill -9 during a burst of
+// enrollments, bad device ids refused, retained signals across a restart.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { IO } from 'iosignal'
+import { startDaemon, freePort, tap } from '../lib/daemon.mjs'
+
+const argv = process.argv.slice(2)
+const bin = argv.includes('--bin') ? argv[argv.indexOf('--bin') + 1] : 'build/iosd'
+const T = tap({ timeout: 30000, quiet: true })
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iosd-store-'))
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }))
+
+const sql = (db, q) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim()
+const dbPath = name => path.join(tmp, name, 'iosd.db')
+
+// Run iosd expecting it to refuse to start; returns { status, stderr }.
+async function refused (db, extra = []) {
+  const r = spawnSync(bin, ['-l', `127.0.0.1:${await freePort()}`, '-D', db, ...extra],
+    { encoding: 'utf8', timeout: 10000 })
+  return { status: r.status, stderr: r.stderr }
+}
+
+function client (port, id, key) {
+  const io = new IO(`ws://127.0.0.1:${port}`)
+  if (id) io.auth(id, key)
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('client not ready')), 8000)
+    io.on('ready', () => { clearTimeout(t); resolve(io) })
+  })
+}
+
+await T.test('a new database: created 0600 in a 0700 folder, migrated', async () => {
+  const db = dbPath('new')
+  const d = await startDaemon(bin, ['-D', db])
+  await d.stop()
+  T.eq((fs.statSync(db).mode & 0o777).toString(8), '600', 'file mode')
+  T.eq((fs.statSync(path.dirname(db)).mode & 0o777).toString(8), '700', 'folder mode')
+  T.eq(sql(db, 'PRAGMA user_version'), '1', 'schema version')
+  T.eq(sql(db, "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type='table' ORDER BY name)"),
+    'audit,devices,quota_levels,retained', 'tables')
+  T.eq(sql(db, 'SELECT count(*) FROM quota_levels'), '9', 'quota levels seeded')
+  T.eq(sql(db, 'PRAGMA journal_mode'), 'wal', 'WAL')
+})
+
+await T.test('an up-to-date database is opened as it is', async () => {
+  const db = dbPath('new')
+  sql(db, "INSERT INTO audit (event) VALUES ('marker')")
+  const d = await startDaemon(bin, ['-D', db])
+  await d.stop()
+  T.eq(sql(db, "SELECT count(*) FROM audit WHERE event = 'marker'"), '1', 'data kept')
+  T.eq(sql(db, 'PRAGMA user_version'), '1', 'version unchanged')
+})
+
+await T.test('a database newer than the binary is refused', async () => {
+  const db = dbPath('newer')
+  fs.mkdirSync(path.dirname(db), { mode: 0o700 })
+  sql(db, 'PRAGMA user_version = 99')
+  const r = await refused(db)
+  T.ok(r.status !== 0, `exit status ${r.status}`)
+  T.ok(/schema version 99 is newer/.test(r.stderr), 'clear message: ' + r.stderr.trim())
+  T.eq(sql(db, 'PRAGMA user_version'), '99', 'left alone')
+})
+
+await T.test('a failed migration leaves the database as it was', async () => {
+  const db = dbPath('broken')
+  fs.mkdirSync(path.dirname(db), { mode: 0o700 })
+  sql(db, 'CREATE TABLE devices (x); INSERT INTO devices VALUES (42)')
+  const r = await refused(db)
+  T.ok(r.status !== 0, `exit status ${r.status}`)
+  T.ok(/migration 0001_init.sql failed/.test(r.stderr), 'clear message: ' + r.stderr.trim())
+  T.eq(sql(db, 'PRAGMA user_version'), '0', 'version unchanged')
+  T.eq(sql(db, "SELECT count(*) FROM sqlite_master WHERE name = 'quota_levels'"), '0', 'nothing half-created')
+  T.eq(sql(db, 'SELECT x FROM devices'), '42', 'old data intact')
+})
+
+await T.test('kill -9 during a burst of enrollments: integrity and whole devices', async () => {
+  const db = dbPath('burst')
+  const d = await startDaemon(bin, ['-D', db, '-e', 'admin.adminkey.255'])
+  const admin = await client(d.ws, 'admin', 'adminkey')
+  let acked = 0
+  const burst = (async () => {
+    for (let i = 0; i < 5000; i++) {
+      try {
+        await admin.req('sudo', 'adddevice', `d${i}`, `key-${i}`, `c${i}`, 1)
+        acked++
+      } catch { return }
+    }
+  })()
+  while (acked < 200) await new Promise(resolve => setTimeout(resolve, 5))
+  process.kill(d.pid, 'SIGKILL')
+  await d.exited
+  await burst
+  admin.stop?.()
+  T.eq(sql(db, 'PRAGMA integrity_check'), 'ok', 'integrity_check')
+  const n = Number(sql(db, 'SELECT count(*) FROM devices'))
+  T.ok(n >= acked, `${n} devices stored, ${acked} acknowledged`)
+  T.eq(sql(db, "SELECT count(*) FROM devices WHERE length(key) != 44 OR cid = '' OR level != 1"), '0',
+    'no half-written device')
+})
+
+for (const [desc, arg] of [
+  ['a quote', 'a"b.key.1'],
+  ["an apostrophe", "it's.key.1"],
+  ['an id over 8 bytes', 'ninechars.key.1'],
+  ['an empty key', 'dev..1'],
+  ['a level over 255', 'dev.key.300']
+]) {
+  await T.test(`-e with ${desc} is refused with a clear message`, async () => {
+    const r = await refused(dbPath('bad'), ['-e', arg])
+    T.ok(r.status !== 0, `exit status ${r.status}`)
+    T.ok(/--auth-param: entry 1: /.test(r.stderr), 'message: ' + r.stderr.trim())
+  })
+}
+
+await T.test('an auth file with a NUL or invalid UTF-8 id is refused', async () => {
+  for (const bad of ['"a\\u0000b"', '"\\udc80x"', '42']) {
+    const f = path.join(tmp, 'auth.json')
+    fs.writeFileSync(f, `[[${bad}, "key", "cid", 1]]`)
+    const r = await refused(dbPath('bad'), ['-d', f])
+    T.ok(r.status !== 0 && /--auth-file /.test(r.stderr), `${bad}: ${r.stderr.trim()}`)
+  }
+})
+
+await T.test('sudo adddevice refuses bad ids and keeps the good', async () => {
+  const db = dbPath('sudo')
+  const d = await startDaemon(bin, ['-D', db, '-e', 'admin.adminkey.255'])
+  try {
+    const admin = await client(d.ws, 'admin', 'adminkey')
+    for (const id of ['a"b', "o'k", 'way-too-long', 'a,b', 'x y']) {
+      const r = await admin.req('sudo', 'adddevice', id, 'k', 'cid1', 1).catch(e => e)
+      T.eq(r.status, 255, `adddevice ${JSON.stringify(id)} refused`)
+    }
+    const ok = await admin.req('sudo', 'adddevice', 'good', 'goodkey', 'goodcid', 2)
+    T.eq(ok.status, 0, 'a good device is added')
+    T.eq(sql(db, "SELECT id || ',' || cid || ',' || level FROM devices"), 'good,goodcid,2', 'only it')
+    admin.stop?.()
+  } finally {
+    await d.stop()
+  }
+})
+
+await T.test('retained signals are delivered after a restart', async () => {
+  const db = dbPath('retained')
+  let d = await startDaemon(bin, ['-D', db])
+  const pub = await client(d.ws)
+  pub.signal('r$keep', 'kept value')
+  // Wait until it is in the database, then restart.
+  const end = Date.now() + 5000
+  while (sql(db, "SELECT count(*) FROM retained WHERE key = 'CH:r$keep'") !== '1') {
+    if (Date.now() > end) throw new Error('retained signal not stored')
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+  pub.stop?.()
+  const { ws, cong } = d
+  await d.stop()
+  d = await startDaemon(bin, ['-D', db], { ws, cong })
+  try {
+    const sub = await client(d.ws)
+    const got = new Promise(resolve => sub.on('r$keep', (...a) => resolve(a)))
+    await sub.subscribe_promise('r$keep')
+    const a = await Promise.race([got, new Promise((resolve, reject) =>
+      setTimeout(() => reject(new Error('not delivered')), 3000))])
+    T.eq(a[0], 'kept value', 'value')
+    sub.stop?.()
+  } finally {
+    await d.stop()
+  }
+})
+
+T.done()
+process.exit()
