@@ -217,8 +217,8 @@ add_device(struct conn *c, const struct ios_request *r)
 		    store_check_cid(cid, strlen(cid)));
 		return;
 	}
-	snprintf(d.id, sizeof(d.id), "%s", id);
-	snprintf(d.cid, sizeof(d.cid), "%s", cid);
+	memcpy(d.id, id, strlen(id) + 1);	/* lengths checked above */
+	memcpy(d.cid, cid, strlen(cid) + 1);
 	boho_stored_key(key, strlen(key), d.key);
 	explicit_bzero(key, sizeof(key));
 	d.level = (int)level;

@@ -49,6 +49,7 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void
 vlog(enum log_level lvl, int err, const char *fmt, va_list ap)
 {

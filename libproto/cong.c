@@ -166,8 +166,8 @@ int
 cong_decoder_feed(struct cong_decoder *d, const uint8_t *data, size_t len)
 {
 	while (len > 0) {
-		uint8_t *p;
-		size_t n;
+		uint8_t *p = NULL;
+		size_t n = 0;
 		int rc;
 
 		/* Ask only for what the frame in progress can still need, so

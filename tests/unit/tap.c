@@ -9,6 +9,7 @@
 
 static int n_run, n_fail;
 
+__attribute__((format(printf, 2, 0)))
 static int
 report(int cond, const char *fmt, va_list ap)
 {
