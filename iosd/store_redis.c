@@ -17,7 +17,6 @@
  */
 #include <sys/queue.h>
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +30,12 @@
 #include "store.h"
 #include "xmalloc.h"
 
-#define DEFAULT_HOST	"127.0.0.1"	/* the reference client's defaults */
+/* The reference's client defaults. */
+#define DEFAULT_HOST	"127.0.0.1"
 #define DEFAULT_PORT	6379
 #define RETRY_MIN	1.0		/* seconds */
 #define RETRY_MAX	30.0
-#define TIMEOUT		5.0		/* seconds without an answer */
+#define TIMEOUT		5.0		/* s without an answer */
 #define LIST_MAX	100000		/* devices in one list */
 #define KEY_PREFIX	"device:"
 #define KEY_PREFIX_LEN	(sizeof(KEY_PREFIX) - 1)
@@ -63,7 +63,7 @@ struct rd;
 
 struct op {
 	TAILQ_ENTRY(op) entry;
-	struct rd *b;		/* NULL once the caller has been answered */
+	struct rd *b;		/* NULL once the caller is answered */
 	enum op_kind kind;
 	union {
 		store_device_cb *dev;
@@ -89,7 +89,7 @@ struct rd {
 	bool closing;
 	bool outage_logged;		/* this outage has had its warning */
 	unsigned npending;		/* replies awaited on ac */
-	double backoff;			/* delay before the next attempt */
+	double backoff;			/* before the next attempt */
 	ev_timer retry, wd;
 	TAILQ_HEAD(, op) ops;
 
@@ -99,8 +99,6 @@ struct rd {
 	int db;
 	char where[400];		/* for the log */
 };
-
-static void	connect_start(struct rd *);
 
 /* ---- the connection ---- */
 
@@ -178,7 +176,7 @@ select_reply(redisAsyncContext *ac, void *reply, void *priv)
 	progress(b);
 	if (r->type == REDIS_REPLY_ERROR) {
 		snprintf(why, sizeof(why), "SELECT %d: %s", b->db, r->str);
-		drop(b, why);	/* inside a callback: hiredis frees later */
+		drop(b, why);	/* in a callback: freed after it */
 		return;
 	}
 	up(b);
@@ -805,7 +803,7 @@ rd_close(struct device_backend *db)
 		op_done(o, -1, "closing", NULL);
 	if (ac != NULL) {
 		ac->data = NULL;
-		redisAsyncFree(ac);	/* deferred inside a reply callback */
+		redisAsyncFree(ac);	/* deferred in a reply callback */
 	}
 	free(b);
 }
