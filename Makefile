@@ -137,7 +137,8 @@ RUN_ARGS ?= -l 7777 -L 8888
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p var && chmod 700 var
-	exec $(IOSD_BIN) $(RUN_ARGS) -D var/iosd.db
+	@echo "control socket: var/iosd.sock (export IOSD_CONTROL=$$PWD/var/iosd.sock for iosctl)"
+	exec $(IOSD_BIN) $(RUN_ARGS) -D var/iosd.db -c var/iosd.sock
 
 clean:
 	rm -rf $(BUILD)

@@ -55,6 +55,18 @@ authsrc_find(const struct authsrc *a, const char *id)
 	return e ? &e->d : NULL;
 }
 
+void
+authsrc_foreach(const struct authsrc *a,
+    void (*fn)(void *arg, const struct device *d), void *arg)
+{
+	struct entry *e, *tmp;
+
+	if (a == NULL)
+		return;
+	HASH_ITER(hh, a->byid, e, tmp)
+		fn(arg, &e->d);
+}
+
 size_t
 authsrc_count(const struct authsrc *a)
 {

@@ -23,5 +23,8 @@ int authsrc_load_param(struct authsrc *a, const char *spec, const char *what,
     char *err, size_t errlen);
 const struct device *authsrc_find(const struct authsrc *a, const char *id);
 size_t authsrc_count(const struct authsrc *a);
+/* Call fn for every device (the import command). */
+void authsrc_foreach(const struct authsrc *a,
+    void (*fn)(void *arg, const struct device *d), void *arg);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "authsrc.h"
 #include "backoff.h"
+#include "ctl.h"
 #include "listener.h"
 #include "log.h"
 #include "router.h"
@@ -187,6 +188,19 @@ open_store(struct server *srv)
 	    store_backend_name(srv->store));
 }
 
+static void
+open_control(struct server *srv)
+{
+	char err[512];
+
+	if (srv->opt.control &&
+	    ctl_listen(srv, srv->opt.control, false, err, sizeof(err)) < 0)
+		fatalx("control socket %s", err);
+	if (srv->opt.control_ro &&
+	    ctl_listen(srv, srv->opt.control_ro, true, err, sizeof(err)) < 0)
+		fatalx("control socket %s", err);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -217,12 +231,14 @@ main(int argc, char **argv)
 		options_print(&srv.opt, stdout);
 	open_store(&srv);
 	listener_open_all(&srv);
+	open_control(&srv);
 	server_setup(&srv);
 	banner(&srv);
 	log_info("iosd %s ready, pid %ld", IOSD_VERSION, (long)getpid());
 
 	ev_run(srv.loop, 0);
 
+	ctl_close_all(&srv);
 	server_teardown(&srv);
 	store_close(srv.store);
 	authsrc_free(srv.auth);

@@ -20,7 +20,7 @@ enum {
 	OPT_TRUSTED_PROXY = 256, OPT_MAX_SIGNAL, OPT_SENDQ_BYTES,
 	OPT_SENDQ_MSGS, OPT_HANDSHAKE, OPT_MAX_SUBS, OPT_RETAIN_MAX,
 	OPT_RETAIN_SIZE, OPT_LOG_LEVEL, OPT_MEMBERS_ONLY, OPT_AUTH_FAIL_DELAY,
-	OPT_NO_QUOTA, OPT_PUBLISH_COUNTER, OPT_RATE_CLOSE,
+	OPT_NO_QUOTA, OPT_PUBLISH_COUNTER, OPT_RATE_CLOSE, OPT_CONTROL_RO,
 };
 
 static const struct option longopts[] = {
@@ -50,6 +50,8 @@ static const struct option longopts[] = {
 	{ "no-quota", no_argument, NULL, OPT_NO_QUOTA },
 	{ "publish-counter", no_argument, NULL, OPT_PUBLISH_COUNTER },
 	{ "rate-close", required_argument, NULL, OPT_RATE_CLOSE },
+	{ "control", required_argument, NULL, 'c' },
+	{ "control-ro", required_argument, NULL, OPT_CONTROL_RO },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -69,6 +71,9 @@ static const char usage_text[] =
 "  -e, --auth-param ID.KEY.LEVEL,...  devices from the command line\n"
 "  -E, --auth-env                 devices from BOHO_AUTH (as -e)\n"
 "  -r, --redis[=URL]              devices from Redis (REDIS_HOST/REDIS_PORT)\n"
+"  -c, --control PATH             control socket for iosctl and iostui\n"
+"                                 (default: " IOSD_DEFAULT_CONTROL_TEXT ")\n"
+"      --control-ro PATH          a second control socket, read-only\n"
 "      --members-only             only logged-in clients may signal\n"
 "      --auth-fail-delay MS       AUTH_FAIL after this delay (default 1000)\n"
 "      --no-quota                 do not enforce signalSize and trafficRate\n"
@@ -104,6 +109,7 @@ options_defaults(struct options *o)
 	o->auth_fail_ms = 1000;		/* serverOption.auth.delay_auth_fail */
 	o->quotas = true;
 	o->rate_close_ms = 5000;
+	o->control = IOSD_DEFAULT_CONTROL[0] ? IOSD_DEFAULT_CONTROL : NULL;
 }
 
 /* One line naming what is wrong, a usage hint, exit status 2. */
@@ -250,7 +256,7 @@ options_parse(struct options *o, int argc, char **argv)
 	enum log_level lvl;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":l:L:t:s:oD:d:e:Er::Vh", longopts,
+	while ((ch = getopt_long(argc, argv, ":l:L:t:s:oD:d:e:Er::c:Vh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'l':
@@ -293,6 +299,12 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'r':
 			o->redis = true;
 			o->redis_url = optarg;
+			break;
+		case 'c':
+			o->control = optarg[0] ? optarg : NULL;
+			break;
+		case OPT_CONTROL_RO:
+			o->control_ro = optarg;
 			break;
 		case OPT_MEMBERS_ONLY:
 			o->members_only = true;
@@ -390,6 +402,9 @@ options_print(const struct options *o, FILE *f)
 	fprintf(f, "  devices %s%s\n", o->redis ? "redis " : "sqlite",
 	    o->redis ? (o->redis_url ? o->redis_url : "(REDIS_HOST/REDIS_PORT)") :
 	    "");
+	fprintf(f, "  control %s\n", o->control ? o->control : "(none)");
+	if (o->control_ro)
+		fprintf(f, "  control-ro %s\n", o->control_ro);
 	fprintf(f, "  members-only %s\n  auth-fail-delay %u ms\n",
 	    o->members_only ? "yes" : "no", o->auth_fail_ms);
 	fprintf(f, "  quotas %s\n  publish-counter %s\n  rate-close %u ms\n",

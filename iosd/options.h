@@ -59,6 +59,8 @@ struct options {
 	bool quotas;			/* enforce signalSize and trafficRate */
 	bool publish_counter;		/* cap recipients per publish */
 	unsigned rate_close_ms;		/* over trafficRate this long: close */
+	const char *control;		/* control socket, NULL = none */
+	const char *control_ro;		/* read-only control socket */
 };
 
 void options_defaults(struct options *o);

@@ -16,6 +16,7 @@
 #include "router.h"
 #include "server.h"
 #include "store.h"
+#include "trace.h"
 #include "xmalloc.h"
 
 /* ---- channels ---- */
@@ -253,7 +254,7 @@ retagged(const uint8_t *m, size_t len, const char *tag, size_t tl)
 	return out;
 }
 
-static void
+static size_t
 fan_out(struct server *srv, struct conn *from, struct channel *ch,
     struct msg *m)
 {
@@ -271,12 +272,13 @@ fan_out(struct server *srv, struct conn *from, struct channel *ch,
 		sent++;
 	}
 	srv->m.fanout_deliveries += sent;
+	return sent;
 }
 
-static void route(struct server *srv, struct conn *c, const uint8_t *m,
+static size_t route(struct server *srv, struct conn *c, const uint8_t *m,
     size_t len);
 
-void
+size_t
 router_publish(struct server *srv, struct conn *c, const uint8_t *m,
     size_t len)
 {
@@ -286,13 +288,13 @@ router_publish(struct server *srv, struct conn *c, const uint8_t *m,
 
 		session_send_plain(c, &clear, 1);
 		conn_fail(c, DROP_MEMBERS_ONLY, 1008, "members only");
-		return;
+		return 0;
 	}
-	route(srv, c, m, len);
+	return route(srv, c, m, len);
 }
 
 /* The reference's Manager.sender after its memberOnly check. */
-static void
+static size_t
 route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 {
 	struct ios_signal s;
@@ -302,16 +304,17 @@ route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 	size_t tl;
 	long kl;
 	struct channel *ch;
+	size_t sent = 0;
 
 	if (iosmsg_parse_signal(m, len, &s) < 0 ||
 	    tag_classify(s.tag, s.tag_len, &ti) < 0) {
 		srv->m.drops[DROP_BAD_TAG]++;
-		return;
+		return 0;
 	}
 	switch (ti.kind) {
 	case TAG_RESERVED:
 		srv->m.drops[DROP_RESERVED_TAG]++;
-		return;
+		return 0;
 	case TAG_UNICAST: {
 		/* "cid@topic[@...]" goes to cid alone, retagged "@topic". */
 		struct conn *to = router_find_cid(srv, (const char *)s.tag,
@@ -324,26 +327,28 @@ route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 
 		if (to == NULL) {
 			srv->m.drops[DROP_UNKNOWN_CID]++;
-			return;
+			return 0;
 		}
 		tag[0] = '@';
 		memcpy(tag + 1, topic, ttl);
 		out = retagged(m, len, tag, ttl + 1);
 		if (out == NULL) {
 			srv->m.drops[DROP_BAD_TAG]++;
-			return;
+			return 0;
 		}
 		srv->m.publishes++;
+		if (srv->ntraces)
+			trace_route(srv, c, out->data, out->len, 1);
 		session_send(to, out);
 		srv->m.fanout_deliveries++;
 		msg_unref(out);
-		return;
+		return 1;
 	}
 	case TAG_CID_PUBLISH:
 		/* "@topic" becomes "<own cid>@topic". */
 		if (c == NULL || c->s.cid[0] == '\0') {
 			srv->m.drops[DROP_BAD_TAG]++;
-			return;
+			return 0;
 		}
 		tl = strlen(c->s.cid);
 		memcpy(tag, c->s.cid, tl);
@@ -352,7 +357,7 @@ route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 		out = retagged(m, len, tag, tl);
 		if (out == NULL) {
 			srv->m.drops[DROP_BAD_TAG]++;
-			return;
+			return 0;
 		}
 		break;
 	default:
@@ -366,7 +371,7 @@ route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 	if (kl < 0) {
 		srv->m.drops[DROP_BAD_TAG]++;
 		msg_unref(out);
-		return;
+		return 0;
 	}
 	srv->m.publishes++;
 	ch = channel_find(srv, key, (size_t)kl);
@@ -375,9 +380,12 @@ route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 	if (ti.retained && c != NULL)
 		retain(srv, c, key, (size_t)kl, ch, out);
 	if (ch && out)
-		fan_out(srv, c, ch, out);
+		sent = fan_out(srv, c, ch, out);
+	if (srv->ntraces)
+		trace_route(srv, c, m, len, sent);
 	if (out)
 		msg_unref(out);
+	return sent;
 }
 
 /* ---- subscribe ---- */

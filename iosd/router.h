@@ -35,8 +35,9 @@ struct cid_retained {
 
 void router_free(struct server *srv);
 
-/* Publish a SIGNAL or SIGNAL_E2E from c (m is its whole message). */
-void router_publish(struct server *srv, struct conn *c, const uint8_t *m,
+/* Publish a SIGNAL or SIGNAL_E2E from c (m is its whole message; c NULL:
+ * from the server itself). Returns the number of recipients. */
+size_t router_publish(struct server *srv, struct conn *c, const uint8_t *m,
     size_t len);
 /* Subscribe / unsubscribe c to one tag of a tag list. */
 void router_subscribe(struct server *srv, struct conn *c, const uint8_t *tag,

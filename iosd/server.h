@@ -20,6 +20,9 @@ struct listener;
 struct store;
 struct authsrc;
 struct backoff;
+struct trace_sub;
+struct ctl_listener;
+struct ctl_client;
 
 struct server {
 	struct ev_loop *loop;
@@ -41,6 +44,10 @@ struct server {
 	struct store *store;		/* SQLite, maybe Redis for devices */
 	struct authsrc *auth;		/* -d / -e / -E devices, or NULL */
 	struct backoff *fails;		/* failed logins by address and id */
+	struct trace_sub *traces;	/* trace streams of control clients */
+	size_t ntraces;
+	struct ctl_listener *ctl;	/* control sockets */
+	struct ctl_client *ctl_clients;
 
 	ev_prepare prepare;
 	ev_timer ping;

@@ -12,6 +12,7 @@
 #include "api.h"
 #include "auth.h"
 #include "store.h"
+#include "trace.h"
 #include "conn.h"
 #include "log.h"
 #include "msg.h"
@@ -111,6 +112,8 @@ wants_encryption(const struct conn *c)
 void
 session_send(struct conn *c, struct msg *m)
 {
+	if (c->srv->ntraces)
+		trace_out(c->srv, c, m->data, m->len);
 	if (!wants_encryption(c) || iosmsg_always_plain(m->data[0])) {
 		conn_send_msg(c, m);
 		return;
@@ -155,6 +158,9 @@ void
 session_send_plain(struct conn *c, const void *data, size_t len)
 {
 	struct msg *m = msg_copy(data, len);
+
+	if (c->srv->ntraces)
+		trace_out(c->srv, c, m->data, m->len);
 
 	conn_send_msg(c, m);
 	msg_unref(m);
@@ -393,6 +399,8 @@ session_on_message(struct conn *c, uint8_t *m, size_t len)
 		}
 		type = m[0];
 	}
+	if (srv->ntraces)
+		trace_in(srv, c, m, len);
 
 	switch (type) {
 	case IOS_PING:

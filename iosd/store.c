@@ -178,6 +178,89 @@ load_quotas(struct store *st)
 	sqlite3_finalize(s);
 }
 
+void
+store_quota_reload(struct store *st)
+{
+	load_quotas(st);
+}
+
+size_t
+store_quota_levels(struct store *st, int *levels, size_t max)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 256 && n < max; i++)
+		if (st->has_quota[i])
+			levels[n++] = i;
+	return n;
+}
+
+int
+store_quota_set(struct store *st, int level, const struct quota *q,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (level < 0 || level > 255 || q->signal_size == 0 ||
+	    q->publish_counter == 0 || q->traffic_rate == 0) {
+		snprintf(err, errlen, "level 0..255 and positive values");
+		return -1;
+	}
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO quota_levels VALUES "
+	    "(?1, ?2, ?3, ?4) ON CONFLICT (level) DO UPDATE SET "
+	    "signal_size = ?2, publish_counter = ?3, traffic_rate = ?4", -1,
+	    &s, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	sqlite3_bind_int(s, 1, level);
+	sqlite3_bind_int64(s, 2, q->signal_size);
+	sqlite3_bind_int64(s, 3, q->publish_counter);
+	sqlite3_bind_int64(s, 4, q->traffic_rate);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	load_quotas(st);
+	return 0;
+}
+
+size_t
+store_audit_list(struct store *st, const char *device, struct audit_row *rows,
+    size_t max)
+{
+	sqlite3_stmt *s;
+	size_t n = 0;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT seq, at, event, device, addr, "
+	    "detail FROM audit WHERE ?1 IS NULL OR device = ?1 ORDER BY seq "
+	    "DESC LIMIT ?2", -1, &s, NULL) != SQLITE_OK)
+		return 0;
+	if (device)
+		sqlite3_bind_text(s, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while (n < max && sqlite3_step(s) == SQLITE_ROW) {
+		struct audit_row *r = &rows[n++];
+		const char *t;
+
+		memset(r, 0, sizeof(*r));
+		r->seq = sqlite3_column_int64(s, 0);
+		r->at = sqlite3_column_int64(s, 1);
+#define COPY(f, i) snprintf(r->f, sizeof(r->f), "%s", \
+	(t = (const char *)sqlite3_column_text(s, i)) ? t : "")
+		COPY(event, 2);
+		COPY(device, 3);
+		COPY(addr, 4);
+		COPY(detail, 5);
+#undef COPY
+	}
+	sqlite3_finalize(s);
+	return n;
+}
+
 bool
 store_quota(struct store *st, int level, struct quota *q)
 {
@@ -281,6 +364,17 @@ sq_put(struct device_backend *b, const struct device *d, bool replace,
 	sqlite3_stmt *s;
 	int rc;
 
+	/* Name the id first: SQLite may report the CID's constraint. */
+	if (!replace && sqlite3_prepare_v2(st->db, "SELECT 1 FROM devices "
+	    "WHERE id = ?1", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, d->id, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc == SQLITE_ROW) {
+			cb(arg, -1, "exists");
+			return;
+		}
+	}
 	rc = sqlite3_prepare_v2(st->db, replace ?
 	    "INSERT INTO devices (id, key, cid, level, disabled) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
@@ -446,16 +540,17 @@ store_device_put(struct store *st, const struct device *d, bool replace,
 		cb(arg, -1, "level must be 0 to 255 and the key 44 characters");
 		return;
 	}
-	st->dev->put(st->dev, d, replace, cb, arg);
+	/* Before the call: its callback may free d. */
 	store_audit(st, replace ? "update" : "enroll", d->id, NULL, NULL);
+	st->dev->put(st->dev, d, replace, cb, arg);
 }
 
 void
 store_device_del(struct store *st, const char *id, store_done_cb *cb,
     void *arg)
 {
+	store_audit(st, "revoke", id, NULL, NULL);	/* cb may free id */
 	st->dev->del(st->dev, id, cb, arg);
-	store_audit(st, "revoke", id, NULL, NULL);
 }
 
 void

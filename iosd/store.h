@@ -86,6 +86,21 @@ const char *store_check_cid(const char *cid, size_t len);
 /* Quota levels (SQLite, cached). false when the level is not defined. */
 bool store_quota(struct store *st, int level, struct quota *q);
 
+/* Every defined level, in order; and changing one (applies to new
+ * logins). store_quota_reload re-reads the table. */
+size_t store_quota_levels(struct store *st, int *levels, size_t max);
+int store_quota_set(struct store *st, int level, const struct quota *q,
+    char *err, size_t errlen);
+void store_quota_reload(struct store *st);
+
+struct audit_row {
+	int64_t seq, at;
+	char event[32], device[DEVICE_ID_MAX + 1], addr[64], detail[256];
+};
+/* The newest rows first (device NULL: all); returns how many. */
+size_t store_audit_list(struct store *st, const char *device,
+    struct audit_row *rows, size_t max);
+
 /* Login bookkeeping and the audit log (SQLite). */
 void store_login_ok(struct store *st, const char *id, const char *addr);
 void store_login_fail(struct store *st, const char *id, const char *addr,

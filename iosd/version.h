@@ -10,4 +10,13 @@
 #define IOSD_DEFAULT_DB "/var/lib/iosd/iosd.db"
 #endif
 
+/* The control socket: none unless -c or an install (make install sets
+ * /run/iosd/control.sock), so test daemons never collide. */
+#ifndef IOSD_DEFAULT_CONTROL
+#define IOSD_DEFAULT_CONTROL ""
+#define IOSD_DEFAULT_CONTROL_TEXT "none"
+#else
+#define IOSD_DEFAULT_CONTROL_TEXT IOSD_DEFAULT_CONTROL
+#endif
+
 #endif
