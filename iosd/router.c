@@ -263,12 +263,14 @@ fan_out(struct server *srv, struct conn *from, struct channel *ch,
 	/* --publish-counter: the publisher's level caps its recipients. */
 	if (srv->opt.publish_counter && from && from->s.publish_counter)
 		limit = from->s.publish_counter;
+	if (srv->ntraces)
+		trace_fanout(srv, ch->subs, ch->nsubs, from, m->data, m->len);
 	for (size_t i = 0; i < ch->nsubs && sent < limit; i++) {
 		struct conn *to = ch->subs[i];
 
 		if (to == from)
 			continue;
-		session_send(to, m);
+		session_deliver(to, m);
 		sent++;
 	}
 	srv->m.fanout_deliveries += sent;

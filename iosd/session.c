@@ -114,6 +114,12 @@ session_send(struct conn *c, struct msg *m)
 {
 	if (c->srv->ntraces)
 		trace_out(c->srv, c, m->data, m->len);
+	session_deliver(c, m);
+}
+
+void
+session_deliver(struct conn *c, struct msg *m)
+{
 	if (!wants_encryption(c) || iosmsg_always_plain(m->data[0])) {
 		conn_send_msg(c, m);
 		return;

@@ -67,6 +67,8 @@ void session_start(struct conn *c);
 void session_on_message(struct conn *c, uint8_t *m, size_t len);
 /* Send to this client, encrypting when its session requires it. */
 void session_send(struct conn *c, struct msg *m);
+/* The same, for fan-out, which traces its deliveries itself. */
+void session_deliver(struct conn *c, struct msg *m);
 void session_send_bytes(struct conn *c, const void *data, size_t len);
 /* Always plain (SERVER_READY, PING, ECHO reply, ...). */
 void session_send_plain(struct conn *c, const void *data, size_t len);

@@ -150,6 +150,39 @@ tap(struct server *srv, const struct conn *c, enum trace_dir d,
 }
 
 void
+trace_fanout(struct server *srv, struct conn *const *to, size_t n,
+    const struct conn *from, const uint8_t *m, size_t len)
+{
+	char tag[256];
+	int ptype;
+	struct trace_sub *t, *next;
+
+	if (len == 0)
+		return;
+	tag_of(m, len, tag, sizeof(tag), &ptype);
+	for (t = srv->traces; t; t = next) {
+		const struct trace_filter *f = &t->f;
+
+		next = t->next;
+		/* What every recipient shares is checked once. */
+		if ((f->dirs && !(f->dirs & TRACE_OUT)) ||
+		    (f->type >= 0 && f->type != m[0]) ||
+		    (f->tag[0] && fnmatch(f->tag, tag, 0) != 0))
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			json_t *e;
+
+			if (to[i] == from ||
+			    !matches(f, to[i], TRACE_OUT, m[0], tag))
+				continue;
+			e = event(srv, to[i], TRACE_OUT, m, len, tag, ptype);
+			t->emit(t->ctx, e);
+			json_decref(e);
+		}
+	}
+}
+
+void
 trace_in(struct server *srv, const struct conn *c, const uint8_t *m,
     size_t len)
 {

@@ -42,5 +42,9 @@ void trace_out(struct server *srv, const struct conn *c, const uint8_t *m,
     size_t len);
 void trace_route(struct server *srv, const struct conn *from,
     const uint8_t *m, size_t len, size_t recipients);
+/* The "out" events of one fan-out: the message is examined once, then
+ * only the per-recipient filters run. */
+void trace_fanout(struct server *srv, struct conn *const *to, size_t n,
+    const struct conn *from, const uint8_t *m, size_t len);
 
 #endif

@@ -57,6 +57,9 @@ step auth-reference node tests/auth/run.mjs --server ref
 echo "== the store: migrations, crashes, bad ids, retained across restarts"
 step store node tests/store/run.mjs --bin "$BUILD/iosd"
 
+echo "== the control socket"
+step control node tests/control/run.mjs --bin "$BUILD/iosd"
+
 echo "== robustness: malformed input over raw sockets"
 step robust node tests/robust/run.mjs --bin "$BUILD/iosd"
 

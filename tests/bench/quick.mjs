@@ -24,6 +24,10 @@ const IDLE = Number(opt('idle', 1000))
 const SUBS = Number(opt('subs', 100))
 const MSGS = Number(opt('msgs', 20000))
 const WINDOW = Number(opt('window', 500))
+// iosd only: attach a trace client to the control socket during the
+// fan-out, with this tag glob ('' = none attached; 'no-such-*' filters
+// everything out, '*' traces everything).
+const TRACE = opt('trace', '')
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 async function until (cond, ms, what) {
@@ -53,7 +57,8 @@ async function startRef () {
   return { ws, cong, pid: child.pid, stop: async () => { child.kill('SIGTERM'); await sleep(200); child.kill('SIGKILL') } }
 }
 
-const s = server === 'ref' ? await startRef() : await startDaemon(opt('bin', 'build/iosd'), ['-t', '50000'])
+const ctlPath = `/tmp/iosd-bench-${process.pid}.sock`
+const s = server === 'ref' ? await startRef() : await startDaemon(opt('bin', 'build/iosd'), ['-t', '50000', '-c', ctlPath])
 await sleep(300)
 const rss0 = rssKb(s.pid)
 
@@ -90,6 +95,12 @@ for (let i = 0; i < SUBS; i++) {
 }
 const pub = await connect(s.cong)
 pub.on('data', () => {})
+let traced = 0
+if (TRACE && server === 'iosd') {
+  const t = net.connect(ctlPath)
+  t.on('data', d => { traced += d.toString().split('\n').length - 1 })
+  t.write(JSON.stringify({ id: 1, cmd: 'trace', args: { tag: TRACE } }) + '\n')
+}
 await sleep(500)
 const base = got.slice()
 const cpu0 = procStat(s.pid)
@@ -117,7 +128,9 @@ console.log(JSON.stringify({
   deliveries_per_s: Math.round(deliveries / secs),
   server_cpu_s: +cpu.toFixed(2),
   server_cpu_us_per_delivery: +(cpu * 1e6 / deliveries).toFixed(3),
-  rss_after_fanout_kb: rssLoad
+  rss_after_fanout_kb: rssLoad,
+  trace: TRACE || null,
+  trace_lines: TRACE ? traced : null
 }))
 for (const c of subs) c.destroy()
 pub.destroy()
