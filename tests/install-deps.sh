@@ -5,7 +5,7 @@ set -eu
 
 PKGS="make gcc pkg-config libev-dev libwslay-dev libgnutls28-dev nettle-dev
 libsqlite3-dev libncurses-dev libjansson-dev libhiredis-dev uthash-dev
-clang libclang-rt-dev redis-server sqlite3"
+clang libclang-rt-dev redis-server sqlite3 tmux"
 
 missing=""
 for p in $PKGS; do
