@@ -38,6 +38,10 @@ IOSD_CFLAGS	:= $(call pkg_cflags,$(IOSD_PKGS) libev libwslay)
 IOSD_LIBS	:= $(call pkg_libs,$(IOSD_PKGS),-lgnutls -lnettle -ljansson -lsqlite3 -lhiredis) \
 		   $(call pkg_libs,libev,-lev) $(call pkg_libs,libwslay,-lwslay) -lm
 
+IOSCTL_PKGS	:= jansson gnutls
+IOSCTL_CFLAGS	:= $(call pkg_cflags,$(IOSCTL_PKGS))
+IOSCTL_LIBS	:= $(call pkg_libs,$(IOSCTL_PKGS),-ljansson -lgnutls)
+
 PROTO_SRC := $(wildcard libproto/*.c)
 PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/obj/%.o)
 LIBPROTO  := $(BUILD)/libproto.a
@@ -46,6 +50,10 @@ IOSD_SRC  := $(wildcard iosd/*.c)
 IOSD_OBJ  := $(IOSD_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o
 MIGRATIONS := $(sort $(wildcard migrations/[0-9]*.sql))
 IOSD_BIN  := $(BUILD)/iosd
+
+IOSCTL_SRC := $(wildcard iosctl/*.c)
+IOSCTL_OBJ := $(IOSCTL_SRC:%.c=$(BUILD)/obj/%.o)
+IOSCTL_BIN := $(BUILD)/iosctl
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -58,7 +66,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=undefined $(CSTD) -Ilibproto $(PROTO_CFLAGS)
 
 .PHONY: all deps run test unit fuzz fuzz-build clean npm-deps bench
-all: $(LIBPROTO) $(IOSD_BIN)
+all: $(LIBPROTO) $(IOSD_BIN) $(IOSCTL_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -83,6 +91,13 @@ $(BUILD)/obj/migrations.o: $(BUILD)/gen/migrations.c iosd/migrations.h
 
 $(IOSD_BIN): $(IOSD_OBJ) $(LIBPROTO)
 	$(CC) $(CFLAGS) -o $@ $^ $(IOSD_LIBS)
+
+$(BUILD)/obj/iosctl/%.o: iosctl/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(IOSCTL_CFLAGS) -c $< -o $@
+
+$(IOSCTL_BIN): $(IOSCTL_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(IOSCTL_LIBS)
 
 # ---- tests ----
 
@@ -143,5 +158,6 @@ run: deps
 clean:
 	rm -rf $(BUILD)
 
--include $(PROTO_OBJ:.o=.d) $(IOSD_OBJ:.o=.d) $(UNIT_LIB:.o=.d) \
+-include $(PROTO_OBJ:.o=.d) $(IOSD_OBJ:.o=.d) $(IOSCTL_OBJ:.o=.d) \
+    $(UNIT_LIB:.o=.d) \
     $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)

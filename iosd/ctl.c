@@ -512,6 +512,23 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- sockets ---- */
 
+json_t *
+ctl_status(const struct server *srv)
+{
+	json_t *o = json_object(), *socks = json_array();
+	size_t clients = 0;
+
+	for (const struct ctl_listener *l = srv->ctl; l; l = l->next)
+		json_array_append_new(socks, json_pack("{s:s,s:b}", "path",
+		    l->path, "read_only", l->read_only));
+	for (const struct ctl_client *cl = srv->ctl_clients; cl; cl = cl->next)
+		clients += !cl->dead;
+	json_object_set_new(o, "sockets", socks);
+	json_object_set_new(o, "clients", json_integer((json_int_t)clients));
+	json_object_set_new(o, "traces", json_integer((json_int_t)srv->ntraces));
+	return o;
+}
+
 int
 ctl_listen(struct server *srv, const char *path, bool read_only, char *err,
     size_t errlen)

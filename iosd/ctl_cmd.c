@@ -243,6 +243,7 @@ cmd_status(struct ctl_client *cl, json_int_t id, json_t *args)
 	json_object_set_new(o, "store", st);
 	json_object_set_new(o, "clients", json_integer((json_int_t)clients));
 	json_object_set_new(o, "channels", json_integer((json_int_t)srv->m.channels));
+	json_object_set_new(o, "control", ctl_status(srv));
 	ctl_ok(cl, id, o);
 }
 

@@ -60,6 +60,9 @@ step store node tests/store/run.mjs --bin "$BUILD/iosd"
 echo "== the control socket"
 step control node tests/control/run.mjs --bin "$BUILD/iosd"
 
+echo "== iosctl: every command against the real daemon"
+step iosctl node tests/iosctl/run.mjs --bin "$BUILD/iosd" --ctl "$BUILD/iosctl"
+
 echo "== robustness: malformed input over raw sockets"
 step robust node tests/robust/run.mjs --bin "$BUILD/iosd"
 

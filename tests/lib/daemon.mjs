@@ -92,7 +92,7 @@ export async function startDaemon (bin, extra = [], opts = {}) {
   }
 }
 
-// TAP: test(name, fn) runs fn with a time limit; ok/eq record sub-checks.
+// TAP: test(name, fn[, ms]) runs fn with a time limit; ok/eq record sub-checks.
 // It writes to stdout directly; quiet: true mutes console.log (the npm
 // clients print to it) so that stdout stays TAP.
 export function tap ({ timeout = 20000, quiet = false } = {}) {
@@ -106,12 +106,12 @@ export function tap ({ timeout = 20000, quiet = false } = {}) {
     eq (got, want, msg) {
       if (got !== want) fail(`${msg}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`)
     },
-    async test (name, fn) {
+    async test (name, fn, ms = timeout) {
       current = []
       let timer
       try {
         await Promise.race([fn(), new Promise((resolve, reject) => {
-          timer = setTimeout(() => reject(new Error(`test timed out after ${timeout} ms`)), timeout)
+          timer = setTimeout(() => reject(new Error(`test timed out after ${ms} ms`)), ms)
         })])
       } catch (e) {
         current.push(e && e.stack ? e.stack.split('\n').slice(0, 3).join(' | ') : String(e))

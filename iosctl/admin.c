@@ -1,0 +1,133 @@
+/*
+ * admin.c - see admin.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "show.h"
+
+enum quota_field { QF_SIGNAL_SIZE, QF_PUBLISH_COUNTER, QF_TRAFFIC_RATE,
+    QF_COUNT };
+
+/* The wire name, and the reference's (auth_file.json, its docs). */
+static const char *const quota_keys[QF_COUNT][2] = {
+	[QF_SIGNAL_SIZE] = { "signal_size", "signalSize" },
+	[QF_PUBLISH_COUNTER] = { "publish_counter", "publishCounter" },
+	[QF_TRAFFIC_RATE] = { "traffic_rate", "trafficRate" },
+};
+
+#define QUOTA_MAX	4294967295LL
+
+enum payload_type { PT_TEXT, PT_JSON, PT_BINARY, PT_EMPTY, PT_COUNT };
+
+static const char *const payload_types[PT_COUNT] = {
+	[PT_TEXT] = "text", [PT_JSON] = "json", [PT_BINARY] = "binary",
+	[PT_EMPTY] = "empty",
+};
+
+/* The option that asks for each payload type; text needs none. */
+static const char *const payload_opts[PT_COUNT] = {
+	[PT_JSON] = "json-payload", [PT_BINARY] = "binary-base64",
+	[PT_EMPTY] = "empty",
+};
+
+static int
+quota_field(const char *name, size_t len)
+{
+	char norm[32];
+
+	if (len >= sizeof(norm))
+		return -1;
+	/* signal-size reads as well as signal_size. */
+	for (size_t i = 0; i < len; i++)
+		norm[i] = name[i] == '-' ? '_' : name[i];
+	norm[len] = '\0';
+	for (int f = 0; f < QF_COUNT; f++)
+		if (strcmp(norm, quota_keys[f][0]) == 0 ||
+		    strcmp(norm, quota_keys[f][1]) == 0)
+			return f;
+	return -1;
+}
+
+int
+admin_quota_set(struct cmd_ctx *ctx)
+{
+	json_t *res;
+	const char *w, *eq;
+	char *end;
+	long long v;
+	int f, rc;
+
+	for (size_t i = 0; i < ctx->nrest; i++) {
+		w = ctx->restv[i];
+		if ((eq = strchr(w, '=')) == NULL ||
+		    (f = quota_field(w, (size_t)(eq - w))) < 0)
+			return cmd_bad(ctx, "'%s': expected signal_size=N, "
+			    "publish_counter=N or traffic_rate=N", w);
+		if (json_object_get(ctx->args, quota_keys[f][0]))
+			return cmd_bad(ctx, "%s given twice", quota_keys[f][0]);
+		errno = 0;
+		v = strtoll(eq + 1, &end, 10);
+		if (eq[1] == '\0' || *end || errno || v < 0 || v > QUOTA_MAX)
+			return cmd_bad(ctx, "%s: expected a whole number from "
+			    "0 to %lld, not '%s'", quota_keys[f][0], QUOTA_MAX,
+			    eq + 1);
+		json_object_set_new(ctx->args, quota_keys[f][0],
+		    json_integer(v));
+	}
+	if ((rc = cmd_call(ctx, "quota-set", ctx->args, &res)) != ST_OK)
+		return rc;
+	rc = cmd_print(ctx, res, show_quota);
+	json_decref(res);
+	return rc;
+}
+
+static bool
+is_base64(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/-_");
+
+	return s[n + strspn(s + n, "=")] == '\0';
+}
+
+int
+admin_signal(struct cmd_ctx *ctx)
+{
+	const char *payload = cmd_val(ctx, "PAYLOAD");
+	enum payload_type type = PT_TEXT;
+	json_error_t jerr;
+	json_t *res, *j;
+	int rc;
+
+	for (int t = 0; t < PT_COUNT; t++) {
+		if (payload_opts[t] == NULL || !cmd_val(ctx, payload_opts[t]))
+			continue;
+		if (type != PT_TEXT)
+			return cmd_bad(ctx, "--%s and --%s: one or the other",
+			    payload_opts[type], payload_opts[t]);
+		type = (enum payload_type)t;
+	}
+	if (type == PT_EMPTY && payload)
+		return cmd_bad(ctx, "--empty takes no PAYLOAD");
+	if (type != PT_EMPTY && payload == NULL)
+		return cmd_bad(ctx, "missing PAYLOAD (or --empty)");
+	if (type == PT_JSON) {
+		if ((j = json_loads(payload, JSON_DECODE_ANY, &jerr)) == NULL)
+			return cmd_bad(ctx, "PAYLOAD: not JSON (%s, at "
+			    "character %d)", jerr.text, jerr.position);
+		json_decref(j);
+	}
+	if (type == PT_BINARY && !is_base64(payload))
+		return cmd_bad(ctx, "PAYLOAD: not base64");
+	json_object_set_new(ctx->args, "type",
+	    json_string(payload_types[type]));
+	if ((rc = cmd_call(ctx, "signal", ctx->args, &res)) != ST_OK)
+		return rc;
+	rc = cmd_print(ctx, res, show_signal);
+	json_decref(res);
+	return rc;
+}

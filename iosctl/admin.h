@@ -1,0 +1,13 @@
+/*
+ * admin.h - commands whose arguments the table alone cannot turn into a
+ * request: quota-set (FIELD=VALUE words) and signal (a payload type).
+ */
+#ifndef IOSCTL_ADMIN_H
+#define IOSCTL_ADMIN_H
+
+#include "cmd.h"
+
+int admin_quota_set(struct cmd_ctx *ctx);
+int admin_signal(struct cmd_ctx *ctx);
+
+#endif

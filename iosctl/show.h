@@ -1,0 +1,38 @@
+/*
+ * show.h - each command's result for a person: tables, key/value blocks
+ * and one-line confirmations. Members the daemon adds later are ignored;
+ * members it leaves out show as "-".
+ */
+#ifndef IOSCTL_SHOW_H
+#define IOSCTL_SHOW_H
+
+#include <jansson.h>
+
+void show_status(const json_t *r);
+void show_metrics(const json_t *r);
+void show_clients(const json_t *r);
+void show_client(const json_t *r);
+void show_kick(const json_t *r);
+void show_channels(const json_t *r);
+void show_subscribers(const json_t *r);
+void show_devices(const json_t *r);
+void show_device(const json_t *r);
+void show_revoke(const json_t *r);
+void show_disabled(const json_t *r);
+void show_set_level(const json_t *r);
+void show_import(const json_t *r);
+void show_quota_list(const json_t *r);
+void show_quota(const json_t *r);
+void show_audit(const json_t *r);
+void show_signal(const json_t *r);
+void show_wall(const json_t *r);
+void show_reload(const json_t *r);
+void show_log_level(const json_t *r);
+
+/* The array of a list result: r itself, r[key], or r's first array. */
+const json_t *show_list(const json_t *r, const char *key);
+/* Sums the {TYPE: {count, bytes}} of a metrics member. */
+void show_msg_totals(const json_t *m, const char *key, double *count,
+    double *bytes);
+
+#endif
