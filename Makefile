@@ -42,6 +42,10 @@ IOSCTL_PKGS	:= jansson gnutls
 IOSCTL_CFLAGS	:= $(call pkg_cflags,$(IOSCTL_PKGS))
 IOSCTL_LIBS	:= $(call pkg_libs,$(IOSCTL_PKGS),-ljansson -lgnutls)
 
+IOSTUI_PKGS	:= jansson ncursesw
+IOSTUI_CFLAGS	:= $(call pkg_cflags,$(IOSTUI_PKGS)) -D_XOPEN_SOURCE_EXTENDED
+IOSTUI_LIBS	:= $(call pkg_libs,$(IOSTUI_PKGS),-ljansson -lncursesw) -lm
+
 PROTO_SRC := $(wildcard libproto/*.c)
 PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/obj/%.o)
 LIBPROTO  := $(BUILD)/libproto.a
@@ -55,6 +59,10 @@ IOSCTL_SRC := $(wildcard iosctl/*.c)
 IOSCTL_OBJ := $(IOSCTL_SRC:%.c=$(BUILD)/obj/%.o)
 IOSCTL_BIN := $(BUILD)/iosctl
 
+IOSTUI_SRC := $(wildcard iostui/*.c)
+IOSTUI_OBJ := $(IOSTUI_SRC:%.c=$(BUILD)/obj/%.o)
+IOSTUI_BIN := $(BUILD)/iostui
+
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_LIB   := $(BUILD)/obj/tests/unit/tap.o $(BUILD)/obj/tests/unit/fixture.o
@@ -66,7 +74,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=undefined $(CSTD) -Ilibproto $(PROTO_CFLAGS)
 
 .PHONY: all deps run test unit fuzz fuzz-build clean npm-deps bench
-all: $(LIBPROTO) $(IOSD_BIN) $(IOSCTL_BIN)
+all: $(LIBPROTO) $(IOSD_BIN) $(IOSCTL_BIN) $(IOSTUI_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -98,6 +106,13 @@ $(BUILD)/obj/iosctl/%.o: iosctl/%.c
 
 $(IOSCTL_BIN): $(IOSCTL_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(IOSCTL_LIBS)
+
+$(BUILD)/obj/iostui/%.o: iostui/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(IOSTUI_CFLAGS) -c $< -o $@
+
+$(IOSTUI_BIN): $(IOSTUI_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(IOSTUI_LIBS)
 
 # ---- tests ----
 
@@ -159,5 +174,6 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(PROTO_OBJ:.o=.d) $(IOSD_OBJ:.o=.d) $(IOSCTL_OBJ:.o=.d) \
+    $(IOSTUI_OBJ:.o=.d) \
     $(UNIT_LIB:.o=.d) \
     $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)

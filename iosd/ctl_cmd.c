@@ -437,6 +437,8 @@ cmd_channels(struct ctl_client *cl, json_int_t id, json_t *args)
 			json_object_set_new(j, "subscribers",
 			    json_integer((json_int_t)ch->nsubs));
 			json_object_set_new(j, "retained", json_boolean(ch->retained));
+			json_object_set_new(j, "publishes", json_integer(
+			    (json_int_t)ch->publishes));
 			json_object_set_new(j, "retained_bytes", json_integer(
 			    ch->retained ? (json_int_t)ch->retained->len : 0));
 			json_array_append_new(list, j);

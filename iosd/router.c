@@ -260,6 +260,7 @@ fan_out(struct server *srv, struct conn *from, struct channel *ch,
 {
 	size_t sent = 0, limit = ch->nsubs;
 
+	ch->publishes++;
 	/* --publish-counter: the publisher's level caps its recipients. */
 	if (srv->opt.publish_counter && from && from->s.publish_counter)
 		limit = from->s.publish_counter;

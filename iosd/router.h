@@ -23,6 +23,7 @@ struct channel {
 	struct conn **subs;	/* in subscription order */
 	size_t nsubs, cap;
 	struct msg *retained;	/* global "$" signal of this key */
+	uint64_t publishes;	/* signals published to it, for rates */
 	char key[];
 };
 

@@ -63,6 +63,9 @@ step control node tests/control/run.mjs --bin "$BUILD/iosd"
 echo "== iosctl: every command against the real daemon"
 step iosctl node tests/iosctl/run.mjs --bin "$BUILD/iosd" --ctl "$BUILD/iosctl"
 
+echo "== iostui in tmux against the real daemon"
+step iostui node tests/iostui/run.mjs --bin "$BUILD/iosd" --tui "$BUILD/iostui"
+
 echo "== robustness: malformed input over raw sockets"
 step robust node tests/robust/run.mjs --bin "$BUILD/iosd"
 

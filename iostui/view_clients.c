@@ -1,0 +1,473 @@
+/*
+ * view_clients.c - the connected clients: a table sortable by any
+ * column and filtered by text, a details pane for the selected client
+ * (its counters and subscriptions, from `client`), and kick.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "form.h"
+#include "table.h"
+#include "ui.h"
+#include "view_clients.h"
+
+#define LIMIT		1000	/* the daemon's largest page */
+
+struct crow {
+	long long ssid;
+	char cid[64], device[64], transport[8], address[64];
+	long long level, subs, tx_msgs, rx_msgs, tx_bytes, rx_bytes;
+	long long qmsgs, qbytes, since;
+	bool authorized, encrypted;
+	double rate;		/* messages per second, both ways */
+};
+
+enum { C_CID, C_DEVICE, C_TR, C_ADDR, C_LEVEL, C_AUTH, C_SUBS, C_RATE,
+	C_QUEUE, C_AGE, C_COUNT };
+
+static const struct table_col ccols[C_COUNT] = {
+	[C_CID] = { "CID", 8, 3, false },
+	[C_DEVICE] = { "DEVICE", 8, 2, false },
+	[C_TR] = { "TR", 4, 0, false },
+	[C_ADDR] = { "ADDRESS", 15, 2, false },
+	[C_LEVEL] = { "LVL", 3, 0, true },
+	[C_AUTH] = { "AUTH", 4, 0, false },
+	[C_SUBS] = { "SUBS", 4, 0, true },
+	[C_RATE] = { "MSG/S", 6, 0, true },
+	[C_QUEUE] = { "QUEUE", 5, 0, true },
+	[C_AGE] = { "AGE", 6, 0, true },
+};
+
+static struct {
+	struct ctl *ctl;
+	struct crow *rows;	/* as the daemon sent them */
+	size_t nrows;
+	int *shown;		/* filtered and sorted: indexes into rows */
+	long long total;
+	bool busy, detail_busy, loaded;
+	uint64_t at_ms;		/* when rows came */
+	struct table t;
+	char filter[FORM_VALUE];
+	bool detail;		/* the pane is open */
+	json_t *info;		/* the `client` answer for it */
+	char sel_cid[64];	/* the selection survives refreshes */
+} cv;
+
+static const struct crow *
+row_at(int i)
+{
+	return &cv.rows[cv.shown[i]];
+}
+
+static void
+auth_text(const struct crow *r, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s", r->authorized ? "A" : "-",
+	    r->encrypted ? "E" : "");
+}
+
+static int
+cmp_ll(long long a, long long b)
+{
+	return (a > b) - (a < b);
+}
+
+static int
+cmp_rows(const void *pa, const void *pb)
+{
+	const struct crow *a = &cv.rows[*(const int *)pa];
+	const struct crow *b = &cv.rows[*(const int *)pb];
+	char x[8], y[8];
+	int r = 0;
+
+	switch (cv.t.sort) {
+	case C_CID: r = strcmp(a->cid, b->cid); break;
+	case C_DEVICE: r = strcmp(a->device, b->device); break;
+	case C_TR: r = strcmp(a->transport, b->transport); break;
+	case C_ADDR: r = strcmp(a->address, b->address); break;
+	case C_LEVEL: r = cmp_ll(a->level, b->level); break;
+	case C_AUTH:
+		auth_text(a, x, sizeof(x));
+		auth_text(b, y, sizeof(y));
+		r = strcmp(x, y);
+		break;
+	case C_SUBS: r = cmp_ll(a->subs, b->subs); break;
+	case C_RATE: r = (a->rate > b->rate) - (a->rate < b->rate); break;
+	case C_QUEUE: r = cmp_ll(a->qmsgs, b->qmsgs); break;
+	case C_AGE: r = cmp_ll(b->since, a->since); break;
+	}
+	if (r == 0)
+		r = cmp_ll(a->ssid, b->ssid);
+	return cv.t.rev ? -r : r;
+}
+
+static bool
+matches(const struct crow *r)
+{
+	return !cv.filter[0] || strcasestr(r->cid, cv.filter) ||
+	    strcasestr(r->device, cv.filter) || strcasestr(r->address,
+	    cv.filter) || strcasestr(r->transport, cv.filter);
+}
+
+/* Filter and sort, keeping the selected client selected. */
+static void
+rebuild(void)
+{
+	int n = 0;
+
+	if (cv.t.n > 0 && cv.t.cur < cv.t.n)
+		snprintf(cv.sel_cid, sizeof(cv.sel_cid), "%s",
+		    row_at(cv.t.cur)->cid);
+	free(cv.shown);
+	cv.shown = calloc(cv.nrows + 1, sizeof(int));
+	for (size_t i = 0; i < cv.nrows; i++)
+		if (matches(&cv.rows[i]))
+			cv.shown[n++] = (int)i;
+	qsort(cv.shown, (size_t)n, sizeof(int), cmp_rows);
+	for (int i = 0; i < n; i++)
+		if (strcmp(cv.rows[cv.shown[i]].cid, cv.sel_cid) == 0)
+			cv.t.cur = i;
+	table_set_rows(&cv.t, n);
+	view_dirty(&view_clients);
+}
+
+static long long
+jint(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+}
+
+static void
+jstr(json_t *o, const char *k, char *buf, size_t cap)
+{
+	json_t *v = json_object_get(o, k);
+
+	snprintf(buf, cap, "%s", json_is_string(v) ? json_string_value(v) : "");
+}
+
+static const struct crow *
+old_row(const struct crow *old, size_t n, long long ssid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (old[i].ssid == ssid)
+			return &old[i];
+	return NULL;
+}
+
+static void
+clients_reply(void *arg, bool ok, json_t *res)
+{
+	json_t *list, *o;
+	struct crow *old = cv.rows;
+	size_t n, i, oldn = cv.nrows;
+	uint64_t now = ui_now_ms();
+	double dt = (double)(now - cv.at_ms) / 1000.0;
+
+	(void)arg;
+	cv.busy = false;
+	if (!ok)
+		return;
+	list = json_object_get(res, "clients");
+	n = json_array_size(list);
+	cv.rows = calloc(n + 1, sizeof(*cv.rows));
+	json_array_foreach(list, i, o) {
+		struct crow *r = &cv.rows[i];
+		const struct crow *was;
+
+		r->ssid = jint(o, "ssid");
+		jstr(o, "cid", r->cid, sizeof(r->cid));
+		jstr(o, "device", r->device, sizeof(r->device));
+		jstr(o, "transport", r->transport, sizeof(r->transport));
+		jstr(o, "address", r->address, sizeof(r->address));
+		r->level = jint(o, "level");
+		r->authorized = json_is_true(json_object_get(o, "authorized"));
+		r->encrypted = json_is_true(json_object_get(o, "encrypted"));
+		r->subs = jint(o, "subscriptions");
+		r->tx_msgs = jint(o, "tx_msgs");
+		r->rx_msgs = jint(o, "rx_msgs");
+		r->tx_bytes = jint(o, "tx_bytes");
+		r->rx_bytes = jint(o, "rx_bytes");
+		r->qmsgs = jint(o, "queue_msgs");
+		r->qbytes = jint(o, "queue_bytes");
+		r->since = jint(o, "since");
+		/* Quadratic, but at most a thousand rows once a refresh. */
+		was = cv.loaded ? old_row(old, oldn, r->ssid) : NULL;
+		r->rate = was && dt > 0.05 ? (double)(r->tx_msgs + r->rx_msgs -
+		    was->tx_msgs - was->rx_msgs) / dt : 0;
+	}
+	free(old);
+	cv.nrows = n;
+	cv.total = jint(res, "total");
+	cv.at_ms = now;
+	cv.loaded = true;
+	rebuild();
+}
+
+static void
+client_reply(void *arg, bool ok, json_t *res)
+{
+	(void)arg;
+	cv.detail_busy = false;
+	json_decref(cv.info);
+	cv.info = ok ? json_incref(res) : NULL;
+	view_dirty(&view_clients);
+}
+
+static void
+request_rows(void)
+{
+	if (!cv.busy)
+		cv.busy = ctl_request(cv.ctl, "clients", json_pack("{s:i}",
+		    "limit", LIMIT), clients_reply, NULL) >= 0;
+	if (cv.detail && cv.t.n > 0 && !cv.detail_busy)
+		cv.detail_busy = ctl_request(cv.ctl, "client", json_pack("{s:s}",
+		    "cid", row_at(cv.t.cur)->cid), client_reply, NULL) >= 0;
+}
+
+static void
+clients_init(struct view *v, struct ctl *c)
+{
+	(void)v;
+	cv.ctl = c;
+	table_init(&cv.t, ccols, C_COUNT, C_CID);
+}
+
+static void
+clients_free(struct view *v)
+{
+	(void)v;
+	free(cv.rows);
+	free(cv.shown);
+	json_decref(cv.info);
+}
+
+static void
+clients_tick(struct view *v, uint64_t now)
+{
+	(void)v;
+	(void)now;
+	request_rows();
+}
+
+static void
+clients_conn(struct view *v, bool up)
+{
+	(void)v;
+	if (!up)
+		cv.busy = cv.detail_busy = false;
+}
+
+static void
+cell(void *arg, int row, int col, char *buf, size_t cap, int *attr)
+{
+	const struct crow *r = row_at(row);
+
+	(void)arg;
+	switch (col) {
+	case C_CID: snprintf(buf, cap, "%s", r->cid); break;
+	case C_DEVICE:
+		snprintf(buf, cap, "%s", r->device[0] ? r->device : "-");
+		break;
+	case C_TR: snprintf(buf, cap, "%s", r->transport); break;
+	case C_ADDR: snprintf(buf, cap, "%s", r->address); break;
+	case C_LEVEL: snprintf(buf, cap, "%lld", r->level); break;
+	case C_AUTH:
+		auth_text(r, buf, cap);
+		if (r->authorized)
+			*attr = ui_attr(UC_GOOD);
+		break;
+	case C_SUBS: snprintf(buf, cap, "%lld", r->subs); break;
+	case C_RATE: fmt_num(buf, cap, r->rate); break;
+	case C_QUEUE:
+		fmt_num(buf, cap, (double)r->qmsgs);
+		if (r->qmsgs > 0)
+			*attr = ui_attr(UC_WARN);
+		break;
+	case C_AGE:
+		fmt_dur(buf, cap, (long long)time(NULL) - r->since);
+		break;
+	}
+}
+
+static void
+draw_detail(WINDOW *w, int y, int h)
+{
+	const struct crow *r = row_at(cv.t.cur);
+	json_t *ch = cv.info ? json_object_get(cv.info, "channels") : NULL;
+	const char *nick = json_string_value(json_object_get(cv.info, "nick"));
+	int cols = getmaxx(w), x = 2, ny;
+	char a[32], b[32], c[32], d[32], buf[256];
+	json_t *o;
+	size_t i;
+
+	ui_box(w, y, 0, h, cols, ui_attr(UC_DIM), r->cid);
+	ui_printf(w, y + 1, 2, cols - 4, ui_attr(UC_NORMAL), UI_LEFT,
+	    "device %s  nick %s  %s %s  level %lld  %s  %s",
+	    r->device[0] ? r->device : "-", nick && *nick ? nick : "-",
+	    r->transport,
+	    r->address, r->level, r->authorized ? "logged in" : "anonymous",
+	    r->encrypted ? "encrypted" : "not encrypted");
+	ui_printf(w, y + 2, 2, cols - 4, ui_attr(UC_NORMAL), UI_LEFT,
+	    "received %s msgs %s   sent %s msgs %s   queued %s msgs %s   "
+	    "%s msg/s",
+	    fmt_num(a, sizeof(a), (double)r->rx_msgs),
+	    fmt_bytes(b, sizeof(b), (double)r->rx_bytes),
+	    fmt_num(c, sizeof(c), (double)r->tx_msgs),
+	    fmt_bytes(d, sizeof(d), (double)r->tx_bytes),
+	    fmt_num(buf, 32, (double)r->qmsgs),
+	    fmt_bytes(buf + 32, 32, (double)r->qbytes),
+	    fmt_num(buf + 64, 32, r->rate));
+	ui_printf(w, y + 3, 2, cols - 4, ui_attr(UC_EM), UI_LEFT,
+	    "Subscriptions (%zu)%s", json_array_size(ch),
+	    json_array_size(ch) ? ":" : "");
+	ny = y + 4;
+	json_array_foreach(ch, i, o) {
+		const char *k = json_string_value(o);
+		int need = ui_width(k ? k : "") + 2;
+
+		if (x + need > cols - 2) {
+			if (++ny >= y + h - 1)
+				break;
+			x = 2;
+		}
+		x += ui_text(w, ny, x, cols - 2 - x, ui_attr(UC_NORMAL), UI_LEFT,
+		    k ? k : "") + 2;
+	}
+}
+
+static void
+clients_draw(struct view *v, WINDOW *w)
+{
+	int rows = getmaxy(w), th = rows - 1, dh = 0;
+
+	(void)v;
+	if (cv.detail && cv.t.n > 0) {
+		dh = rows / 2 < 8 ? 8 : rows / 2;
+		th = rows - 1 - dh;
+	}
+	ui_printf(w, 0, 0, -1, ui_attr(UC_DIM), UI_LEFT,
+	    " %d shown of %lld clients%s%s%s   sorted by %s%s", cv.t.n,
+	    cv.total, cv.filter[0] ? "   filter \"" : "", cv.filter,
+	    cv.filter[0] ? "\"" : "", ccols[cv.t.sort].title,
+	    cv.t.rev ? " (reversed)" : "");
+	if (!cv.loaded) {
+		ui_text(w, 2, 1, -1, ui_attr(UC_DIM), UI_LEFT, "loading...");
+		return;
+	}
+	table_draw(&cv.t, w, 1, th, cell, NULL);
+	if (cv.t.n == 0)
+		ui_text(w, 3, 1, -1, ui_attr(UC_DIM), UI_LEFT, cv.filter[0] ?
+		    "no client matches the filter (Esc clears it)" :
+		    "no client is connected");
+	if (dh > 0)
+		draw_detail(w, rows - dh, dh);
+}
+
+static void
+filter_done(void *arg, struct form_field *f, int n)
+{
+	(void)arg;
+	(void)n;
+	snprintf(cv.filter, sizeof(cv.filter), "%s", f[0].value);
+	rebuild();
+}
+
+static void
+kick_reply(void *arg, bool ok, json_t *res)
+{
+	(void)arg;
+	if (ok)
+		view_flash(ui_attr(UC_GOOD), " kicked %s",
+		    json_string_value(json_object_get(res, "kicked")));
+	else
+		view_flash(ui_attr(UC_BAD), " kick failed: %s",
+		    json_string_value(json_object_get(res, "message")));
+	request_rows();
+}
+
+static void
+kick_yes(void *arg, const char *cid)
+{
+	(void)arg;
+	if (ctl_request(cv.ctl, "kick", json_pack("{s:s, s:s}", "cid", cid,
+	    "reason", "kicked by an operator (iostui)"), kick_reply, NULL) < 0)
+		view_flash(ui_attr(UC_BAD), " not connected to iosd");
+}
+
+static void
+clients_key(struct view *v, enum action a)
+{
+	char q[256];
+
+	(void)v;
+	if (table_move(&cv.t, a)) {
+		if (cv.detail) {
+			json_decref(cv.info);
+			cv.info = NULL;
+			request_rows();
+		}
+		view_dirty(&view_clients);
+		return;
+	}
+	switch (a) {
+	case A_SORT:
+		table_sort_next(&cv.t);
+		rebuild();
+		break;
+	case A_SORT_REV:
+		table_sort_reverse(&cv.t);
+		rebuild();
+		break;
+	case A_FILTER: {
+		struct form_field f = { "text", "cid, device, address or "
+		    "transport", "" };
+
+		snprintf(f.value, sizeof(f.value), "%s", cv.filter);
+		form_open("Filter clients", &f, 1, filter_done, NULL);
+		break;
+	}
+	case A_ENTER:
+		cv.detail = !cv.detail;
+		json_decref(cv.info);
+		cv.info = NULL;
+		request_rows();
+		view_dirty(&view_clients);
+		break;
+	case A_BACK:
+		if (cv.detail)
+			cv.detail = false;
+		else
+			cv.filter[0] = '\0';
+		rebuild();
+		break;
+	case A_KICK:
+		if (cv.t.n == 0)
+			break;
+		snprintf(q, sizeof(q), "Kick client %s (%s%s%s)? Its connection "
+		    "is closed now.", row_at(cv.t.cur)->cid,
+		    row_at(cv.t.cur)->device[0] ? row_at(cv.t.cur)->device : "",
+		    row_at(cv.t.cur)->device[0] ? ", " : "",
+		    row_at(cv.t.cur)->address);
+		confirm_open(q, row_at(cv.t.cur)->cid, kick_yes, NULL);
+		view_dirty(&view_clients);
+		break;
+	default:
+		break;
+	}
+}
+
+struct view view_clients = {
+	.name = "Clients",
+	.scope = SC_CLIENTS,
+	.init = clients_init,
+	.free = clients_free,
+	.draw = clients_draw,
+	.key = clients_key,
+	.tick = clients_tick,
+	.conn = clients_conn,
+};
