@@ -4,7 +4,8 @@
 #   make run        install missing packages, build, start iosd
 #   make test       install missing packages, build, run every test
 #   make fuzz       run each libFuzzer target for FUZZ_TIME seconds
-#   make bench      side-by-side figures against the reference server
+#   make bench      side-by-side figures against the reference server,
+#                   the cost of a trace client, iostui's CPU
 #   make clean
 #
 # Libraries come from pkg-config; Debian's libev and wslay ship no .pc
@@ -159,6 +160,9 @@ bench: deps
 	@$(MAKE) --no-print-directory all npm-deps
 	@for s in iosd ref; do node tests/bench/quick.mjs --server $$s \
 	    --bin $(IOSD_BIN) $(BENCH_ARGS) || exit 1; done
+	@node tests/bench/quick.mjs --server iosd --bin $(IOSD_BIN) \
+	    $(BENCH_ARGS) --trace 'no-such-*'
+	@node tests/bench/tui.mjs --bin $(IOSD_BIN) --tui $(IOSTUI_BIN)
 
 # ---- running ----
 
