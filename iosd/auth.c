@@ -50,21 +50,46 @@ auth_conn_gone(struct conn *c)
 	ev_timer_stop(c->srv->loop, &c->auth_timer);
 }
 
-/* AUTH_FAIL later, never blocking: the reference waits 1 s; repeated
- * failures from one address or for one id wait longer. */
+/* Backoff keys: addresses and ids in one table, apart by a prefix (an
+ * id may look like an IPv6 address). Many devices may share an address
+ * (NAT, a proxy), so an address is locked later than an id. */
+#define LOCK_ID_AFTER	3	/* failures */
+#define LOCK_ADDR_AFTER	5
+
+static const char *
+addr_key(const struct conn *c, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "a:%s", c->ip);
+	return buf;
+}
+
+static const char *
+id_key(const char *id, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "d:%s", id);
+	return buf;
+}
+
+/*
+ * AUTH_FAIL later, never blocking: the reference waits 1 s; repeated
+ * failures from one address or for one id wait longer. The nonce is
+ * spent whatever failed. counted: false for an attempt refused while
+ * locked, which must not lengthen the lock (else an attacker could keep
+ * a device out for good).
+ */
 static void
-fail(struct conn *c, const char *id, const char *reason)
+fail_as(struct conn *c, const char *id, const char *reason, bool counted)
 {
 	struct server *srv = c->srv;
 	uint64_t now = server_now_ms(srv);
-	unsigned d1 = backoff_fail(srv->fails, c->ip, now);
-	unsigned d2 = id && id[0] ? backoff_fail(srv->fails, id, now) : 0;
+	char k[BOHO_ID_LEN + 64];
+	unsigned d1 = counted ? backoff_fail(srv->fails, addr_key(c, k,
+	    sizeof(k)), now, LOCK_ADDR_AFTER) : srv->opt.auth_fail_ms;
+	unsigned d2 = counted && id && id[0] ? backoff_fail(srv->fails,
+	    id_key(id, k, sizeof(k)), now, LOCK_ID_AFTER) : 0;
 	unsigned delay = d1 > d2 ? d1 : d2;
 
-	if (srv->opt.auth_fail_ms == 0)
-		delay = 0;
-	else if (srv->opt.auth_fail_ms != 1000)	/* scale to the option */
-		delay = (unsigned)((uint64_t)delay * srv->opt.auth_fail_ms / 1000);
+	c->s.boho.nonce_sent = false;	/* single use, pass or fail */
 	srv->m.auth_fail++;
 	c->s.state = SS_AUTH_FAIL;
 	log_info("conn=%u addr=%s login failed id=%s reason=\"%s\" delay=%ums",
@@ -78,6 +103,20 @@ fail(struct conn *c, const char *id, const char *reason)
 	ev_timer_start(srv->loop, &c->auth_timer);
 }
 
+static void
+fail(struct conn *c, const char *id, const char *reason)
+{
+	fail_as(c, id, reason, true);
+}
+
+/* An AUTH_FAIL is on its way: the client waits for it before trying
+ * again, and one that does not gets nothing new meanwhile. */
+static bool
+fail_pending(const struct conn *c)
+{
+	return ev_is_active(&c->auth_timer);
+}
+
 void
 auth_on_req(struct conn *c)
 {
@@ -87,6 +126,11 @@ auth_on_req(struct conn *c)
 	 * second login on the same connection too. */
 	if (c->s.boho.authorized || c->s.auth)
 		return;
+	if (fail_pending(c)) {
+		log_debug("conn=%u AUTH_REQ while AUTH_FAIL is due: ignored",
+		    c->ssid);
+		return;
+	}
 	c->s.state = SS_RECV_AUTH_REQ;
 	boho_server_nonce(&c->s.boho, &c->srv->env, nonce);
 	session_send_plain(c, nonce, sizeof(nonce));
@@ -122,8 +166,12 @@ accept_login(struct conn *c, const struct device *d, const uint8_t *ack)
 	session_send_plain(c, ql, sizeof(ql));
 	session_send_plain(c, ack, BOHO_AUTH_ACK_LEN);
 	c->s.state = SS_AUTH_READY;
-	backoff_ok(srv->fails, c->ip);
-	backoff_ok(srv->fails, d->id);
+	{
+		char k[BOHO_ID_LEN + 64];
+
+		backoff_ok(srv->fails, addr_key(c, k, sizeof(k)));
+		backoff_ok(srv->fails, id_key(d->id, k, sizeof(k)));
+	}
 	srv->m.auth_ok++;
 	log_info("conn=%u addr=%s login id=%s cid=%s level=%d%s", c->ssid,
 	    c->ip, d->id, d->cid[0] ? d->cid : "-", d->level,
@@ -191,14 +239,35 @@ auth_on_hmac(struct conn *c, const uint8_t *m, size_t len)
 	const struct device *d;
 	struct auth_pending *p;
 
-	if (c->s.boho.authorized || c->s.auth)
-		return;		/* re-login on this connection: ignored */
+	if (c->s.boho.authorized || c->s.auth || fail_pending(c))
+		return;		/* re-login, or a retry before AUTH_FAIL */
 	c->s.state = SS_RECV_AUTH_HMAC;
+	if (!c->s.boho.nonce_sent) {
+		fail(c, NULL, "AUTH_HMAC without a fresh AUTH_NONCE");
+		return;
+	}
 	p = xcalloc(1, sizeof(*p));
 	if (boho_parse_auth_hmac(m, len, &p->h) < 0) {
 		free(p);
 		fail(c, NULL, "malformed AUTH_HMAC");
 		return;
+	}
+	{
+		char k[BOHO_ID_LEN + 64];
+		uint64_t now = server_now_ms(srv);
+		unsigned la = backoff_locked(srv->fails, addr_key(c, k,
+		    sizeof(k)), now);
+		unsigned li = backoff_locked(srv->fails, id_key(p->h.id, k,
+		    sizeof(k)), now);
+
+		if (la || li) {
+			/* Not even looked at: right or wrong, it fails. */
+			fail_as(c, p->h.id, la ? "address backed off after "
+			    "failures" : "id backed off after failures", false);
+			explicit_bzero(p, sizeof(*p));
+			free(p);
+			return;
+		}
 	}
 	if ((d = authsrc_find(srv->auth, p->h.id)) != NULL) {
 		verify(c, &p->h, 0, d);

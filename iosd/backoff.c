@@ -16,6 +16,7 @@
 struct entry {
 	UT_hash_handle hh;
 	uint64_t last_ms;
+	uint64_t locked_until_ms;
 	unsigned fails;
 	char key[];
 };
@@ -85,7 +86,8 @@ backoff_delay(struct backoff *b, const char *key, uint64_t now_ms)
 }
 
 unsigned
-backoff_fail(struct backoff *b, const char *key, uint64_t now_ms)
+backoff_fail(struct backoff *b, const char *key, uint64_t now_ms,
+    unsigned lock_after)
 {
 	struct entry *e = NULL;
 	size_t n = strlen(key);
@@ -103,7 +105,21 @@ backoff_fail(struct backoff *b, const char *key, uint64_t now_ms)
 		e->fails = 0;
 	e->fails++;
 	e->last_ms = now_ms;
+	/* A lock lasts the delay, counted from the AUTH_FAIL it delays. */
+	e->locked_until_ms = e->fails >= lock_after ? now_ms + 2 *
+	    (uint64_t)delay_of(b, e->fails) : 0;
 	return delay_of(b, e->fails);
+}
+
+unsigned
+backoff_locked(struct backoff *b, const char *key, uint64_t now_ms)
+{
+	struct entry *e = NULL;
+
+	HASH_FIND_STR(b->tab, key, e);
+	if (e == NULL || e->locked_until_ms <= now_ms)
+		return 0;
+	return (unsigned)(e->locked_until_ms - now_ms);
 }
 
 void

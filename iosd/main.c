@@ -182,7 +182,7 @@ open_store(struct server *srv)
 		log_info("auth: %zu devices from the command line and files",
 		    authsrc_count(srv->auth));
 	}
-	srv->fails = backoff_new(1000);
+	srv->fails = backoff_new(srv->opt.auth_fail_ms);
 	router_load_retained(srv);
 	log_info("store: %s, devices in %s", o->db_path,
 	    store_backend_name(srv->store));

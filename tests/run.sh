@@ -53,6 +53,7 @@ step interop-reference node tests/interop/run.mjs --server ref
 echo "== devices, login, encryption, quotas (SQLite, -d/-e/-E, Redis)"
 step auth-iosd node tests/auth/run.mjs --server iosd --bin "$BUILD/iosd"
 step auth-reference node tests/auth/run.mjs --server ref
+step auth-guard node tests/auth/guard.mjs --bin "$BUILD/iosd"
 
 echo "== the store: migrations, crashes, bad ids, retained across restarts"
 step store node tests/store/run.mjs --bin "$BUILD/iosd"

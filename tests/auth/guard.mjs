@@ -1,0 +1,168 @@
+// Login guessing, at the wire (iosd only; the reference has none of it):
+// a nonce is spent by any AUTH_HMAC, a retry before AUTH_FAIL gets no new
+// nonce, repeated failures lock the id (from the 3rd) and the address (from
+// the 5th): even the right key
+// fails while locked, and works after), and bad ids sent over the wire are
+// refused by iosd's own check.
+//
+//   node tests/auth/guard.mjs [--bin build/iosd]
+import fs from 'node:fs'
+import os from 'node:os'
+import net from 'node:net'
+import path from 'node:path'
+import { spawnSync } from 'node:child_process'
+import Boho from 'boho'
+import { startDaemon, tap } from '../lib/daemon.mjs'
+
+const argv = process.argv.slice(2)
+const bin = argv.includes('--bin') ? argv[argv.indexOf('--bin') + 1] : 'build/iosd'
+const ctlBin = path.join(path.dirname(bin), 'iosctl')
+const T = tap({ timeout: 20000 })
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iosd-guard-'))
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }))
+
+const DELAY = 100
+const MSG = { AUTH_NONCE: 0xb1, AUTH_ACK: 0xb3, AUTH_FAIL: 0xb4, CID_REQ: 0xc1 }
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
+
+const frame = b => Buffer.concat([Buffer.from([1, b.length]), Buffer.from(b)])
+
+// A CongSocket peer from a chosen loopback address; next() is the next
+// message (payload), or null after ms.
+async function peer (port, from = '127.0.0.1') {
+  const s = net.connect({ port, host: '127.0.0.1', localAddress: from })
+  await new Promise((resolve, reject) => { s.once('connect', resolve); s.once('error', reject) })
+  let buf = Buffer.alloc(0); const box = []; let wake = null
+  s.on('data', d => {
+    buf = Buffer.concat([buf, d])
+    while (buf.length >= 1 && buf.length >= 1 + buf[0]) {
+      const n = buf.readUIntLE(1, buf[0])
+      if (buf.length < 1 + buf[0] + n) break
+      box.push(buf.subarray(1 + buf[0], 1 + buf[0] + n)); buf = buf.subarray(1 + buf[0] + n)
+      if (wake) { wake(); wake = null }
+    }
+  })
+  s.on('error', () => {})
+  const p = {
+    send: b => s.write(frame(b)),
+    async next (ms = 3000) {
+      const end = Date.now() + ms
+      while (!box.length) {
+        const left = end - Date.now()
+        if (left <= 0) return null
+        await Promise.race([new Promise(resolve => { wake = resolve }), sleep(left)])
+      }
+      return box.shift()
+    },
+    close: () => s.destroy()
+  }
+  const ready = await p.next()
+  if (!ready) throw new Error('no SERVER_READY')
+  return p
+}
+
+const boho = (id, key) => { const b = new Boho(); b.set_id_key(`${id}.${key}`); return b }
+async function nonce (p, b) {
+  p.send(b.auth_req())
+  const n = await p.next()
+  if (!n || n[0] !== MSG.AUTH_NONCE) throw new Error(`expected AUTH_NONCE, got ${n && n.toString('hex')}`)
+  return n
+}
+// One whole attempt: AUTH_REQ, AUTH_HMAC; the answer's type and its time.
+async function attempt (p, id, key) {
+  const b = boho(id, key)
+  const n = await nonce(p, b)
+  const t0 = Date.now()
+  p.send(b.auth_hmac(n))
+  for (;;) {
+    const m = await p.next(5000)
+    if (!m) return { type: null, ms: Date.now() - t0 }
+    if (m[0] === MSG.AUTH_ACK || m[0] === MSG.AUTH_FAIL) return { type: m[0], ms: Date.now() - t0 }
+  }
+}
+const audit = () => JSON.parse(spawnSync(ctlBin, ['-c', sock, '--json', 'audit', '--limit', '50'], { encoding: 'utf8' }).stdout)
+
+const sock = path.join(tmp, 'ctl.sock')
+const d = await startDaemon(bin, ['-D', path.join(tmp, 'iosd.db'), '-c', sock, '--auth-fail-delay', String(DELAY),
+  '-e', 'good1.key1.2,good2.key2.2,good3.key3.2'])
+
+try {
+  await T.test('a nonce is spent by any AUTH_HMAC, even one for an unknown id', async () => {
+    const p = await peer(d.cong, '127.0.0.11')
+    const n = await nonce(p, boho('nobody', 'x'))
+    p.send(boho('nobody', 'x').auth_hmac(n))
+    T.eq((await p.next())[0], MSG.AUTH_FAIL, 'unknown id: AUTH_FAIL')
+    // The right HMAC for good1 made with the spent nonce.
+    p.send(boho('good1', 'key1').auth_hmac(n))
+    const m = await p.next()
+    T.eq(m && m[0], MSG.AUTH_FAIL, 'a replay of the spent nonce fails, right key or not')
+    p.close()
+  })
+
+  await T.test('a retry before AUTH_FAIL gets no new nonce and no second verdict', async () => {
+    const p = await peer(d.cong, '127.0.0.12')
+    const b = boho('good2', 'wrong')
+    p.send(b.auth_hmac(await nonce(p, b)))
+    p.send(b.auth_req())
+    const first = await p.next()
+    T.eq(first && first[0], MSG.AUTH_FAIL, 'the AUTH_FAIL comes, not a nonce')
+    T.eq(await p.next(DELAY * 3), null, 'nothing else: the early AUTH_REQ was ignored')
+    p.close()
+  })
+
+  await T.test('repeated failures lock the id: the right key fails until the lock passes, then logs in', async () => {
+    // Wrong keys from three addresses: each failure of the id waits twice
+    // as long, and the third locks it.
+    const times = []
+    for (const from of ['127.0.0.13', '127.0.0.20', '127.0.0.21']) {
+      const p = await peer(d.cong, from)
+      times.push((await attempt(p, 'good3', 'wrong')).ms)
+      p.close()
+    }
+    T.ok(times[1] >= times[0] * 1.8 && times[2] >= times[1] * 1.8, `the delay grows per id: ${times.join(', ')} ms`)
+    // A third address, the right key, at once: the id is locked.
+    const q = await peer(d.cong, '127.0.0.14')
+    const locked = await attempt(q, 'good3', 'key3')
+    T.eq(locked.type, MSG.AUTH_FAIL, 'the right key is refused while the id is locked')
+    q.close()
+    await sleep(DELAY * 4 + 100) // the third failure's lock: 4 x DELAY after its AUTH_FAIL
+    const r = await peer(d.cong, '127.0.0.15')
+    T.eq((await attempt(r, 'good3', 'key3')).type, MSG.AUTH_ACK, 'after the lock the right key logs in')
+    r.close()
+    T.ok(audit().some(a => a.event === 'login_fail' && a.device === 'good3' && /backed off/.test(a.detail)),
+      'the audit log says why the right key failed')
+  })
+
+  await T.test('repeated failures lock the address, for every id', async () => {
+    const p = await peer(d.cong, '127.0.0.16')
+    for (let i = 0; i < 5; i++) await attempt(p, `x${i}`, 'wrong')
+    T.eq((await attempt(p, 'good1', 'key1')).type, MSG.AUTH_FAIL, 'a good device from the locked address fails')
+    p.close()
+    const q = await peer(d.cong, '127.0.0.17')
+    T.eq((await attempt(q, 'good1', 'key1')).type, MSG.AUTH_ACK, 'the same device from another address logs in')
+    q.close()
+  })
+
+  await T.test('ids with a quote or invalid UTF-8, sent over the wire, are refused by iosd', async () => {
+    for (const [label, id] of [['a quote', Buffer.from('a"b')], ['invalid UTF-8', Buffer.from([0x61, 0xff, 0xfe])],
+      ['a control byte', Buffer.from([0x61, 0x01])]]) {
+      const p = await peer(d.cong, '127.0.0.18')
+      const b = new Boho(); b.copy_id8(Buffer.concat([id, Buffer.alloc(8)])); b.set_key('k')
+      p.send(b.auth_hmac(await nonce(p, b)))
+      T.eq((await p.next())[0], MSG.AUTH_FAIL, `${label}: AUTH_FAIL`)
+      p.close()
+      await sleep(DELAY * 4) // three failures: no address lock yet
+    }
+    const bad = audit().filter(a => a.event === 'login_fail' && a.detail === 'invalid id')
+    T.ok(bad.length >= 3, `iosd's id check refused them (${bad.length} 'invalid id' records)`)
+    const p = await peer(d.cong, '127.0.0.19')
+    p.send([MSG.CID_REQ])
+    T.ok(await p.next(), 'the daemon still answers')
+    p.close()
+  })
+} finally {
+  const r = await d.stop()
+  await T.test('the daemon exits 0', async () => { T.eq(r.code, 0, 'exit status') })
+}
+T.done()
+process.exit()
