@@ -223,7 +223,7 @@ add_device(struct conn *c, const struct ios_request *r)
 	explicit_bzero(key, sizeof(key));
 	d.level = (int)level;
 	/* The reference's addAuth overwrites an existing id. */
-	store_device_put(c->srv->store, &d, true, done_cb,
+	store_device_put(c->srv->store, &d, true, "sudo adddevice", done_cb,
 	    reply_to(c, r->mid, d.id));
 }
 

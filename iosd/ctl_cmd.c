@@ -612,7 +612,7 @@ cmd_enroll(struct ctl_client *cl, json_int_t id, json_t *args)
 	op->d.level = (int)level;
 	boho_stored_key(key, strlen(key), op->d.key);
 	ctl_log_change(cl, update ? "enroll --update" : "enroll", did);
-	store_device_put(srv->store, &op->d, update, put_done, op);
+	store_device_put(srv->store, &op->d, update, NULL, put_done, op);
 }
 
 /* get, change, put: disable, enable, set-level, rotate-key. */
@@ -637,8 +637,7 @@ change_got(void *arg, int rc, const struct device *d)
 		op->d.disabled = op->disabled != 0;
 	if (op->key[0])
 		boho_stored_key(op->key, strlen(op->key), op->d.key);
-	store_audit(srv->store, op->cmd, id, NULL, NULL);
-	store_device_put(srv->store, &op->d, true, put_done, op);
+	store_device_put(srv->store, &op->d, true, op->cmd, put_done, op);
 }
 
 static struct dev_op *
@@ -866,7 +865,8 @@ import_one(void *arg, const struct device *d)
 {
 	struct import_op *op = arg;
 
-	store_device_put(op->srv->store, d, op->update, import_one_done, op);
+	store_device_put(op->srv->store, d, op->update, "import",
+	    import_one_done, op);
 }
 
 static void

@@ -299,6 +299,11 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'r':
 			o->redis = true;
 			o->redis_url = optarg;
+			/* "-r redis://host" as one would type it: the URL
+			 * may also be the next word. */
+			if (optarg == NULL && optind < argc &&
+			    strncmp(argv[optind], "redis://", 8) == 0)
+				o->redis_url = argv[optind++];
 			break;
 		case 'c':
 			o->control = optarg[0] ? optarg : NULL;

@@ -229,6 +229,8 @@ load_one(void *arg, const char *key, const uint8_t *m, size_t len)
 void
 router_load_retained(struct server *srv)
 {
+	store_retained_prune(srv->store, srv->opt.retain_count,
+	    srv->opt.retain_size);
 	store_retained_load(srv->store, load_one, srv);
 	if (srv->m.retained)
 		log_info("store: %llu retained signals loaded",

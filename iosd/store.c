@@ -525,9 +525,43 @@ store_device_get(struct store *st, const char *id, store_device_cb *cb,
 	st->dev->get(st->dev, id, cb, arg);
 }
 
+/* A change to a device, audited once its outcome is known. */
+struct audited {
+	struct store *st;
+	const char *event;
+	char id[BOHO_ID_LEN + 1];
+	store_done_cb *cb;
+	void *arg;
+};
+
+static struct audited *
+audited(struct store *st, const char *event, const char *id,
+    store_done_cb *cb, void *arg)
+{
+	struct audited *a = xcalloc(1, sizeof(*a));
+
+	a->st = st;
+	a->event = event;
+	snprintf(a->id, sizeof(a->id), "%s", id);	/* cb may free id */
+	a->cb = cb;
+	a->arg = arg;
+	return a;
+}
+
+static void
+audit_done(void *arg, int rc, const char *err)
+{
+	struct audited *a = arg;
+
+	if (rc == 0)
+		store_audit(a->st, a->event, a->id, NULL, NULL);
+	a->cb(a->arg, rc, err);
+	free(a);
+}
+
 void
 store_device_put(struct store *st, const struct device *d, bool replace,
-    store_done_cb *cb, void *arg)
+    const char *event, store_done_cb *cb, void *arg)
 {
 	const char *why;
 
@@ -540,17 +574,18 @@ store_device_put(struct store *st, const struct device *d, bool replace,
 		cb(arg, -1, "level must be 0 to 255 and the key 44 characters");
 		return;
 	}
-	/* Before the call: its callback may free d. */
-	store_audit(st, replace ? "update" : "enroll", d->id, NULL, NULL);
-	st->dev->put(st->dev, d, replace, cb, arg);
+	if (event == NULL)
+		event = replace ? "update" : "enroll";
+	st->dev->put(st->dev, d, replace, audit_done, audited(st, event,
+	    d->id, cb, arg));
 }
 
 void
 store_device_del(struct store *st, const char *id, store_done_cb *cb,
     void *arg)
 {
-	store_audit(st, "revoke", id, NULL, NULL);	/* cb may free id */
-	st->dev->del(st->dev, id, cb, arg);
+	st->dev->del(st->dev, id, audit_done, audited(st, "revoke", id, cb,
+	    arg));
 }
 
 void
@@ -621,18 +656,12 @@ store_retained_put(struct store *st, const char *key, const uint8_t *msg,
 }
 
 void
-store_retained_del(struct store *st, const char *key)
-{
-	run(st, "DELETE FROM retained WHERE key = ?1", key, NULL, NULL, NULL);
-}
-
-void
 store_retained_load(struct store *st, store_retained_cb *cb, void *arg)
 {
 	sqlite3_stmt *s;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT key, message FROM retained "
-	    "ORDER BY updated_at", -1, &s, NULL) != SQLITE_OK)
+	    "ORDER BY updated_at DESC", -1, &s, NULL) != SQLITE_OK)
 		return;
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		const char *key = (const char *)sqlite3_column_text(s, 0);
@@ -643,4 +672,17 @@ store_retained_load(struct store *st, store_retained_cb *cb, void *arg)
 			cb(arg, key, m, (size_t)n);
 	}
 	sqlite3_finalize(s);
+}
+
+void
+store_retained_prune(struct store *st, size_t count, size_t size)
+{
+	char n[24], z[24];
+
+	/* What the limits leave out at load is forgotten, newest kept. */
+	snprintf(n, sizeof(n), "%zu", count);
+	snprintf(z, sizeof(z), "%zu", size);
+	run(st, "DELETE FROM retained WHERE length(message) >= CAST(?2 AS "
+	    "INTEGER) OR key NOT IN (SELECT key FROM retained ORDER BY "
+	    "updated_at DESC LIMIT CAST(?1 AS INTEGER))", n, z, NULL, NULL);
 }

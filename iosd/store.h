@@ -71,8 +71,9 @@ const char *store_backend_name(const struct store *st);
 
 void store_device_get(struct store *st, const char *id, store_device_cb *cb,
     void *arg);
+/* Audited once it is done, as event ("enroll" or "update" when NULL). */
 void store_device_put(struct store *st, const struct device *d, bool replace,
-    store_done_cb *cb, void *arg);
+    const char *event, store_done_cb *cb, void *arg);
 void store_device_del(struct store *st, const char *id, store_done_cb *cb,
     void *arg);
 void store_device_list(struct store *st, store_list_cb *cb, void *arg);
@@ -111,7 +112,8 @@ void store_audit(struct store *st, const char *event, const char *device,
 /* Retained signals that survive a restart (SQLite). */
 void store_retained_put(struct store *st, const char *key,
     const uint8_t *msg, size_t len);
-void store_retained_del(struct store *st, const char *key);
+/* Forget what --retain-max (newest kept) and --retain-size leave out. */
+void store_retained_prune(struct store *st, size_t count, size_t size);
 typedef void store_retained_cb(void *arg, const char *key,
     const uint8_t *msg, size_t len);
 void store_retained_load(struct store *st, store_retained_cb *cb, void *arg);

@@ -175,5 +175,55 @@ await T.test('retained signals are delivered after a restart', async () => {
   }
 })
 
+await T.test('--retain-max at start keeps the newest retained signals and forgets the rest', async () => {
+  const db = dbPath('retain-limit')
+  let d = await startDaemon(bin, ['-D', db])
+  const pub = await client(d.ws)
+  for (const tag of ['old$a', 'mid$b', 'new$c']) {
+    pub.signal(tag, 'value of ' + tag)
+    const end = Date.now() + 5000
+    while (sql(db, `SELECT count(*) FROM retained WHERE key = 'CH:${tag}'`) !== '1') {
+      if (Date.now() > end) throw new Error(`${tag} not stored`)
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+    // updated_at has a one-second grain: make the order unambiguous.
+    sql(db, `UPDATE retained SET updated_at = updated_at - ${tag === 'old$a' ? 20 : tag === 'mid$b' ? 10 : 0} WHERE key = 'CH:${tag}'`)
+  }
+  pub.stop?.()
+  const { ws, cong } = d
+  await d.stop()
+  d = await startDaemon(bin, ['-D', db, '--retain-max', '2'], { ws, cong })
+  try {
+    T.eq(sql(db, 'SELECT group_concat(key) FROM (SELECT key FROM retained ORDER BY key)'), 'CH:mid$b,CH:new$c',
+      'the oldest was forgotten')
+    const sub = await client(d.ws)
+    const got = new Promise(resolve => sub.on('new$c', (...a) => resolve(a)))
+    await sub.subscribe_promise('new$c')
+    T.eq((await got)[0], 'value of new$c', 'the newest is delivered')
+    sub.stop?.()
+  } finally {
+    await d.stop()
+  }
+})
+
+await T.test('the audit log records a device change only when it was made', async () => {
+  const db = dbPath('audit')
+  const sock = path.join(tmp, 'audit.sock')
+  const d = await startDaemon(bin, ['-D', db, '-c', sock])
+  const ctl = (...a) => spawnSync(path.join(path.dirname(bin), 'iosctl'), ['-c', sock, ...a], { encoding: 'utf8' })
+  try {
+    T.eq(ctl('enroll', 'au1').status, 0, 'enroll')
+    T.eq(ctl('enroll', 'au1').status, 1, 'enroll again: refused')
+    T.eq(ctl('set-level', 'au1', '3').status, 0, 'set-level')
+    T.eq(ctl('rotate-key', 'au1').status, 0, 'rotate-key')
+    T.eq(ctl('revoke', 'au1').status, 0, 'revoke')
+    T.eq(ctl('revoke', 'au1').status, 1, 'revoke again: refused')
+    T.eq(sql(db, "SELECT group_concat(event, ' ') FROM (SELECT event FROM audit WHERE device = 'au1' ORDER BY seq)"),
+      'enroll level rotate revoke', 'one record per change made, none for the refused')
+  } finally {
+    await d.stop()
+  }
+})
+
 T.done()
 process.exit()
