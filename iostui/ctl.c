@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -21,6 +22,7 @@
 #define BUSY_MS		50		/* ...so read at most 20 times a second */
 #define RETRY_MIN_MS	250
 #define RETRY_MAX_MS	2000
+#define ANSWER_MS	10000		/* a daemon silent this long is hung */
 
 struct pend {
 	struct pend	*next;
@@ -28,6 +30,7 @@ struct pend {
 	ctl_reply_fn	*reply;		/* NULL once answered */
 	ctl_event_fn	*event;		/* streams only */
 	void		*arg;
+	uint64_t	 sent_ms;
 };
 
 struct ctl {
@@ -47,6 +50,27 @@ struct ctl {
 	unsigned	 backoff_ms;
 	char		 why[192];
 };
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* When the oldest reply owed is overdue, 0 if none is owed. */
+static uint64_t
+answer_due(const struct ctl *c)
+{
+	uint64_t due = 0;
+
+	for (const struct pend *p = c->pend; p; p = p->next)
+		if (p->reply && (due == 0 || p->sent_ms + ANSWER_MS < due))
+			due = p->sent_ms + ANSWER_MS;
+	return due;
+}
 
 static void *
 xrealloc(void *p, size_t n)
@@ -140,8 +164,16 @@ void
 ctl_step(struct ctl *c, uint64_t now)
 {
 	struct sockaddr_un sun;
+	uint64_t due;
 	int fd;
 
+	/* Up but silent: a daemon that takes requests and never answers
+	 * (stopped, hung) is as good as gone. */
+	if (c->fd >= 0 && (due = answer_due(c)) && now >= due) {
+		conn_down(c, now, "no answer from iosd in %d s",
+		    ANSWER_MS / 1000);
+		return;
+	}
 	if (c->fd >= 0 || now < c->retry_at)
 		return;
 	memset(&sun, 0, sizeof(sun));
@@ -197,11 +229,20 @@ ctl_want(const struct ctl *c, uint64_t now)
 int
 ctl_wait_ms(const struct ctl *c, uint64_t now)
 {
+	uint64_t due;
+	int w = -1;
+
 	if (c->fd < 0)
 		return c->retry_at > now ? (int)(c->retry_at - now) : 0;
 	if (c->busy_until > now)
-		return (int)(c->busy_until - now);
-	return -1;
+		w = (int)(c->busy_until - now);
+	if ((due = answer_due(c)) != 0) {
+		int d = due > now ? (int)(due - now) : 0;
+
+		if (w < 0 || d < w)
+			w = d;
+	}
+	return w;
 }
 
 static struct pend *
@@ -315,6 +356,8 @@ do_read(struct ctl *c, uint64_t now)
 			c->rpos += len + 1;
 			if (len && !dispatch(c, c->in + at, len, now))
 				return false;
+			/* An enrolled key came this way: leave no copy. */
+			explicit_bzero(c->in + at, len);
 		}
 		if (c->wpos - c->rpos > LINE_MAX_BYTES) {
 			conn_down(c, now, "a line from iosd over %u bytes",
@@ -437,6 +480,7 @@ add(struct ctl *c, const char *cmd, json_t *args, ctl_reply_fn *reply,
 	p->reply = reply;
 	p->event = event;
 	p->arg = arg;
+	p->sent_ms = mono_ms();
 	p->next = c->pend;
 	c->pend = p;
 	if (reply)

@@ -78,7 +78,8 @@
 	B(SORT, SC_SORTED, KF_HINT, "s", "sort", \
 	    "sort by the next column", 's') \
 	B(SORT_REV, SC_SORTED, 0, "S", "", "reverse the sort order", 'S') \
-	B(ENTER, SC_TABLES, KF_HINT, "Enter", "details", \
+	B(ENTER, SC_CLIENTS | SC_CHANNELS | SC_TRACE, KF_HINT, "Enter", \
+	    "details", \
 	    "details of the selected line (Channels: its subscribers)", \
 	    '\n', '\r', KEY_ENTER) \
 	B(BACK, SC_ALL, 0, "Esc", "", \

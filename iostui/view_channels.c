@@ -81,13 +81,20 @@ cmp_rows(const void *pa, const void *pb)
 	return ch.t.rev ? -r : r;
 }
 
+/* Note the selected row's key, while shown[] still indexes rows. */
 static void
-rebuild(void)
+snap(void)
+{
+	if (ch.t.n > 0 && ch.t.cur < ch.t.n)
+		snprintf(ch.sel, sizeof(ch.sel), "%s", row_at(ch.t.cur)->key);
+}
+
+/* Filter and sort rows into shown[], the noted row selected again. */
+static void
+reorder(void)
 {
 	int n = 0;
 
-	if (ch.t.n > 0 && ch.t.cur < ch.t.n)
-		snprintf(ch.sel, sizeof(ch.sel), "%s", row_at(ch.t.cur)->key);
 	free(ch.shown);
 	ch.shown = calloc(ch.nrows + 1, sizeof(int));
 	for (size_t i = 0; i < ch.nrows; i++)
@@ -99,6 +106,13 @@ rebuild(void)
 			ch.t.cur = i;
 	table_set_rows(&ch.t, n);
 	view_dirty(&view_channels);
+}
+
+static void
+rebuild(void)
+{
+	snap();
+	reorder();
 }
 
 static long long
@@ -123,6 +137,7 @@ channels_reply(void *arg, bool ok, json_t *res)
 	if (!ok)
 		return;
 	list = json_object_get(res, "channels");
+	snap();		/* before rows change under shown[] */
 	ch.rows = calloc(json_array_size(list) + 1, sizeof(*ch.rows));
 	json_array_foreach(list, i, o) {
 		struct chrow *r = &ch.rows[i];
@@ -150,15 +165,25 @@ channels_reply(void *arg, bool ok, json_t *res)
 	ch.total = jint(res, "total");
 	ch.at_ms = now;
 	ch.loaded = true;
-	rebuild();
+	reorder();
 }
+
+static void request_rows(void);
 
 static void
 subs_reply(void *arg, bool ok, json_t *res)
 {
+	const char *key = json_string_value(json_object_get(res, "channel"));
+
 	(void)arg;
 	ch.subs_busy = false;
 	json_decref(ch.subs);
+	ch.subs = NULL;
+	/* Another channel was opened while this was on its way. */
+	if (ok && ch.open && (key == NULL || strcmp(key, ch.open_key) != 0)) {
+		request_rows();
+		return;
+	}
 	ch.subs = ok ? json_incref(res) : NULL;
 	view_dirty(&view_channels);
 }

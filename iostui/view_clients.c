@@ -113,14 +113,21 @@ matches(const struct crow *r)
 }
 
 /* Filter and sort, keeping the selected client selected. */
+/* Note the selected row's cid, while shown[] still indexes rows. */
 static void
-rebuild(void)
+snap(void)
 {
-	int n = 0;
-
 	if (cv.t.n > 0 && cv.t.cur < cv.t.n)
 		snprintf(cv.sel_cid, sizeof(cv.sel_cid), "%s",
 		    row_at(cv.t.cur)->cid);
+}
+
+/* Filter and sort rows into shown[], the noted row selected again. */
+static void
+reorder(void)
+{
+	int n = 0;
+
 	free(cv.shown);
 	cv.shown = calloc(cv.nrows + 1, sizeof(int));
 	for (size_t i = 0; i < cv.nrows; i++)
@@ -132,6 +139,13 @@ rebuild(void)
 			cv.t.cur = i;
 	table_set_rows(&cv.t, n);
 	view_dirty(&view_clients);
+}
+
+static void
+rebuild(void)
+{
+	snap();
+	reorder();
 }
 
 static long long
@@ -174,6 +188,7 @@ clients_reply(void *arg, bool ok, json_t *res)
 		return;
 	list = json_object_get(res, "clients");
 	n = json_array_size(list);
+	snap();		/* before rows change under shown[] */
 	cv.rows = calloc(n + 1, sizeof(*cv.rows));
 	json_array_foreach(list, i, o) {
 		struct crow *r = &cv.rows[i];
@@ -205,15 +220,26 @@ clients_reply(void *arg, bool ok, json_t *res)
 	cv.total = jint(res, "total");
 	cv.at_ms = now;
 	cv.loaded = true;
-	rebuild();
+	reorder();
 }
+
+static void request_rows(void);
 
 static void
 client_reply(void *arg, bool ok, json_t *res)
 {
+	const char *cid = json_string_value(json_object_get(res, "cid"));
+
 	(void)arg;
 	cv.detail_busy = false;
 	json_decref(cv.info);
+	cv.info = NULL;
+	/* The selection moved while this was on its way: ask again. */
+	if (ok && cv.t.n > 0 && (cid == NULL ||
+	    strcmp(cid, row_at(cv.t.cur)->cid) != 0)) {
+		request_rows();
+		return;
+	}
 	cv.info = ok ? json_incref(res) : NULL;
 	view_dirty(&view_clients);
 }
@@ -380,13 +406,14 @@ filter_done(void *arg, struct form_field *f, int n)
 static void
 kick_reply(void *arg, bool ok, json_t *res)
 {
+	const char *s = json_string_value(json_object_get(res, ok ? "kicked" :
+	    "message"));
+
 	(void)arg;
 	if (ok)
-		view_flash(ui_attr(UC_GOOD), " kicked %s",
-		    json_string_value(json_object_get(res, "kicked")));
+		view_flash(ui_attr(UC_GOOD), " kicked %s", s ? s : "");
 	else
-		view_flash(ui_attr(UC_BAD), " kick failed: %s",
-		    json_string_value(json_object_get(res, "message")));
+		view_flash(ui_attr(UC_BAD), " kick failed: %s", s ? s : "?");
 	request_rows();
 }
 

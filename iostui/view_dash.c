@@ -16,11 +16,13 @@
 #define LABEL_W		20
 #define NUM_W		10
 
+static struct ctl *dctl;
+
 static void
 dash_init(struct view *v, struct ctl *c)
 {
 	(void)v;
-	(void)c;
+	dctl = c;
 }
 
 static void
@@ -180,6 +182,9 @@ dash_draw(struct view *v, WINDOW *w)
 	    " Channels %lld  subscriptions %lld  retained %lld   auth ok %lld "
 	    "fail %lld   store %s", m->channels, m->subscriptions, m->retained,
 	    m->auth_ok, m->auth_fail, m->backend[0] ? m->backend : "-");
+	if (!ctl_up(dctl))
+		ui_text(w, y + 3, 0, -1, ui_attr(UC_WARN), UI_LEFT,
+		    " These are the last numbers seen: iosd is not reachable.");
 	y += 4;
 
 	/* Rates with sparklines. */

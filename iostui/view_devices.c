@@ -48,6 +48,8 @@ static struct {
 	char sel[64];
 	/* What a confirmation is about to do. */
 	char new_cid[64];
+	char level_id[64];	/* the device the level form is for */
+	long long level_was;
 	int new_level;
 } dv;
 
@@ -93,13 +95,20 @@ matches(const struct drow *r)
 	    dv.filter);
 }
 
+/* Note the selected row's id, while shown[] still indexes rows. */
 static void
-rebuild(void)
+snap(void)
+{
+	if (dv.t.n > 0 && dv.t.cur < dv.t.n)
+		snprintf(dv.sel, sizeof(dv.sel), "%s", row_at(dv.t.cur)->id);
+}
+
+/* Filter and sort rows into shown[], the noted row selected again. */
+static void
+reorder(void)
 {
 	int n = 0;
 
-	if (dv.t.n > 0 && dv.t.cur < dv.t.n)
-		snprintf(dv.sel, sizeof(dv.sel), "%s", row_at(dv.t.cur)->id);
 	free(dv.shown);
 	dv.shown = calloc(dv.nrows + 1, sizeof(int));
 	for (size_t i = 0; i < dv.nrows; i++)
@@ -111,6 +120,13 @@ rebuild(void)
 			dv.t.cur = i;
 	table_set_rows(&dv.t, n);
 	view_dirty(&view_devices);
+}
+
+static void
+rebuild(void)
+{
+	snap();
+	reorder();
 }
 
 static long long
@@ -140,6 +156,7 @@ devices_reply(void *arg, bool ok, json_t *res)
 	if (!ok)
 		return;
 	list = json_object_get(res, "devices");
+	snap();		/* before rows change under shown[] */
 	free(dv.rows);
 	dv.rows = calloc(json_array_size(list) + 1, sizeof(*dv.rows));
 	json_array_foreach(list, i, o) {
@@ -158,7 +175,7 @@ devices_reply(void *arg, bool ok, json_t *res)
 	dv.nrows = json_array_size(list);
 	dv.total = jint(res, "total");
 	dv.loaded = true;
-	rebuild();
+	reorder();
 }
 
 static void
@@ -386,16 +403,15 @@ level_form_done(void *arg, struct form_field *f, int n)
 
 	(void)arg;
 	(void)n;
-	if (dv.t.n == 0)
-		return;
 	if ((dv.new_level = parse_level(f[0].value)) < 0) {
 		view_flash(ui_attr(UC_BAD), " the level is 0 to 255");
 		return;
 	}
+	/* The device of when the form opened: rows may have moved since. */
 	snprintf(q, sizeof(q), "Change the level of device %s from %lld to "
-	    "%d? It applies from its next login.", row_at(dv.t.cur)->id,
-	    row_at(dv.t.cur)->level, dv.new_level);
-	confirm_open(q, row_at(dv.t.cur)->id, level_yes, NULL);
+	    "%d? It applies from its next login.", dv.level_id,
+	    dv.level_was, dv.new_level);
+	confirm_open(q, dv.level_id, level_yes, NULL);
 }
 
 static void
@@ -470,6 +486,8 @@ devices_key(struct view *v, enum action a)
 		if (r == NULL)
 			break;
 		snprintf(f.value, sizeof(f.value), "%lld", r->level);
+		snprintf(dv.level_id, sizeof(dv.level_id), "%s", r->id);
+		dv.level_was = r->level;
 		form_open("Change the level", &f, 1, level_form_done, NULL);
 		break;
 	}

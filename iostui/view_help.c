@@ -62,7 +62,8 @@ help_draw(struct view *v, WINDOW *w)
 	(void)v;
 	ui_printf(w, y++, 0, -1, ui_attr(UC_EM), UI_LEFT, " Keys of iostui%s",
 	    keys_is_read_only() ? " (read-only: the actions are hidden)" : "");
-	ui_text(w, y++, 0, -1, ui_attr(UC_DIM), UI_LEFT,
+	ui_text(w, y++, 0, -1, ui_attr(UC_DIM), UI_LEFT, keys_is_read_only() ?
+	    " k and j move up and down, as in vi, and so do the arrows." :
 	    " k kicks in Clients only (it is up, as in vi, everywhere else); "
 	    "the arrows and j move everywhere.");
 	ui_fill(w, y, 0, cols, ui_attr(UC_HEAD));

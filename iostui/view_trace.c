@@ -33,20 +33,21 @@ struct tev {
 	char hex[HEX_BYTES * 2 + 1];
 };
 
-enum { T_TIME, T_DIR, T_TR, T_CID, T_DEV, T_TYPE, T_TAG, T_PT, T_LEN,
-	T_TEXT, T_COUNT };
+/* The device is in the detail pane: at 80 columns the payload needs
+ * the room more. */
+enum { T_TIME, T_DIR, T_TR, T_CID, T_TYPE, T_TAG, T_PT, T_LEN, T_TEXT,
+	T_COUNT };
 
 static const struct table_col tcols[T_COUNT] = {
 	[T_TIME] = { "TIME", 12, 0, false },
 	[T_DIR] = { "DIR", 5, 0, false },
 	[T_TR] = { "TR", 4, 0, false },
 	[T_CID] = { "CID", 8, 1, false },
-	[T_DEV] = { "DEVICE", 6, 0, false },
 	[T_TYPE] = { "TYPE", 10, 0, false },
 	[T_TAG] = { "TAG", 8, 2, false },
 	[T_PT] = { "PT", 6, 0, false },
 	[T_LEN] = { "LEN", 6, 0, true },
-	[T_TEXT] = { "TEXT", 8, 3, false },
+	[T_TEXT] = { "PAYLOAD", 12, 3, false },
 };
 
 /* The filter form's fields, in order; also the stream's arguments. */
@@ -297,9 +298,28 @@ hex_text(const char *hex, char *buf, size_t cap, size_t from, size_t max)
 
 		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
 			break;
+		if (b == 0 && i + 1 == n)
+			break;		/* a TEXT payload's closing NUL */
 		buf[o++] = b >= 0x20 && b < 0x7f ? (char)b : '.';
 	}
 	buf[o] = '\0';
+}
+
+/*
+ * Where the payload starts in the bytes we have: after the type byte, and
+ * for a tagged message after the tag length, the tag and the payload type
+ * (protocol.md). A TEXT payload's closing NUL is not shown.
+ */
+static size_t
+payload_at(const struct tev *e)
+{
+	size_t tl = strlen(e->tag);
+	unsigned b;
+
+	if (tl == 0 || strlen(e->hex) < 4 || sscanf(e->hex + 2, "%2x", &b) != 1 ||
+	    b != tl)
+		return 1;
+	return 3 + tl;
 }
 
 static void
@@ -330,14 +350,11 @@ cell(void *arg, int row, int col, char *buf, size_t cap, int *attr)
 		break;
 	case T_TR: snprintf(buf, cap, "%s", e->transport); break;
 	case T_CID: snprintf(buf, cap, "%s", e->cid[0] ? e->cid : "-"); break;
-	case T_DEV:
-		snprintf(buf, cap, "%s", e->device[0] ? e->device : "-");
-		break;
 	case T_TYPE: snprintf(buf, cap, "%s", e->type); break;
 	case T_TAG: snprintf(buf, cap, "%s", e->tag[0] ? e->tag : "-"); break;
 	case T_PT: snprintf(buf, cap, "%s", e->ptype[0] ? e->ptype : "-"); break;
 	case T_LEN: fmt_bytes(buf, cap, (double)e->len); break;
-	case T_TEXT: hex_text(e->hex, buf, cap, 0, HEX_BYTES); break;
+	case T_TEXT: hex_text(e->hex, buf, cap, payload_at(e), HEX_BYTES); break;
 	}
 }
 
