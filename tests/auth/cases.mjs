@@ -127,6 +127,18 @@ const SOURCES = [
       return t.startServer({ redisUrl: redis.url })
     },
   },
+  {
+    label: 'Redis (-r with REDIS_HOST and REDIS_PORT, as the reference)',
+    iosdOnly: 'the reference Auth_Redis needs the node-redis client, not among the test packages',
+    devices: [
+      { id: 're3', key: 'key-re3', cid: 're3-cid', level: 3, expect: 3, kind: 'cong', how: 'login' },
+    ],
+    async start(t, devices) {
+      const redis = await t.redis()
+      for (const d of devices) await redis.addDevice(d)
+      return t.startServer({ redisEnv: { host: '127.0.0.1', port: redis.port } })
+    },
+  },
 ]
 
 const loginFrom = (source) => ({

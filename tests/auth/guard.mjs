@@ -2,8 +2,9 @@
 // a nonce is spent by any AUTH_HMAC, a retry before AUTH_FAIL gets no new
 // nonce, repeated failures lock the id (from the 3rd) and the address (from
 // the 5th): even the right key
-// fails while locked, and works after), and bad ids sent over the wire are
-// refused by iosd's own check.
+// fails while locked, and works after), bad ids sent over the wire are
+// refused by iosd's own check; and what the main suite leaves out: a level
+// missing from the quota table, and --publish-counter.
 //
 //   node tests/auth/guard.mjs [--bin build/iosd]
 import fs from 'node:fs'
@@ -12,12 +13,13 @@ import net from 'node:net'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import Boho from 'boho'
+import { IOCongSocket } from 'iosignal'
 import { startDaemon, tap } from '../lib/daemon.mjs'
 
 const argv = process.argv.slice(2)
 const bin = argv.includes('--bin') ? argv[argv.indexOf('--bin') + 1] : 'build/iosd'
 const ctlBin = path.join(path.dirname(bin), 'iosctl')
-const T = tap({ timeout: 20000 })
+const T = tap({ timeout: 20000, quiet: true })
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iosd-guard-'))
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }))
 
@@ -159,6 +161,50 @@ try {
     p.send([MSG.CID_REQ])
     T.ok(await p.next(), 'the daemon still answers')
     p.close()
+  })
+  await T.test('a device whose level is not in the quota table gets AUTH_FAIL', async () => {
+    const e = await startDaemon(bin, ['-D', path.join(tmp, 'lv.db'), '-c', path.join(tmp, 'lv.sock'),
+      '--auth-fail-delay', String(DELAY), '-e', 'lv7.key7.7'])
+    try {
+      const p = await peer(e.cong, '127.0.0.30')
+      T.eq((await attempt(p, 'lv7', 'key7')).type, MSG.AUTH_FAIL, 'level 7: AUTH_FAIL')
+      p.close()
+      T.ok(/level not in the quota table/.test(e.log()), 'the log says why')
+    } finally { await e.stop() }
+  })
+
+  await T.test('--publish-counter: a level caps the recipients of each publish', async () => {
+    const e = await startDaemon(bin, ['-D', path.join(tmp, 'pc.db'), '--publish-counter',
+      '-e', 'pc10.key10.10'])
+    const subs = []
+    try {
+      for (let i = 0; i < 7; i++) {
+        const p = await peer(e.cong, '127.0.0.40')
+        p.send([MSG.CID_REQ]); await p.next()
+        const tag = Buffer.from('pc-room')
+        p.send([0xd3, tag.length, ...tag]) // SUBSCRIBE_REQ
+        p.send([MSG.CID_REQ]); await p.next() // answered after it: subscribed
+        subs.push(p)
+      }
+      const pub = new IOCongSocket(`cong://127.0.0.1:${e.cong}`)
+      pub.login('pc10', 'key10')
+      await new Promise((resolve, reject) => { pub.on('ready', resolve); setTimeout(() => reject(new Error('pc10 not ready')), 8000) })
+      T.eq(pub.level, 10, 'pc10 logged in at level 10 (publishCounter 5)')
+      pub.signal('pc-room', 'capped')
+      const got = await Promise.all(subs.map(p => p.next(1500)))
+      T.eq(got.filter(Boolean).length, 5, 'five of the seven subscribers got it')
+      pub.stop()
+      const anon = await peer(e.cong, '127.0.0.42')
+      anon.send([MSG.CID_REQ]); await anon.next()
+      const tag = Buffer.from('pc-room')
+      anon.send([0xd0, tag.length, ...tag, 1, ...Buffer.from('to all'), 0])
+      const all = await Promise.all(subs.map(p => p.next(1500)))
+      T.eq(all.filter(Boolean).length, 7, 'an anonymous level-3 publisher (publishCounter 10) reaches all 7')
+      anon.close()
+    } finally {
+      for (const p of subs) p.close()
+      await e.stop()
+    }
   })
 } finally {
   const r = await d.stop()

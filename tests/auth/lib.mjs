@@ -95,6 +95,7 @@ function run(cmd, args, ms = 5000) {
  *   authParam:  'id.key.level,...'          → `--auth-param` / `-e`
  *   authEnv:    'id.key.level,...'          → BOHO_AUTH in the child's env, `--auth-env` / `-E`
  *   redisUrl:   'redis://127.0.0.1:P'       → iosd `--redis=URL`
+ *   redisEnv:   {host, port}                → iosd `-r` with REDIS_HOST / REDIS_PORT in its env
  *   membersOnly: true                       → `--members-only` (reference: serverOption.memberOnly)
  *   refQuotaSize: true                      → reference only: enforce signalSize (`--quota-size`);
  *                                             iosd enforces it by default
@@ -104,7 +105,9 @@ function run(cmd, args, ms = 5000) {
  */
 export class AuthServer extends ServerProcess {
   constructor(opts, config, dir) {
-    const env = config.authEnv === undefined ? undefined : { ...process.env, BOHO_AUTH: config.authEnv }
+    let env
+    if (config.authEnv !== undefined) env = { ...process.env, BOHO_AUTH: config.authEnv }
+    if (config.redisEnv) env = { ...(env ?? process.env), REDIS_HOST: config.redisEnv.host, REDIS_PORT: String(config.redisEnv.port) }
     super({ ...opts, env })
     this.config = config
     this.dir = dir
@@ -141,7 +144,7 @@ export class AuthServer extends ServerProcess {
       if (c.authEnv !== undefined) args.push('--auth-env')
       if (c.membersOnly) args.push('--members-only')
       if (c.refQuotaSize) args.push('--quota-size')
-      if (c.redisUrl) throw new Error('the reference server has no Redis option here')
+      if (c.redisUrl || c.redisEnv) throw new Error('the reference server has no Redis option here')
       return [process.execPath, args]
     }
     const args = ['-l', `127.0.0.1:${this.wsPort}`, '-L', `127.0.0.1:${this.congPort}`, '-t', this.timeout,
@@ -150,6 +153,7 @@ export class AuthServer extends ServerProcess {
     if (c.authParam !== undefined) args.push('-e', c.authParam)
     if (c.authEnv !== undefined) args.push('-E')
     if (c.redisUrl) args.push(`--redis=${c.redisUrl}`)
+    if (c.redisEnv) args.push('-r')
     if (c.membersOnly) args.push('--members-only')
     args.push(...(c.extraArgs ?? []))
     return [this.bin, args]
