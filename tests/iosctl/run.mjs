@@ -178,10 +178,15 @@ try {
     T.ok(/disabled/.test(await ok(['disable', 'kin1'])), 'disable text')
     await fails(ws, 'kin1', 'stdin-secret')
     T.eq((await okJson(['enable', 'kin1'])).disabled, false, 'enable JSON')
+    T.ok(/kin2 disabled/.test(await ok(['disable', 'kin2'])) && /kin2 enabled/.test(await ok(['enable', 'kin2'])),
+      'disable and enable text')
     const rk = kv(await ok(['rotate-key', 'kin1']))
     T.ok(rk.key && rk.key.length === 32, 'rotate-key prints the new key')
     await fails(ws, 'kin1', 'stdin-secret')
     const a = await ready(client(ws, 'kin1', rk.key)); T.eq(a.level, 10, 'the rotated key, the new level'); a.stop()
+    const rj = await okJson(['rotate-key', 'kin2'])
+    T.eq(rj.id, 'kin2', 'rotate-key JSON'); T.ok(rj.key && rj.key.length === 32, 'with the new key')
+    const b2 = await ready(client(ws, 'kin2', rj.key)); b2.stop()
     const f = path.join(tmp, 'auth_file.json')
     fs.writeFileSync(f, JSON.stringify([['imp1', 'ik1', 'imp1', 2], ['imp2', 'ik2', 'imp2c', 0]]))
     T.eq((await okJson(['import', f])).imported, 2, 'import JSON')
@@ -231,6 +236,11 @@ try {
     T.eq((await okJson(['kick', a.cid, 'testing', 'kick'])).kicked, a.cid, 'kick JSON')
     await closed
     a.stop()
+    const b = await ready(client(cong))
+    const bClosed = new Promise(resolve => b.on('close', resolve))
+    T.ok((await ok(['kick', b.cid])).includes(b.cid), 'kick text')
+    await bClosed
+    b.stop()
     await until(async () => (await okJson(['clients'])).total === 0, 3000, 'the kicked client gone')
     T.eq((await iosctl(['kick', '?none'])).code, 1, 'kicking nobody: exit 1')
   })
@@ -244,6 +254,8 @@ try {
     await closed
     a.stop()
     await fails(ws, 'gone1', key)
+    await ok(['enroll', 'gone2', '--key-stdin'], { input: 'k2\n' })
+    T.ok(/gone2/.test(await ok(['revoke', 'gone2'])), 'revoke text')
     T.eq((await iosctl(['revoke', 'gone1'])).code, 1, 'revoking it again: exit 1')
   })
 
