@@ -21,6 +21,7 @@ enum {
 	OPT_SENDQ_MSGS, OPT_HANDSHAKE, OPT_MAX_SUBS, OPT_RETAIN_MAX,
 	OPT_RETAIN_SIZE, OPT_LOG_LEVEL, OPT_MEMBERS_ONLY, OPT_AUTH_FAIL_DELAY,
 	OPT_NO_QUOTA, OPT_PUBLISH_COUNTER, OPT_RATE_CLOSE, OPT_CONTROL_RO,
+	OPT_NO_METRICS, OPT_METRICS_ALLOW,
 };
 
 static const struct option longopts[] = {
@@ -52,6 +53,8 @@ static const struct option longopts[] = {
 	{ "rate-close", required_argument, NULL, OPT_RATE_CLOSE },
 	{ "control", required_argument, NULL, 'c' },
 	{ "control-ro", required_argument, NULL, OPT_CONTROL_RO },
+	{ "no-metrics", no_argument, NULL, OPT_NO_METRICS },
+	{ "metrics-allow", required_argument, NULL, OPT_METRICS_ALLOW },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -80,6 +83,8 @@ static const char usage_text[] =
 "      --publish-counter          cap recipients at the level's publishCounter\n"
 "      --rate-close MS            close a client over its rate this long (5000)\n"
 "      --trusted-proxy ADDR[/N]   believe X-Forwarded-For/-Proto from it\n"
+"      --no-metrics               no GET /metrics on the WebSocket ports\n"
+"      --metrics-allow ADDR[/N]   GET /metrics only from these (repeatable)\n"
 "      --max-signal BYTES         largest message accepted (default 20971520)\n"
 "      --send-queue-bytes BYTES   per-client send queue (default 8388608)\n"
 "      --send-queue-msgs N        per-client queued messages (default 8192)\n"
@@ -108,6 +113,7 @@ options_defaults(struct options *o)
 	o->log_level = LOG_LVL_INFO;
 	o->auth_fail_ms = 1000;		/* serverOption.auth.delay_auth_fail */
 	o->quotas = true;
+	o->metrics = true;
 	o->rate_close_ms = 5000;
 	o->control = IOSD_DEFAULT_CONTROL[0] ? IOSD_DEFAULT_CONTROL : NULL;
 }
@@ -180,8 +186,9 @@ parse_listen(struct options *o, enum transport tr, const char *arg)
 	return 0;
 }
 
+/* ADDR[/N] into nets[*n] (for --trusted-proxy, --metrics-allow). */
 static int
-parse_proxy(struct options *o, const char *arg)
+parse_net(struct proxy_net *nets, size_t *n, const char *opt, const char *arg)
 {
 	struct proxy_net *p;
 	char host[64];
@@ -189,11 +196,11 @@ parse_proxy(struct options *o, const char *arg)
 	size_t hl = slash ? (size_t)(slash - arg) : strlen(arg);
 	unsigned long long pre;
 
-	if (o->nproxies == OPT_MAX_PROXIES)
-		return bad("%s: too many (%s)", "--trusted-proxy", arg);
+	if (*n == OPT_MAX_PROXIES)
+		return bad("%s: too many (%s)", opt, arg);
 	if (hl >= sizeof(host))
-		return bad("%s: bad address '%s'", "--trusted-proxy", arg);
-	p = &o->proxies[o->nproxies];
+		return bad("%s: bad address '%s'", opt, arg);
+	p = &nets[*n];
 	memcpy(host, arg, hl);
 	host[hl] = '\0';
 	if (inet_pton(AF_INET, host, p->addr) == 1)
@@ -201,20 +208,19 @@ parse_proxy(struct options *o, const char *arg)
 	else if (inet_pton(AF_INET6, host, p->addr) == 1)
 		p->family = AF_INET6;
 	else
-		return bad("%s: bad address '%s'", "--trusted-proxy", arg);
+		return bad("%s: bad address '%s'", opt, arg);
 	p->prefix = p->family == AF_INET ? 32 : 128;
 	if (slash) {
 		if (number(slash + 1, 0, p->prefix, &pre) < 0)
-			return bad("%s: bad prefix in '%s'", "--trusted-proxy",
-			    arg);
+			return bad("%s: bad prefix in '%s'", opt, arg);
 		p->prefix = (unsigned)pre;
 	}
-	o->nproxies++;
+	(*n)++;
 	return 0;
 }
 
-bool
-options_proxy_trusted(const struct options *o, int family,
+static bool
+net_match(const struct proxy_net *nets, size_t n, int family,
     const uint8_t *addr)
 {
 	uint8_t a4[4];
@@ -226,8 +232,8 @@ options_proxy_trusted(const struct options *o, int family,
 		addr = a4;
 		family = AF_INET;
 	}
-	for (size_t i = 0; i < o->nproxies; i++) {
-		const struct proxy_net *p = &o->proxies[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct proxy_net *p = &nets[i];
 		unsigned full = p->prefix / 8, rest = p->prefix % 8;
 
 		if (p->family != family)
@@ -240,6 +246,23 @@ options_proxy_trusted(const struct options *o, int family,
 		return true;
 	}
 	return false;
+}
+
+bool
+options_metrics_allowed(const struct options *o, int family,
+    const uint8_t *addr)
+{
+	if (!o->metrics)
+		return false;
+	return o->nmetrics_allow == 0 || net_match(o->metrics_allow,
+	    o->nmetrics_allow, family, addr);
+}
+
+bool
+options_proxy_trusted(const struct options *o, int family,
+    const uint8_t *addr)
+{
+	return net_match(o->proxies, o->nproxies, family, addr);
 }
 
 #define SET_NUM(field, min, max, name) do { \
@@ -311,6 +334,14 @@ options_parse(struct options *o, int argc, char **argv)
 		case OPT_CONTROL_RO:
 			o->control_ro = optarg;
 			break;
+		case OPT_NO_METRICS:
+			o->metrics = false;
+			break;
+		case OPT_METRICS_ALLOW:
+			if ((rc = parse_net(o->metrics_allow, &o->nmetrics_allow,
+			    "--metrics-allow", optarg)) != 0)
+				return rc;
+			break;
 		case OPT_MEMBERS_ONLY:
 			o->members_only = true;
 			break;
@@ -334,7 +365,8 @@ options_parse(struct options *o, int argc, char **argv)
 			fputs(usage_text, stdout);
 			return 1;
 		case OPT_TRUSTED_PROXY:
-			if ((rc = parse_proxy(o, optarg)) != 0)
+			if ((rc = parse_net(o->proxies, &o->nproxies,
+			    "--trusted-proxy", optarg)) != 0)
 				return rc;
 			break;
 		case OPT_MAX_SIGNAL:
@@ -420,5 +452,14 @@ options_print(const struct options *o, FILE *f)
 		inet_ntop(o->proxies[i].family, o->proxies[i].addr, buf,
 		    sizeof(buf));
 		fprintf(f, "  trusted-proxy %s/%u\n", buf, o->proxies[i].prefix);
+	}
+	fprintf(f, "  metrics %s\n", o->metrics ? (o->nmetrics_allow ?
+	    "GET /metrics from:" : "GET /metrics from anywhere") : "off");
+	for (size_t i = 0; o->metrics && i < o->nmetrics_allow; i++) {
+		char buf[INET6_ADDRSTRLEN];
+
+		inet_ntop(o->metrics_allow[i].family, o->metrics_allow[i].addr,
+		    buf, sizeof(buf));
+		fprintf(f, "    %s/%u\n", buf, o->metrics_allow[i].prefix);
 	}
 }

@@ -61,6 +61,9 @@ struct options {
 	unsigned rate_close_ms;		/* over trafficRate this long: close */
 	const char *control;		/* control socket, NULL = none */
 	const char *control_ro;		/* read-only control socket */
+	bool metrics;			/* GET /metrics on WebSocket ports */
+	struct proxy_net metrics_allow[OPT_MAX_PROXIES];	/* none: all */
+	size_t nmetrics_allow;
 };
 
 void options_defaults(struct options *o);
@@ -70,6 +73,9 @@ void options_defaults(struct options *o);
 int options_parse(struct options *o, int argc, char **argv);
 void options_print(const struct options *o, FILE *f);
 bool options_proxy_trusted(const struct options *o, int family,
+    const uint8_t *addr);
+/* GET /metrics for a peer: on, and the peer in --metrics-allow if any. */
+bool options_metrics_allowed(const struct options *o, int family,
     const uint8_t *addr);
 
 #endif

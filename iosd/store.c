@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -35,6 +36,7 @@ struct store {
 	struct sqlite_backend sqlite;
 	struct quota quotas[256];
 	bool has_quota[256];
+	uint64_t lookups, lookup_ns, lookup_max_ns;	/* device lookups */
 };
 
 /* ---- validation ---- */
@@ -486,7 +488,7 @@ store_open(struct ev_loop *loop, const char *path, const char *redis_url,
 	load_quotas(st);
 	st->sqlite.st = st;
 	st->sqlite.b = (struct device_backend){ "sqlite", sq_get, sq_put,
-	    sq_del, sq_list, sq_close };
+	    sq_del, sq_list, sq_close, NULL };
 	st->dev = &st->sqlite.b;
 	if (redis_url) {
 		st->dev = store_redis_open(loop, redis_url, err, errlen);
@@ -518,11 +520,77 @@ store_backend_name(const struct store *st)
 	return st->dev->name;
 }
 
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A lookup, timed from the call to its answer (Redis: a round trip). */
+struct timed {
+	struct store *st;
+	uint64_t t0;
+	store_device_cb *cb;
+	void *arg;
+};
+
+static void
+timed_done(void *arg, int rc, const struct device *d)
+{
+	struct timed *t = arg;
+	uint64_t ns = mono_ns() - t->t0;
+
+	t->st->lookups++;
+	t->st->lookup_ns += ns;
+	if (ns > t->st->lookup_max_ns)
+		t->st->lookup_max_ns = ns;
+	t->cb(t->arg, rc, d);
+	free(t);
+}
+
 void
 store_device_get(struct store *st, const char *id, store_device_cb *cb,
     void *arg)
 {
-	st->dev->get(st->dev, id, cb, arg);
+	struct timed *t = xcalloc(1, sizeof(*t));
+
+	t->st = st;
+	t->t0 = mono_ns();
+	t->cb = cb;
+	t->arg = arg;
+	st->dev->get(st->dev, id, timed_done, t);
+}
+
+void
+store_latency(const struct store *st, uint64_t *count, double *sum_s,
+    double *max_s)
+{
+	*count = st->lookups;
+	*sum_s = (double)st->lookup_ns / 1e9;
+	*max_s = (double)st->lookup_max_ns / 1e9;
+}
+
+bool
+store_backend_up(const struct store *st)
+{
+	return st->dev->up == NULL || st->dev->up(st->dev);
+}
+
+bool
+store_ping(struct store *st)
+{
+	sqlite3_stmt *s;
+	bool ok;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM quota_levels",
+	    -1, &s, NULL) != SQLITE_OK)
+		return false;
+	ok = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return ok && store_backend_up(st);
 }
 
 /* A change to a device, audited once its outcome is known. */

@@ -57,6 +57,8 @@ struct device_backend {
 	    store_done_cb *cb, void *arg);
 	void (*list)(struct device_backend *b, store_list_cb *cb, void *arg);
 	void (*close)(struct device_backend *b);
+	/* Connected (Redis); NULL: always. */
+	bool (*up)(const struct device_backend *b);
 };
 
 struct store;
@@ -68,6 +70,12 @@ struct store *store_open(struct ev_loop *loop, const char *path,
     const char *redis_url, char *err, size_t errlen);
 void store_close(struct store *st);
 const char *store_backend_name(const struct store *st);
+/* Device lookups so far: how many, their total and longest time. */
+void store_latency(const struct store *st, uint64_t *count, double *sum_s,
+    double *max_s);
+/* The database answers a query and the device backend is connected. */
+bool store_ping(struct store *st);
+bool store_backend_up(const struct store *st);
 
 void store_device_get(struct store *st, const char *id, store_device_cb *cb,
     void *arg);

@@ -785,6 +785,12 @@ rd_list(struct device_backend *db, store_list_cb *cb, void *arg)
 
 /* ---- close ---- */
 
+static bool
+rd_up(const struct device_backend *db)
+{
+	return ((const struct rd *)db)->state == RD_UP;
+}
+
 static void
 rd_close(struct device_backend *db)
 {
@@ -974,7 +980,7 @@ store_redis_open(struct ev_loop *loop, const char *url, char *err,
 		snprintf(b->where + n, sizeof(b->where) - n, "/%d", b->db);
 	}
 	b->b = (struct device_backend){ "redis", rd_get, rd_put, rd_del,
-	    rd_list, rd_close };
+	    rd_list, rd_close, rd_up };
 	b->loop = loop;
 	b->backoff = RETRY_MIN;
 	TAILQ_INIT(&b->ops);

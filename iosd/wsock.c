@@ -19,12 +19,14 @@
 #include <wslay/wslay.h>
 
 #include "conn.h"
+#include "http.h"
 #include "log.h"
 #include "server.h"
 #include "wsock.h"
 #include "xmalloc.h"
 
 #define HS_MAX		8192	/* bytes of request line + headers */
+#define HTTP_MAX_REQS	1000	/* plain requests on one connection */
 #define RX_MIN		1024
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -40,6 +42,8 @@ struct ws_state {
 	bool frame_data;	/* current frame belongs to a data message */
 	bool frame_fin;
 	bool refused;		/* message over the limit: reading stopped */
+	bool http_next;		/* a plain request answered: wait for more */
+	unsigned http_reqs;
 };
 
 size_t
@@ -283,6 +287,7 @@ token_in(const char *list, const char *token)
 struct hs_fields {
 	const char *upgrade, *connection, *key, *version;
 	const char *xff, *xfp;
+	const char *content_length, *transfer_encoding;
 };
 
 /* Split "Name: value" lines in place; false on a malformed line. */
@@ -322,6 +327,10 @@ parse_headers(char *p, struct hs_fields *h)
 			h->xff = v;
 		else if (strcasecmp(p, "x-forwarded-proto") == 0)
 			h->xfp = v;
+		else if (strcasecmp(p, "content-length") == 0)
+			h->content_length = v;
+		else if (strcasecmp(p, "transfer-encoding") == 0)
+			h->transfer_encoding = v;
 		p = eol + 2;
 	}
 	return true;
@@ -377,6 +386,36 @@ apply_forwarded(struct conn *c, const struct hs_fields *h)
 	}
 }
 
+/*
+ * A request without an upgrade: monitoring (http.c). Keep-alive as HTTP
+ * says, but not after a request with a body (we never read bodies) nor
+ * past HTTP_MAX_REQS.
+ */
+static void
+plain_request(struct conn *c, char *line, char *sp1, char *sp2,
+    const struct hs_fields *h)
+{
+	struct ws_state *ws = c->ws;
+	bool http11 = strcmp(sp2 + 1, "HTTP/1.1") == 0, keep;
+
+	*sp1 = '\0';
+	*sp2 = '\0';
+	if (h->connection)
+		keep = http11 ? !token_in(h->connection, "close") :
+		    token_in(h->connection, "keep-alive");
+	else
+		keep = http11;
+	if (h->transfer_encoding || (h->content_length &&
+	    strcmp(h->content_length, "0") != 0))
+		keep = false;
+	if (++ws->http_reqs >= HTTP_MAX_REQS)
+		keep = false;
+	if (http_serve(c, line, sp1 + 1, keep))
+		ws->http_next = true;
+	else
+		conn_close(c, true, 0, "HTTP request answered");
+}
+
 static void
 upgrade(struct conn *c, size_t hdr_end)
 {
@@ -402,6 +441,10 @@ upgrade(struct conn *c, size_t hdr_end)
 	}
 	if (!parse_headers(eol + 2, &h)) {
 		http_reply(c, 400, "Bad Request", NULL);
+		return;
+	}
+	if (h.upgrade == NULL) {
+		plain_request(c, line, sp1, sp2, &h);
 		return;
 	}
 	if ((size_t)(sp1 - line) != 3 || strncmp(line, "GET", 3) != 0) {
@@ -479,12 +522,23 @@ handshake_read(struct conn *c)
 		http_reply(c, 400, "Bad Request", NULL);
 		return;
 	}
-	end = strstr(ws->hs, "\r\n\r\n");
-	if (end) {
-		upgrade(c, (size_t)(end - ws->hs) + 4);
+	while ((end = strstr(ws->hs, "\r\n\r\n")) != NULL) {
+		size_t hdr_end = (size_t)(end - ws->hs) + 4;
+
+		upgrade(c, hdr_end);
 		if (c->state == CONN_OPEN && ws->left_len)
 			wsock_on_readable(c);	/* frames already here */
-		return;
+		if (c->state != CONN_HANDSHAKE || !ws->http_next)
+			return;
+		/* Answered, kept alive: the next request starts after it,
+		 * with a new deadline. */
+		ws->http_next = false;
+		memmove(ws->hs, ws->hs + hdr_end, ws->hs_len - hdr_end);
+		ws->hs_len -= hdr_end;
+		ws->hs[ws->hs_len] = '\0';
+		ev_timer_stop(c->srv->loop, &c->timer);
+		ev_timer_set(&c->timer, c->srv->opt.handshake_ms / 1000.0, 0);
+		ev_timer_start(c->srv->loop, &c->timer);
 	}
 	if (ws->hs_len == HS_MAX)
 		http_reply(c, 431, "Request Header Fields Too Large", NULL);

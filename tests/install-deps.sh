@@ -3,9 +3,10 @@
 # when they are all present. Uses sudo when not root.
 set -eu
 
+# prometheus brings promtool, which checks the /metrics exposition.
 PKGS="make gcc pkg-config libev-dev libwslay-dev libgnutls28-dev nettle-dev
 libsqlite3-dev libncurses-dev libjansson-dev libhiredis-dev uthash-dev
-clang libclang-rt-dev redis-server sqlite3 tmux"
+clang libclang-rt-dev redis-server sqlite3 tmux prometheus"
 
 missing=""
 for p in $PKGS; do

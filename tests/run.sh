@@ -67,6 +67,9 @@ step iosctl node tests/iosctl/run.mjs --bin "$BUILD/iosd" --ctl "$BUILD/iosctl"
 echo "== iostui in tmux against the real daemon"
 step iostui node tests/iostui/run.mjs --bin "$BUILD/iosd" --tui "$BUILD/iostui"
 
+echo "== HTTP on the WebSocket ports: /metrics, /healthz"
+step http node tests/http/run.mjs --bin "$BUILD/iosd"
+
 echo "== robustness: malformed input over raw sockets"
 step robust node tests/robust/run.mjs --bin "$BUILD/iosd"
 

@@ -1,0 +1,281 @@
+/*
+ * http.c - see http.h. The exposition follows Prometheus' text format
+ * 0.0.4: every family has HELP and TYPE, counters end in _total, units
+ * are seconds and bytes; promtool check metrics accepts it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "conn.h"
+#include "ctl.h"
+#include "http.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+#include "version.h"
+
+static void
+family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+sample(FILE *f, const char *name, const char *labels, double v)
+{
+	char num[40];
+
+	/* Counters exactly; fractions of seconds to the microsecond. */
+	if (v == (double)(long long)v && v < 9007199254740992.0)
+		snprintf(num, sizeof(num), "%lld", (long long)v);
+	else
+		snprintf(num, sizeof(num), "%.6f", v);
+	if (labels && *labels)
+		fprintf(f, "%s{%s} %s\n", name, labels, num);
+	else
+		fprintf(f, "%s %s\n", name, num);
+}
+
+/* One family of per-type counters: messages and bytes by message type. */
+static void
+by_type(FILE *f, const char *name, const char *help, const uint64_t *v)
+{
+	char lab[32];
+
+	family(f, name, "counter", help);
+	for (int t = 0; t < 256; t++) {
+		const char *n = iosmsg_name((uint8_t)t);
+
+		if (v[t] == 0)
+			continue;
+		if (n)
+			snprintf(lab, sizeof(lab), "type=\"%s\"", n);
+		else
+			snprintf(lab, sizeof(lab), "type=\"0x%02x\"", t);
+		sample(f, name, lab, (double)v[t]);
+	}
+}
+
+static void
+exposition(struct server *srv, FILE *f)
+{
+	const struct metrics *m = &srv->m;
+	uint64_t logged[TR_COUNT] = { 0 }, anon[TR_COUNT] = { 0 }, n;
+	double sum, max;
+	char lab[96];
+
+	for (const struct conn *c = srv->conns; c; c = c->next)
+		if (c->state == CONN_OPEN) {
+			if (c->s.boho.authorized)
+				logged[c->tr]++;
+			else
+				anon[c->tr]++;
+		}
+	family(f, "iosd_build_info", "gauge", "The iosd version and the "
+	    "IOSignal protocol it speaks.");
+	snprintf(lab, sizeof(lab), "version=\"%s\",protocol=\"%s\"",
+	    IOSD_VERSION, PROTO_VERSION);
+	sample(f, "iosd_build_info", lab, 1);
+	family(f, "iosd_start_time_seconds", "gauge",
+	    "When the daemon started, in Unix seconds.");
+	sample(f, "iosd_start_time_seconds", NULL,
+	    (double)(time(NULL) - (time_t)((server_now_ms(srv) -
+	    srv->start_ms) / 1000)));
+	family(f, "iosd_uptime_seconds", "gauge", "Seconds since start.");
+	sample(f, "iosd_uptime_seconds", NULL,
+	    (double)(server_now_ms(srv) - srv->start_ms) / 1000.0);
+
+	family(f, "iosd_connections", "gauge",
+	    "Open client connections by transport and login state.");
+	for (int t = 0; t < TR_COUNT; t++) {
+		snprintf(lab, sizeof(lab), "transport=\"%s\",auth=\"logged_in\"",
+		    transport_name((enum transport)t));
+		sample(f, "iosd_connections", lab, (double)logged[t]);
+		snprintf(lab, sizeof(lab), "transport=\"%s\",auth=\"anonymous\"",
+		    transport_name((enum transport)t));
+		sample(f, "iosd_connections", lab, (double)anon[t]);
+	}
+	family(f, "iosd_connections_accepted_total", "counter",
+	    "Client connections accepted, by transport.");
+	for (int t = 0; t < TR_COUNT; t++) {
+		snprintf(lab, sizeof(lab), "transport=\"%s\"",
+		    transport_name((enum transport)t));
+		sample(f, "iosd_connections_accepted_total", lab,
+		    (double)m->conns_total[t]);
+	}
+	by_type(f, "iosd_messages_received_total",
+	    "Messages received from clients, by message type.", m->msgs_in);
+	by_type(f, "iosd_received_bytes_total",
+	    "Bytes of messages received from clients, by message type.",
+	    m->bytes_in);
+	by_type(f, "iosd_messages_sent_total",
+	    "Messages sent to clients, by message type.", m->msgs_out);
+	by_type(f, "iosd_sent_bytes_total",
+	    "Bytes of messages sent to clients, by message type.",
+	    m->bytes_out);
+	family(f, "iosd_publishes_total", "counter",
+	    "Signals published to channels.");
+	sample(f, "iosd_publishes_total", NULL, (double)m->publishes);
+	family(f, "iosd_fanout_deliveries_total", "counter",
+	    "Copies of published signals delivered to subscribers.");
+	sample(f, "iosd_fanout_deliveries_total", NULL,
+	    (double)m->fanout_deliveries);
+	family(f, "iosd_drops_total", "counter",
+	    "Messages or connections dropped, by reason.");
+	for (int r = 0; r < DROP_COUNT; r++) {
+		snprintf(lab, sizeof(lab), "reason=\"%s\"",
+		    drop_reason_name((enum drop_reason)r));
+		sample(f, "iosd_drops_total", lab, (double)m->drops[r]);
+	}
+	family(f, "iosd_logins_total", "counter", "Boho logins by result.");
+	sample(f, "iosd_logins_total", "result=\"ok\"", (double)m->auth_ok);
+	sample(f, "iosd_logins_total", "result=\"fail\"", (double)m->auth_fail);
+	family(f, "iosd_quota_violations_total", "counter",
+	    "Messages over a level's quota, by quota.");
+	sample(f, "iosd_quota_violations_total", "quota=\"signal_size\"",
+	    (double)m->drops[DROP_OVERSIZE]);
+	sample(f, "iosd_quota_violations_total", "quota=\"traffic_rate\"",
+	    (double)m->drops[DROP_RATE]);
+	family(f, "iosd_channels", "gauge", "Channels in the router.");
+	sample(f, "iosd_channels", NULL, (double)m->channels);
+	family(f, "iosd_subscriptions", "gauge", "Channel subscriptions.");
+	sample(f, "iosd_subscriptions", NULL, (double)m->subscriptions);
+	family(f, "iosd_retained_signals", "gauge", "Retained signals held.");
+	sample(f, "iosd_retained_signals", NULL, (double)m->retained);
+	store_latency(srv->store, &n, &sum, &max);
+	snprintf(lab, sizeof(lab), "backend=\"%s\"",
+	    store_backend_name(srv->store));
+	family(f, "iosd_store_lookup_duration_seconds", "summary",
+	    "Device lookups in the store, from request to answer.");
+	fprintf(f, "iosd_store_lookup_duration_seconds_sum{%s} %.9f\n", lab,
+	    sum);
+	fprintf(f, "iosd_store_lookup_duration_seconds_count{%s} %llu\n", lab,
+	    (unsigned long long)n);
+	family(f, "iosd_store_lookup_max_seconds", "gauge",
+	    "The longest device lookup so far.");
+	sample(f, "iosd_store_lookup_max_seconds", lab, max);
+	family(f, "iosd_store_up", "gauge",
+	    "1 when the store answers a query and its backend is connected.");
+	sample(f, "iosd_store_up", lab, store_ping(srv->store) ? 1 : 0);
+}
+
+static void
+respond(struct conn *c, int status, const char *reason, const char *ctype,
+    const char *body, size_t blen, bool head, bool keep, const char *extra)
+{
+	char hdr[512];
+	int n;
+
+	n = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nCache-Control: no-store\r\n"
+	    "Connection: %s\r\n%s\r\n", status, reason, ctype, blen,
+	    keep ? "keep-alive" : "close", extra ? extra : "");
+	conn_send_raw(c, hdr, (size_t)n);
+	if (!head && blen)
+		conn_send_raw(c, body, blen);
+}
+
+static void
+text(struct conn *c, int status, const char *reason, bool head, bool keep,
+    const char *extra)
+{
+	char body[128];
+	int n = snprintf(body, sizeof(body), "%s\n", reason);
+
+	respond(c, status, reason, "text/plain; charset=utf-8", body,
+	    (size_t)n, head, keep, extra);
+}
+
+/* The peer's own address (not X-Forwarded-For): who may scrape. */
+static bool
+metrics_allowed(const struct conn *c)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&c->peer;
+
+	if (sa->sa_family == AF_INET)
+		return options_metrics_allowed(&c->srv->opt, AF_INET,
+		    (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr);
+	if (sa->sa_family == AF_INET6)
+		return options_metrics_allowed(&c->srv->opt, AF_INET6,
+		    (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr);
+	return false;
+}
+
+bool
+http_serve(struct conn *c, const char *method, const char *target,
+    bool keep)
+{
+	struct server *srv = c->srv;
+	bool head = strcmp(method, "HEAD") == 0;
+	const char *q = strchr(target, '?');
+	size_t plen = q ? (size_t)(q - target) : strlen(target);
+	char *body = NULL;
+	size_t blen = 0;
+	FILE *f;
+
+	if (plen == 8 && strncmp(target, "/metrics", 8) == 0) {
+		if (!head && strcmp(method, "GET") != 0) {
+			text(c, 405, "Method Not Allowed", false, keep,
+			    "Allow: GET, HEAD\r\n");
+			return keep;
+		}
+		if (!srv->opt.metrics) {
+			text(c, 404, "Not Found", head, keep, NULL);
+			return keep;
+		}
+		if (!metrics_allowed(c)) {
+			log_info("conn=%u addr=%s GET /metrics refused "
+			    "(--metrics-allow)", c->ssid, c->ip);
+			text(c, 403, "Forbidden", head, keep, NULL);
+			return keep;
+		}
+		if ((f = open_memstream(&body, &blen)) == NULL) {
+			text(c, 500, "Internal Server Error", head, false, NULL);
+			return false;
+		}
+		exposition(srv, f);
+		fclose(f);
+		respond(c, 200, "OK", "text/plain; version=0.0.4; "
+		    "charset=utf-8", body, blen, head, keep, NULL);
+		free(body);
+		return keep;
+	}
+	if (plen == 8 && strncmp(target, "/healthz", 8) == 0) {
+		bool up = store_ping(srv->store);
+		char js[256];
+		int n;
+
+		if (!head && strcmp(method, "GET") != 0) {
+			text(c, 405, "Method Not Allowed", false, keep,
+			    "Allow: GET, HEAD\r\n");
+			return keep;
+		}
+		/* Answering at all shows the loop runs; the store must too. */
+		n = snprintf(js, sizeof(js), "{\"status\":\"%s\",\"version\":"
+		    "\"%s\",\"uptime_s\":%llu,\"store\":{\"backend\":\"%s\","
+		    "\"up\":%s}}\n", up ? "ok" : "unavailable", IOSD_VERSION,
+		    (unsigned long long)((server_now_ms(srv) - srv->start_ms) /
+		    1000), store_backend_name(srv->store), up ? "true" :
+		    "false");
+		respond(c, up ? 200 : 503, up ? "OK" : "Service Unavailable",
+		    "application/json", js, (size_t)n, head, keep, NULL);
+		return keep;
+	}
+	if (strcmp(method, "GET") != 0 && !head) {
+		text(c, 405, "Method Not Allowed", false, keep,
+		    "Allow: GET, HEAD\r\n");
+		return keep;
+	}
+	if (plen == 1 && target[0] == '/') {
+		/* The WebSocket endpoint itself, asked without an upgrade. */
+		text(c, 426, "Upgrade Required", head, keep,
+		    "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n");
+		return keep;
+	}
+	text(c, 404, "Not Found", head, keep, NULL);
+	return keep;
+}
