@@ -15,6 +15,7 @@
 #include "msg.h"
 #include "router.h"
 #include "server.h"
+#include "tls.h"
 #include "wsock.h"
 #include "xmalloc.h"
 
@@ -90,7 +91,17 @@ conn_new(struct server *srv, int fd, enum transport tr,
 	} else {
 		c->state = CONN_HANDSHAKE;
 		wsock_init(c);
-		ev_timer_set(&c->timer, srv->opt.handshake_ms / 1000.0, 0);
+		if (tr == TR_WSS) {
+			/* Encrypted below: no ENC_488 on top (the reference
+			 * behind an https proxy does the same). The TLS
+			 * handshake has its own deadline, then the upgrade. */
+			c->tls = true;
+			c->tls_io = tls_new(srv->tls, fd);
+			ev_timer_set(&c->timer, srv->opt.tls_handshake_ms /
+			    1000.0, 0);
+		} else
+			ev_timer_set(&c->timer, srv->opt.handshake_ms / 1000.0,
+			    0);
 		ev_timer_start(srv->loop, &c->timer);
 	}
 	log_debug("conn=%u open transport=%s addr=%s", c->ssid,
@@ -199,6 +210,61 @@ conn_pong(struct conn *c)
 		wsock_pong(c);
 }
 
+ssize_t
+conn_read(struct conn *c, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->tls_io)
+		return tls_read(c->tls_io, buf, len);
+	do
+		n = read(c->fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+ssize_t
+conn_writev(struct conn *c, const struct iovec *iov, int cnt)
+{
+	if (c->tls_io)
+		return tls_writev(c->tls_io, iov, cnt);
+	return writev(c->fd, iov, cnt);
+}
+
+/* wss: one step of the TLS handshake, on either watcher. */
+static void
+tls_step(struct conn *c)
+{
+	struct ev_loop *loop = c->srv->loop;
+	const char *why = NULL;
+	bool want_write;
+	char about[64];
+	int rc = tls_handshake(c->tls_io, &want_write, &why);
+
+	if (rc < 0) {
+		log_info("conn=%u addr=%s TLS handshake failed: %s", c->ssid,
+		    c->ip, why);
+		conn_fail(c, DROP_HANDSHAKE, 0, "TLS handshake failed");
+		return;
+	}
+	if (rc == 0) {
+		if (want_write)
+			ev_io_start(loop, &c->wr);
+		else
+			ev_io_stop(loop, &c->wr);
+		return;
+	}
+	ev_io_stop(loop, &c->wr);
+	log_debug("conn=%u TLS %s", c->ssid, tls_describe(c->tls_io, about,
+	    sizeof(about)));
+	/* Now the HTTP upgrade, on its own deadline. */
+	ev_timer_stop(loop, &c->timer);
+	ev_timer_set(&c->timer, c->srv->opt.handshake_ms / 1000.0, 0);
+	ev_timer_start(loop, &c->timer);
+	if (tls_pending(c->tls_io))
+		wsock_on_readable(c);
+}
+
 static void
 queue_clear(struct conn *c)
 {
@@ -234,6 +300,8 @@ start_linger(struct conn *c)
 	struct ev_loop *loop = c->srv->loop;
 
 	c->close_after_flush = false;
+	if (c->tls_io && !c->eof)
+		tls_bye(c->tls_io);
 	if (c->eof || shutdown(c->fd, SHUT_WR) < 0) {
 		close_socket(c);
 		return;
@@ -254,6 +322,11 @@ conn_flush(struct conn *c)
 
 	if (c->state == CONN_DEAD)
 		return;
+	if (c->tls_io && !tls_done(c->tls_io)) {
+		if (c->close_after_flush)
+			start_linger(c);	/* nothing can be sent yet */
+		return;
+	}
 	if (c->overflow) {
 		log_info("conn=%u cid=%s addr=%s closed: send queue over %zu "
 		    "bytes or %zu messages (slow_consumer)", c->ssid,
@@ -280,7 +353,7 @@ conn_flush(struct conn *c)
 			iov[cnt].iov_len = it->m->len - (off - it->hlen);
 			cnt++;
 		}
-		n = writev(c->fd, iov, cnt);
+		n = conn_writev(c, iov, cnt);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				ev_io_start(c->srv->loop, &c->wr);
@@ -370,6 +443,7 @@ conn_destroy(struct conn *c)
 		wsock_free(c);
 	queue_clear(c);
 	free(c->q);
+	tls_free(c->tls_io);
 	server_remove_conn(srv, c);
 	free(c);
 }
@@ -386,7 +460,9 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	if (c->state == CONN_CLOSING) {
 		/* Lingering: discard what the peer still sends until EOF. */
 		uint8_t sink[4096];
-		ssize_t n = read(c->fd, sink, sizeof(sink));
+		ssize_t n = c->tls_io && !tls_done(c->tls_io) ?
+		    read(c->fd, sink, sizeof(sink)) :
+		    conn_read(c, sink, sizeof(sink));
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			c->eof = true;
@@ -397,18 +473,32 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		return;
 	}
-	if (c->tr == TR_CONG)
+	if (c->tr == TR_CONG) {
 		congsock_on_readable(c);
-	else
+		return;
+	}
+	if (c->tls_io && !tls_done(c->tls_io)) {
+		tls_step(c);
+		return;
+	}
+	wsock_on_readable(c);
+	/* GnuTLS may hold decrypted records the socket will not signal. */
+	for (int i = 0; i < 64 && c->tls_io && c->state < CONN_CLOSING &&
+	    tls_pending(c->tls_io); i++)
 		wsock_on_readable(c);
 }
 
 static void
 conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+	struct conn *c = w->data;
+
 	(void)loop;
 	(void)revents;
-	conn_flush(w->data);
+	if (c->tls_io && !tls_done(c->tls_io) && c->state == CONN_HANDSHAKE)
+		tls_step(c);
+	else
+		conn_flush(c);
 }
 
 static void
@@ -419,6 +509,9 @@ conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (c->state == CONN_HANDSHAKE)
-		conn_fail(c, DROP_HANDSHAKE, 0, "handshake deadline"); else if (c->state == CONN_CLOSING)
+		conn_fail(c, DROP_HANDSHAKE, 0, c->tls_io &&
+		    !tls_done(c->tls_io) ? "TLS handshake deadline" :
+		    "handshake deadline");
+	else if (c->state == CONN_CLOSING)
 		close_socket(c);	/* linger over */
 }

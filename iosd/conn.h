@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
 
 #include <ev.h>
 #include <uthash.h>
@@ -60,6 +62,7 @@ struct conn {
 	char ip[64];		/* as the reference shows it */
 	char home[TAG_HOME_MAX];
 	bool tls;		/* wss, or https behind a trusted proxy */
+	struct tls *tls_io;	/* wss: the GnuTLS session under it all */
 
 	struct outq_item *q;	/* ring buffer */
 	uint32_t qcap, qhead, qlen;
@@ -98,6 +101,10 @@ void conn_close(struct conn *c, bool graceful, int ws_code,
 /* Count a drop reason and close. */
 void conn_fail(struct conn *c, enum drop_reason why, int ws_code,
     const char *reason);
+
+/* The socket's bytes, through TLS on wss: as read(2) and writev(2). */
+ssize_t conn_read(struct conn *c, void *buf, size_t len);
+ssize_t conn_writev(struct conn *c, const struct iovec *iov, int cnt);
 
 /* Called by the server's prepare hook. */
 void conn_flush(struct conn *c);

@@ -279,45 +279,24 @@ static void
 cmd_reload(struct ctl_client *cl, json_int_t id, json_t *args)
 {
 	struct server *srv = ctl_server(cl);
-	const struct options *o = &srv->opt;
-	struct authsrc *a = NULL;
-	json_t *done = json_array(), *res;
+	const char *what[SERVER_RELOAD_MAX];
+	size_t n = 0;
+	json_t *done, *res;
 	char err[512];
 
 	(void)args;
-	/* Built aside and swapped in whole: a broken file keeps the old. */
-	if (o->nauth_files || o->nauth_params || o->auth_env) {
-		const char *env = getenv("BOHO_AUTH");
-
-		a = authsrc_new();
-		for (size_t i = 0; i < o->nauth_files; i++)
-			if (authsrc_load_file(a, o->auth_files[i], err, sizeof(err)) < 0)
-				goto fail;
-		for (size_t i = 0; i < o->nauth_params; i++)
-			if (authsrc_load_param(a, o->auth_params[i], "--auth-param",
-			    err, sizeof(err)) < 0)
-				goto fail;
-		if (o->auth_env && (env == NULL || authsrc_load_param(a, env,
-		    "BOHO_AUTH", err, sizeof(err)) < 0)) {
-			if (env == NULL)
-				snprintf(err, sizeof(err), "BOHO_AUTH is not set");
-			goto fail;
-		}
-		authsrc_free(srv->auth);
-		srv->auth = a;
-		json_array_append_new(done, json_string("auth"));
+	if (server_reload(srv, what, &n, err, sizeof(err)) < 0) {
+		ctl_error(cl, id, "bad_args", "reload refused, nothing changed: "
+		    "%s", err);
+		return;
 	}
-	store_quota_reload(srv->store);
-	json_array_append_new(done, json_string("quotas"));
+	done = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(done, json_string(what[i]));
 	ctl_log_change(cl, "reload", NULL);
 	res = json_object();
 	json_object_set_new(res, "reloaded", done);
 	ctl_ok(cl, id, res);
-	return;
-fail:
-	authsrc_free(a);
-	json_decref(done);
-	ctl_error(cl, id, "bad_args", "reload refused, nothing changed: %s", err);
 }
 
 /* ---- clients and channels ---- */

@@ -24,6 +24,7 @@
 #include "router.h"
 #include "server.h"
 #include "store.h"
+#include "tls.h"
 #include "version.h"
 
 static uint64_t
@@ -89,12 +90,12 @@ banner(const struct server *srv)
 		const struct listener *l = &srv->listeners[i];
 
 		printf("opening %s Server: %u\n", l->tr == TR_CONG ?
-		    "CongSocket" : "WebSocket", listener_port(l));
+		    "CongSocket" : l->tr == TR_WSS ? "WebSocket (TLS)" :
+		    "WebSocket", listener_port(l));
 	}
 	banner_add(lines, &n, "Serving");
 	for (int pass = 0; pass < 2; pass++) {
 		enum transport tr = pass ? TR_CONG : TR_WS;
-		const char *scheme = pass ? "cong" : "ws";
 		bool head = false;
 
 		for (size_t i = 0; i < srv->nlisteners; i++) {
@@ -102,9 +103,11 @@ banner(const struct server *srv)
 			const char *host = l->spec.host[0] ? l->spec.host :
 			    "localhost";
 			unsigned port = listener_port(l);
+			const char *scheme = pass ? "cong" : l->tr == TR_WSS ?
+			    "wss" : "ws";
 			char url[160];
 
-			if (l->tr != tr)
+			if (l->tr != tr && !(tr == TR_WS && l->tr == TR_WSS))
 				continue;
 			if (!head) {
 				banner_add(lines, &n, " ");
@@ -188,6 +191,25 @@ open_store(struct server *srv)
 	    store_backend_name(srv->store));
 }
 
+/* The wss credentials, when a -W listener needs them. */
+static void
+open_tls(struct server *srv)
+{
+	const struct options *o = &srv->opt;
+	char err[512];
+	bool wss = false;
+
+	for (size_t i = 0; i < o->nlisten; i++)
+		wss |= o->listen[i].tr == TR_WSS;
+	if (!wss)
+		return;
+	srv->tls = tls_ctx_load(o->tls_cert, o->tls_key, o->tls_priority, err,
+	    sizeof(err));
+	if (srv->tls == NULL)
+		fatalx("%s", err);
+	log_info("tls: %s", tls_ctx_describe(srv->tls));
+}
+
 static void
 open_control(struct server *srv)
 {
@@ -230,6 +252,7 @@ main(int argc, char **argv)
 	if (srv.opt.show_options)
 		options_print(&srv.opt, stdout);
 	open_store(&srv);
+	open_tls(&srv);
 	listener_open_all(&srv);
 	open_control(&srv);
 	server_setup(&srv);
@@ -243,6 +266,7 @@ main(int argc, char **argv)
 	store_close(srv.store);
 	authsrc_free(srv.auth);
 	backoff_free(srv.fails);
+	tls_ctx_unref(srv.tls);
 	gnutls_global_deinit();
 	log_info("stopped");
 	return 0;

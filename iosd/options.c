@@ -14,6 +14,7 @@
 #include "log.h"
 #include "options.h"
 #include "proto.h"
+#include "tls.h"
 #include "version.h"
 
 enum {
@@ -21,12 +22,18 @@ enum {
 	OPT_SENDQ_MSGS, OPT_HANDSHAKE, OPT_MAX_SUBS, OPT_RETAIN_MAX,
 	OPT_RETAIN_SIZE, OPT_LOG_LEVEL, OPT_MEMBERS_ONLY, OPT_AUTH_FAIL_DELAY,
 	OPT_NO_QUOTA, OPT_PUBLISH_COUNTER, OPT_RATE_CLOSE, OPT_CONTROL_RO,
-	OPT_NO_METRICS, OPT_METRICS_ALLOW,
+	OPT_NO_METRICS, OPT_METRICS_ALLOW, OPT_TLS_CERT, OPT_TLS_KEY,
+	OPT_TLS_PRIORITY, OPT_TLS_HANDSHAKE,
 };
 
 static const struct option longopts[] = {
 	{ "listen", required_argument, NULL, 'l' },
 	{ "listen-cong", required_argument, NULL, 'L' },
+	{ "listen-wss", required_argument, NULL, 'W' },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "tls-priority", required_argument, NULL, OPT_TLS_PRIORITY },
+	{ "tls-handshake-timeout", required_argument, NULL, OPT_TLS_HANDSHAKE },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "show-message", required_argument, NULL, 's' },
 	{ "show-options", no_argument, NULL, 'o' },
@@ -62,6 +69,8 @@ static const char usage_text[] =
 "usage: iosd [options]\n"
 "  -l, --listen [ADDR:]PORT       WebSocket listener (repeatable)\n"
 "  -L, --listen-cong [ADDR:]PORT  CongSocket listener (repeatable)\n"
+"  -W, --listen-wss [ADDR:]PORT   WebSocket over TLS (repeatable; needs\n"
+"                                 --tls-cert and --tls-key)\n"
 "                                 ADDR: IPv4, [IPv6] or a name; without it\n"
 "                                 every IPv4 and IPv6 address\n"
 "  -t, --timeout MS               ping period; a silent client is closed\n"
@@ -82,6 +91,10 @@ static const char usage_text[] =
 "      --no-quota                 do not enforce signalSize and trafficRate\n"
 "      --publish-counter          cap recipients at the level's publishCounter\n"
 "      --rate-close MS            close a client over its rate this long (5000)\n"
+"      --tls-cert FILE            PEM certificate (a chain: leaf first)\n"
+"      --tls-key FILE             PEM private key\n"
+"      --tls-priority STRING      GnuTLS priorities (default: TLS 1.2, 1.3)\n"
+"      --tls-handshake-timeout MS TLS handshake deadline (default 5000)\n"
 "      --trusted-proxy ADDR[/N]   believe X-Forwarded-For/-Proto from it\n"
 "      --no-metrics               no GET /metrics on the WebSocket ports\n"
 "      --metrics-allow ADDR[/N]   GET /metrics only from these (repeatable)\n"
@@ -107,6 +120,7 @@ options_defaults(struct options *o)
 	o->sendq_bytes = 8u << 20;
 	o->sendq_msgs = 8192;
 	o->handshake_ms = 10000;
+	o->tls_handshake_ms = 5000;
 	o->max_subs = 1024;
 	o->retain_count = 1000;		/* reference retain.limitCounter */
 	o->retain_size = 100000;	/* reference retain.limitSize */
@@ -279,12 +293,14 @@ options_parse(struct options *o, int argc, char **argv)
 	enum log_level lvl;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":l:L:t:s:oD:d:e:Er::c:Vh", longopts,
+	while ((ch = getopt_long(argc, argv, ":l:L:W:t:s:oD:d:e:Er::c:Vh", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 		case 'L':
-			rc = parse_listen(o, ch == 'l' ? TR_WS : TR_CONG, optarg);
+		case 'W':
+			rc = parse_listen(o, ch == 'l' ? TR_WS : ch == 'W' ?
+			    TR_WSS : TR_CONG, optarg);
 			if (rc)
 				return rc;
 			break;
@@ -333,6 +349,19 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case OPT_CONTROL_RO:
 			o->control_ro = optarg;
+			break;
+		case OPT_TLS_CERT:
+			o->tls_cert = optarg;
+			break;
+		case OPT_TLS_KEY:
+			o->tls_key = optarg;
+			break;
+		case OPT_TLS_PRIORITY:
+			o->tls_priority = optarg;
+			break;
+		case OPT_TLS_HANDSHAKE:
+			SET_NUM(tls_handshake_ms, 1, 3600000,
+			    "--tls-handshake-timeout");
 			break;
 		case OPT_NO_METRICS:
 			o->metrics = false;
@@ -405,8 +434,12 @@ options_parse(struct options *o, int argc, char **argv)
 	if (optind < argc)
 		return bad("'%s': unexpected argument", argv[optind]);
 	if (o->nlisten == 0)
-		return bad("no listener: give -l PORT (WebSocket) and/or "
-		    "-L PORT (CongSocket)");
+		return bad("no listener: give -l PORT (WebSocket), -W PORT "
+		    "(wss) and/or -L PORT (CongSocket)");
+	for (size_t i = 0; i < o->nlisten; i++)
+		if (o->listen[i].tr == TR_WSS && (!o->tls_cert || !o->tls_key))
+			return bad("-W %s: wss needs --tls-cert FILE and "
+			    "--tls-key FILE", o->listen[i].port);
 	if (o->anon_signal > o->max_signal)
 		o->anon_signal = o->max_signal;
 	return 0;
@@ -453,6 +486,11 @@ options_print(const struct options *o, FILE *f)
 		    sizeof(buf));
 		fprintf(f, "  trusted-proxy %s/%u\n", buf, o->proxies[i].prefix);
 	}
+	if (o->tls_cert)
+		fprintf(f, "  tls-cert %s\n  tls-key %s\n  tls-priority %s\n"
+		    "  tls-handshake-timeout %u ms\n", o->tls_cert,
+		    o->tls_key ? o->tls_key : "(none)", o->tls_priority ?
+		    o->tls_priority : TLS_DEFAULT_PRIORITY, o->tls_handshake_ms);
 	fprintf(f, "  metrics %s\n", o->metrics ? (o->nmetrics_allow ?
 	    "GET /metrics from:" : "GET /metrics from anywhere") : "off");
 	for (size_t i = 0; o->metrics && i < o->nmetrics_allow; i++) {

@@ -61,6 +61,9 @@ struct options {
 	unsigned rate_close_ms;		/* over trafficRate this long: close */
 	const char *control;		/* control socket, NULL = none */
 	const char *control_ro;		/* read-only control socket */
+	const char *tls_cert, *tls_key;	/* wss, PEM */
+	const char *tls_priority;	/* NULL: TLS_DEFAULT_PRIORITY */
+	unsigned tls_handshake_ms;
 	bool metrics;			/* GET /metrics on WebSocket ports */
 	struct proxy_net metrics_allow[OPT_MAX_PROXIES];	/* none: all */
 	size_t nmetrics_allow;

@@ -5,12 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "authsrc.h"
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
 #include "msg.h"
 #include "router.h"
 #include "server.h"
+#include "store.h"
+#include "tls.h"
 #include "wsock.h"
 
 uint64_t
@@ -144,6 +147,82 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_unref(loop);		/* the timer alone must not keep us up */
 }
 
+int
+server_reload(struct server *srv, const char **what, size_t *nwhat,
+    char *err, size_t errlen)
+{
+	const struct options *o = &srv->opt;
+	struct authsrc *a = NULL;
+	struct tls_ctx *t = NULL;
+
+	*nwhat = 0;
+	if (o->nauth_files || o->nauth_params || o->auth_env) {
+		const char *env = getenv("BOHO_AUTH");
+
+		a = authsrc_new();
+		for (size_t i = 0; i < o->nauth_files; i++)
+			if (authsrc_load_file(a, o->auth_files[i], err,
+			    errlen) < 0)
+				goto fail;
+		for (size_t i = 0; i < o->nauth_params; i++)
+			if (authsrc_load_param(a, o->auth_params[i],
+			    "--auth-param", err, errlen) < 0)
+				goto fail;
+		if (o->auth_env && (env == NULL || authsrc_load_param(a, env,
+		    "BOHO_AUTH", err, errlen) < 0)) {
+			if (env == NULL)
+				snprintf(err, errlen, "BOHO_AUTH is not set");
+			goto fail;
+		}
+	}
+	if (srv->tls && (t = tls_ctx_load(o->tls_cert, o->tls_key,
+	    o->tls_priority, err, errlen)) == NULL)
+		goto fail;
+	/* Everything loaded: swap it in. */
+	if (a) {
+		authsrc_free(srv->auth);
+		srv->auth = a;
+		what[(*nwhat)++] = "auth";
+	}
+	store_quota_reload(srv->store);
+	what[(*nwhat)++] = "quotas";
+	if (t) {
+		/* Sessions made with the old credentials keep them. */
+		tls_ctx_unref(srv->tls);
+		srv->tls = t;
+		what[(*nwhat)++] = "tls";
+		log_info("tls: %s", tls_ctx_describe(t));
+	}
+	return 0;
+fail:
+	authsrc_free(a);
+	tls_ctx_unref(t);
+	return -1;
+}
+
+static void
+sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct server *srv = w->data;
+	const char *what[SERVER_RELOAD_MAX];
+	char err[512], done[128] = "";
+	size_t n;
+
+	(void)loop;
+	(void)revents;
+	if (server_reload(srv, what, &n, err, sizeof(err)) < 0) {
+		log_warnx("SIGHUP: reload refused, nothing changed: %s", err);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(done);
+
+		snprintf(done + l, sizeof(done) - l, "%s%s", i ? ", " : "",
+		    what[i]);
+	}
+	log_info("SIGHUP: reloaded %s", done);
+}
+
 void
 server_setup(struct server *srv)
 {
@@ -161,6 +240,9 @@ server_setup(struct server *srv)
 	srv->sigint.data = srv->sigterm.data = srv;
 	ev_signal_start(loop, &srv->sigint);
 	ev_signal_start(loop, &srv->sigterm);
+	ev_signal_init(&srv->sighup, sighup_cb, SIGHUP);
+	srv->sighup.data = srv;
+	ev_signal_start(loop, &srv->sighup);
 	ev_init(&srv->stop_timer, stop_timer_cb);
 	srv->stop_timer.data = srv;
 }

@@ -23,6 +23,7 @@ struct backoff;
 struct trace_sub;
 struct ctl_listener;
 struct ctl_client;
+struct tls_ctx;
 
 struct server {
 	struct ev_loop *loop;
@@ -48,10 +49,11 @@ struct server {
 	size_t ntraces;
 	struct ctl_listener *ctl;	/* control sockets */
 	struct ctl_client *ctl_clients;
+	struct tls_ctx *tls;		/* wss credentials, NULL without -W */
 
 	ev_prepare prepare;
 	ev_timer ping;
-	ev_signal sigint, sigterm;
+	ev_signal sigint, sigterm, sighup;
 	ev_timer stop_timer;
 	int reserve_fd;			/* spare descriptor for EMFILE */
 	uint64_t start_ms;
@@ -62,6 +64,15 @@ struct server {
 void server_setup(struct server *srv);
 /* Close what is left and free everything after the loop returns. */
 void server_teardown(struct server *srv);
+/*
+ * SIGHUP and `iosctl reload`: the -d/-e/-E devices, the quota table and
+ * the TLS certificate, each built aside and swapped in only when all of
+ * them loaded, so a broken one changes nothing. what[] gets the names of
+ * the parts reloaded. 0, or -1 with err.
+ */
+#define SERVER_RELOAD_MAX	4
+int server_reload(struct server *srv, const char **what, size_t *nwhat,
+    char *err, size_t errlen);
 uint64_t server_now_ms(const struct server *srv);
 /* Send a SERVER_SIGNAL (JSON text) to every client. */
 void server_wall(struct server *srv, const char *json, size_t len);

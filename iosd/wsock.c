@@ -88,9 +88,7 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 		}
 		return n;
 	}
-	do
-		n = read(c->fd, buf, len);
-	while (n < 0 && errno == EINTR);
+	n = conn_read(c, buf, len);
 	if (n > 0) {
 		c->rx_bytes += (uint64_t)n;
 		return n;
@@ -507,7 +505,7 @@ handshake_read(struct conn *c)
 
 	if (ws->hs == NULL)
 		ws->hs = xmalloc(HS_MAX + 1);
-	n = read(c->fd, ws->hs + ws->hs_len, HS_MAX - ws->hs_len);
+	n = conn_read(c, ws->hs + ws->hs_len, HS_MAX - ws->hs_len);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		c->eof = true;
 		conn_close(c, false, 0, "closed during handshake");

@@ -3,10 +3,11 @@
 # when they are all present. Uses sudo when not root.
 set -eu
 
-# prometheus brings promtool, which checks the /metrics exposition.
+# prometheus brings promtool, which checks the /metrics exposition;
+# gnutls-bin certtool, which makes the test certificates.
 PKGS="make gcc pkg-config libev-dev libwslay-dev libgnutls28-dev nettle-dev
 libsqlite3-dev libncurses-dev libjansson-dev libhiredis-dev uthash-dev
-clang libclang-rt-dev redis-server sqlite3 tmux prometheus"
+clang libclang-rt-dev redis-server sqlite3 tmux prometheus gnutls-bin"
 
 missing=""
 for p in $PKGS; do

@@ -67,6 +67,9 @@ step iosctl node tests/iosctl/run.mjs --bin "$BUILD/iosd" --ctl "$BUILD/iosctl"
 echo "== iostui in tmux against the real daemon"
 step iostui node tests/iostui/run.mjs --bin "$BUILD/iosd" --tui "$BUILD/iostui"
 
+echo "== wss: GnuTLS, certificates, reload"
+step tls node tests/tls/run.mjs --bin "$BUILD/iosd"
+
 echo "== HTTP on the WebSocket ports: /metrics, /healthz"
 step http node tests/http/run.mjs --bin "$BUILD/iosd"
 
