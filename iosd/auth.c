@@ -9,6 +9,7 @@
 #include "authsrc.h"
 #include "backoff.h"
 #include "conn.h"
+#include "filelog.h"
 #include "log.h"
 #include "router.h"
 #include "server.h"
@@ -94,6 +95,8 @@ fail_as(struct conn *c, const char *id, const char *reason, bool counted)
 	c->s.state = SS_AUTH_FAIL;
 	log_info("conn=%u addr=%s login failed id=%s reason=\"%s\" delay=%ums",
 	    c->ssid, c->ip, id && id[0] ? id : "-", reason, delay);
+	filelog(FL_AUTH, "x IP:%s #%u id:%s fail: %s", c->ip, c->ssid,
+	    id && id[0] ? id : "-", reason);
 	if (id && id[0])
 		store_login_fail(srv->store, id, c->ip, reason);
 	else
@@ -176,6 +179,8 @@ accept_login(struct conn *c, const struct device *d, const uint8_t *ack)
 	log_info("conn=%u addr=%s login id=%s cid=%s level=%d%s", c->ssid,
 	    c->ip, d->id, d->cid[0] ? d->cid : "-", d->level,
 	    d->level == 255 ? " (admin)" : "");
+	filelog(FL_AUTH, "o IP:%s #%u id:%s cid:%s level:%d", c->ip, c->ssid,
+	    d->id, d->cid[0] ? d->cid : "-", d->level);
 	store_login_ok(srv->store, d->id, c->ip);
 }
 

@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "congsock.h"
 #include "conn.h"
+#include "filelog.h"
 #include "log.h"
 #include "msg.h"
 #include "router.h"
@@ -106,6 +107,8 @@ conn_new(struct server *srv, int fd, enum transport tr,
 	}
 	log_debug("conn=%u open transport=%s addr=%s", c->ssid,
 	    transport_name(tr), c->ip);
+	filelog(FL_CONNECTION, "+ IP:%s #%u %s", c->ip, c->ssid,
+	    tr == TR_CONG ? "CS" : tr == TR_WSS ? "WSS" : "WS");
 	return c;
 }
 
@@ -421,10 +424,17 @@ conn_fail(struct conn *c, enum drop_reason why, int ws_code,
     const char *reason)
 {
 	c->srv->m.drops[why]++;
-	if (c->state < CONN_CLOSING)
+	if (c->state < CONN_CLOSING) {
 		log_info("conn=%u cid=%s addr=%s closed: %s (%s)", c->ssid,
 		    c->s.cid[0] ? c->s.cid : "-", c->ip, reason,
 		    drop_reason_name(why));
+		/* Malformed input: what the reference's attack.log keeps. */
+		if (why == DROP_BAD_FRAME || why == DROP_BAD_MESSAGE ||
+		    why == DROP_HANDSHAKE || why == DROP_OVERSIZE ||
+		    why == DROP_DECRYPT)
+			filelog(FL_ATTACK, "> %u %s %s (%s)", c->ssid, c->ip,
+			    reason, drop_reason_name(why));
+	}
 	conn_close(c, true, ws_code, reason);
 }
 
@@ -435,6 +445,9 @@ conn_destroy(struct conn *c)
 
 	if (c->fd >= 0)
 		close_socket(c);
+	filelog(FL_CONNECTION, "- IP:%s #%u cid:%s %s", c->ip, c->ssid,
+	    c->s.cid[0] ? c->s.cid : "-", c->tr == TR_CONG ? "CS" :
+	    c->tr == TR_WSS ? "WSS" : "WS");
 	srv->m.conns_now[c->tr]--;
 	session_free(c);
 	if (c->tr == TR_CONG)

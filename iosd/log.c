@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 
 static enum log_level cur_level = LOG_LVL_INFO;
 static int with_time;
+static bool to_syslog;
 
 static const char *const level_names[] = {
 	[LOG_LVL_ERROR] = "error", [LOG_LVL_WARN] = "warn",
@@ -24,6 +26,13 @@ log_init(enum log_level level)
 	cur_level = level;
 	/* On a terminal nobody adds timestamps for us. */
 	with_time = isatty(STDERR_FILENO);
+}
+
+void
+log_syslog(void)
+{
+	openlog("iosd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	to_syslog = true;
 }
 
 void
@@ -58,6 +67,18 @@ vlog(enum log_level lvl, int err, const char *fmt, va_list ap)
 	if (lvl > cur_level)
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (to_syslog) {
+		static const int prio[] = {
+			[LOG_LVL_ERROR] = LOG_ERR, [LOG_LVL_WARN] = LOG_WARNING,
+			[LOG_LVL_INFO] = LOG_INFO, [LOG_LVL_DEBUG] = LOG_DEBUG,
+		};
+
+		if (err)
+			syslog(prio[lvl], "%s: %s", buf, strerror(err));
+		else
+			syslog(prio[lvl], "%s", buf);
+		return;
+	}
 	if (with_time) {
 		char ts[32];
 		time_t t = time(NULL);

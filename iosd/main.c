@@ -19,6 +19,7 @@
 #include "authsrc.h"
 #include "backoff.h"
 #include "ctl.h"
+#include "filelog.h"
 #include "listener.h"
 #include "log.h"
 #include "router.h"
@@ -236,6 +237,10 @@ main(int argc, char **argv)
 	if (rc != 0)
 		return 2;
 	log_init((enum log_level)srv.opt.log_level);
+	if (srv.opt.syslog)
+		log_syslog();
+	if (srv.opt.file_logger && filelog_open(srv.opt.file_logger) < 0)
+		fatal("-f %s", srv.opt.file_logger);
 	signal(SIGPIPE, SIG_IGN);
 	if (gnutls_global_init() < 0)
 		fatalx("gnutls_global_init failed");
@@ -267,6 +272,7 @@ main(int argc, char **argv)
 	authsrc_free(srv.auth);
 	backoff_free(srv.fails);
 	tls_ctx_unref(srv.tls);
+	filelog_close();
 	gnutls_global_deinit();
 	log_info("stopped");
 	return 0;

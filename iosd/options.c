@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "options.h"
@@ -23,7 +24,8 @@ enum {
 	OPT_RETAIN_SIZE, OPT_LOG_LEVEL, OPT_MEMBERS_ONLY, OPT_AUTH_FAIL_DELAY,
 	OPT_NO_QUOTA, OPT_PUBLISH_COUNTER, OPT_RATE_CLOSE, OPT_CONTROL_RO,
 	OPT_NO_METRICS, OPT_METRICS_ALLOW, OPT_TLS_CERT, OPT_TLS_KEY,
-	OPT_TLS_PRIORITY, OPT_TLS_HANDSHAKE,
+	OPT_TLS_PRIORITY, OPT_TLS_HANDSHAKE, OPT_SYSLOG, OPT_STOP_TIMEOUT,
+	OPT_CONFIG, OPT_NO_CONFIG,
 };
 
 static const struct option longopts[] = {
@@ -61,12 +63,21 @@ static const struct option longopts[] = {
 	{ "control", required_argument, NULL, 'c' },
 	{ "control-ro", required_argument, NULL, OPT_CONTROL_RO },
 	{ "no-metrics", no_argument, NULL, OPT_NO_METRICS },
+	{ "syslog", no_argument, NULL, OPT_SYSLOG },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
+	{ "file-logger", required_argument, NULL, 'f' },
+	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
 	{ "metrics-allow", required_argument, NULL, OPT_METRICS_ALLOW },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char usage_text[] =
 "usage: iosd [options]\n"
+"      --config FILE              options from FILE, one \"name = value\" a\n"
+"                                 line (default " IOSD_DEFAULT_CONFIG_TEXT "\n"
+"                                 when present); the command line wins\n"
+"      --no-config                read no configuration file\n"
 "  -l, --listen [ADDR:]PORT       WebSocket listener (repeatable)\n"
 "  -L, --listen-cong [ADDR:]PORT  CongSocket listener (repeatable)\n"
 "  -W, --listen-wss [ADDR:]PORT   WebSocket over TLS (repeatable; needs\n"
@@ -106,6 +117,11 @@ static const char usage_text[] =
 "      --retain-max N             retained signals kept (default 1000)\n"
 "      --retain-size BYTES        a retained signal is smaller (default 100000)\n"
 "      --log-level LEVEL          error, warn, info (default) or debug\n"
+"      --syslog                   log to syslog (daemon) instead of stderr\n"
+"  -f, --file-logger DIR          connection.log, auth.log and attack.log\n"
+"                                 in DIR, as the reference (reopened on HUP)\n"
+"      --stop-timeout MS          on SIGTERM, wait this long for clients\n"
+"                                 to take their close (default 3000)\n"
 "  -V, --version                  print the version\n"
 "  -h, --help                     this help\n";
 
@@ -121,6 +137,7 @@ options_defaults(struct options *o)
 	o->sendq_msgs = 8192;
 	o->handshake_ms = 10000;
 	o->tls_handshake_ms = 5000;
+	o->stop_ms = 3000;
 	o->max_subs = 1024;
 	o->retain_count = 1000;		/* reference retain.limitCounter */
 	o->retain_size = 100000;	/* reference retain.limitSize */
@@ -132,19 +149,34 @@ options_defaults(struct options *o)
 	o->control = IOSD_DEFAULT_CONTROL[0] ? IOSD_DEFAULT_CONTROL : NULL;
 }
 
+/* While parsing a configuration file: "FILE:LINE: " for messages. */
+static char where[4200];
+static char last_error[1024];
+static bool quiet;		/* reload: the caller reports the error */
+
 /* One line naming what is wrong, a usage hint, exit status 2. */
 __attribute__((format(printf, 1, 2)))
 static int
 bad(const char *fmt, ...)
 {
 	va_list ap;
+	size_t n = (size_t)snprintf(last_error, sizeof(last_error), "%s",
+	    where);
 
-	fputs("iosd: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (n < sizeof(last_error))
+		vsnprintf(last_error + n, sizeof(last_error) - n, fmt, ap);
 	va_end(ap);
-	fputs("\nTry 'iosd --help' for more information.\n", stderr);
+	if (!quiet)
+		fprintf(stderr, "iosd: %s\nTry 'iosd --help' for more "
+		    "information.\n", last_error);
 	return 2;
+}
+
+const char *
+options_error(void)
+{
+	return last_error;
 }
 
 static int
@@ -281,155 +313,372 @@ options_proxy_trusted(const struct options *o, int family,
 
 #define SET_NUM(field, min, max, name) do { \
 	unsigned long long v_; \
-	if (number(optarg, (min), (max), &v_) < 0) \
-		return bad("%s: bad value '%s'", name, optarg); \
+	if (number(arg, (min), (max), &v_) < 0) \
+		return bad("%s: bad value '%s'", name, arg); \
 	o->field = v_; \
 } while (0)
+
+struct parse_state {
+	bool cli;		/* the command line, after the file */
+	int reset[8];		/* repeatables the command line started anew */
+	size_t nreset;
+};
+
+/* A repeatable option given on the command line replaces the file's. */
+static void
+cli_first(struct parse_state *ps, int ch, size_t *count)
+{
+	for (size_t i = 0; i < ps->nreset; i++)
+		if (ps->reset[i] == ch)
+			return;
+	if (!ps->cli || ps->nreset == sizeof(ps->reset) / sizeof(ps->reset[0]))
+		return;
+	ps->reset[ps->nreset++] = ch;
+	*count = 0;
+}
+
+/* One option, from the command line or a file: 0, 2 after bad(), or -1
+ * for an option this table does not know. */
+static int
+apply(struct options *o, struct parse_state *ps, int ch, const char *arg)
+{
+	int rc;
+	enum log_level lvl;
+
+	switch (ch) {
+	case 'l':
+	case 'L':
+	case 'W':
+		cli_first(ps, 'l', &o->nlisten);
+		rc = parse_listen(o, ch == 'l' ? TR_WS : ch == 'W' ?
+		    TR_WSS : TR_CONG, arg);
+		if (rc)
+			return rc;
+		break;
+	case 't':
+		SET_NUM(timeout_ms, 1, 86400000, "--timeout");
+		break;
+	case 's':
+		if (strcmp(arg, "message") == 0)
+			o->show_message = true;
+		else if (strcmp(arg, "none") == 0)
+			o->show_message = false;
+		else
+			return bad("%s: expected none or message, not '%s'",
+			    "--show-message", arg);
+		break;
+	case 'o':
+		o->show_options = true;
+		break;
+	case 'D':
+		o->db_path = arg;
+		break;
+	case 'd':
+		cli_first(ps, 'd', &o->nauth_files);
+		if (o->nauth_files == OPT_MAX_LISTEN)
+			return bad("--auth-file: too many");
+		o->auth_files[o->nauth_files++] = arg;
+		break;
+	case 'e':
+		cli_first(ps, 'e', &o->nauth_params);
+		if (o->nauth_params == OPT_MAX_LISTEN)
+			return bad("--auth-param: too many");
+		o->auth_params[o->nauth_params++] = arg;
+		break;
+	case 'E':
+		o->auth_env = true;
+		break;
+	case 'r':
+		o->redis = true;
+		o->redis_url = arg && *arg ? arg : NULL;
+		break;
+	case 'c':
+		o->control = arg[0] ? arg : NULL;
+		break;
+	case OPT_CONTROL_RO:
+		o->control_ro = arg;
+		break;
+	case OPT_TLS_CERT:
+		o->tls_cert = arg;
+		break;
+	case OPT_TLS_KEY:
+		o->tls_key = arg;
+		break;
+	case OPT_TLS_PRIORITY:
+		o->tls_priority = arg;
+		break;
+	case OPT_TLS_HANDSHAKE:
+		SET_NUM(tls_handshake_ms, 1, 3600000,
+		    "--tls-handshake-timeout");
+		break;
+	case OPT_SYSLOG:
+		o->syslog = true;
+		break;
+	case 'f':
+		o->file_logger = arg;
+		break;
+	case OPT_STOP_TIMEOUT:
+		SET_NUM(stop_ms, 0, 3600000, "--stop-timeout");
+		break;
+	case OPT_NO_METRICS:
+		o->metrics = false;
+		break;
+	case OPT_METRICS_ALLOW:
+		cli_first(ps, ch, &o->nmetrics_allow);
+		if ((rc = parse_net(o->metrics_allow, &o->nmetrics_allow,
+		    "--metrics-allow", arg)) != 0)
+			return rc;
+		break;
+	case OPT_MEMBERS_ONLY:
+		o->members_only = true;
+		break;
+	case OPT_AUTH_FAIL_DELAY:
+		SET_NUM(auth_fail_ms, 0, 60000, "--auth-fail-delay");
+		break;
+	case OPT_NO_QUOTA:
+		o->quotas = false;
+		break;
+	case OPT_PUBLISH_COUNTER:
+		o->publish_counter = true;
+		break;
+	case OPT_RATE_CLOSE:
+		SET_NUM(rate_close_ms, 100, 3600000, "--rate-close");
+		break;
+	case 'V':
+		printf("iosd %s (libproto %s, protocol %s)\n",
+		    IOSD_VERSION, PROTO_LIB_VERSION, PROTO_VERSION);
+		return 1;
+	case 'h':
+		fputs(usage_text, stdout);
+		return 1;
+	case OPT_TRUSTED_PROXY:
+		cli_first(ps, ch, &o->nproxies);
+		if ((rc = parse_net(o->proxies, &o->nproxies,
+		    "--trusted-proxy", arg)) != 0)
+			return rc;
+		break;
+	case OPT_MAX_SIGNAL:
+		SET_NUM(max_signal, 16, 0x7FFFFFFF, "--max-signal");
+		break;
+	case OPT_SENDQ_BYTES:
+		SET_NUM(sendq_bytes, 1024, SIZE_MAX, "--send-queue-bytes");
+		break;
+	case OPT_SENDQ_MSGS:
+		SET_NUM(sendq_msgs, 4, 1u << 24, "--send-queue-msgs");
+		break;
+	case OPT_HANDSHAKE:
+		SET_NUM(handshake_ms, 1, 3600000, "--handshake-timeout");
+		break;
+	case OPT_MAX_SUBS:
+		SET_NUM(max_subs, 1, 1u << 20, "--max-subscriptions");
+		break;
+	case OPT_RETAIN_MAX:
+		SET_NUM(retain_count, 0, 1u << 24, "--retain-max");
+		break;
+	case OPT_RETAIN_SIZE:
+		SET_NUM(retain_size, 0, 0x7FFFFFFF, "--retain-size");
+		break;
+	case OPT_LOG_LEVEL:
+		if (log_level_parse(arg, &lvl) < 0)
+			return bad("%s: bad level '%s'", "--log-level",
+			    arg);
+		o->log_level = (int)lvl;
+		break;
+	default:
+		return -1;
+	}
+	return 0;
+}
+
+/* A copy of s owned by o (values read from a configuration file). */
+static char *
+own(struct options *o, const char *s, size_t n)
+{
+	struct opt_str *a = malloc(sizeof(*a) + n + 1);
+
+	if (a == NULL)
+		return NULL;
+	memcpy(a->s, s, n);
+	a->s[n] = '\0';
+	a->next = o->strs;
+	o->strs = a;
+	return a->s;
+}
+
+void
+options_free(struct options *o)
+{
+	while (o->strs) {
+		struct opt_str *a = o->strs;
+
+		o->strs = a->next;
+		free(a);
+	}
+}
+
+char *
+options_own(struct options *o, const char *s)
+{
+	return s ? own(o, s, strlen(s)) : NULL;
+}
+
+static const struct option *
+find_long(const char *name, size_t n)
+{
+	for (const struct option *l = longopts; l->name; l++)
+		if (strlen(l->name) == n && strncmp(l->name, name, n) == 0)
+			return l;
+	return NULL;
+}
+
+static bool
+blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/*
+ * "name = value" lines with the long option names; '#' starts a comment
+ * at the start of a line or after a blank; a value may be in double
+ * quotes (to keep a '#' or blanks). A flag takes no value, or yes/no.
+ */
+static int
+parse_file(struct options *o, struct parse_state *ps, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+	unsigned lineno = 0;
+	int rc = 0;
+
+	if (f == NULL)
+		return bad("--config %s: %s", path, strerror(errno));
+	while (rc == 0 && fgets(line, sizeof(line), f)) {
+		char *p = line, *name, *eq, *val, *end;
+		const struct option *l;
+		size_t nl;
+
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%u: ", path, lineno);
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			rc = bad("line over %zu bytes", sizeof(line) - 2);
+			break;
+		}
+		for (char *q = p; *q; q++)
+			if (*q == '#' && (q == p || blank(q[-1]))) {
+				*q = '\0';
+				break;
+			}
+		while (blank(*p))
+			p++;
+		end = p + strcspn(p, "\n");
+		while (end > p && blank(end[-1]))
+			end--;
+		*end = '\0';
+		if (*p == '\0')
+			continue;
+		name = p;
+		eq = strchr(p, '=');
+		nl = eq ? (size_t)(eq - p) : strlen(p);
+		while (nl && blank(name[nl - 1]))
+			nl--;
+		val = eq ? eq + 1 : NULL;
+		while (val && blank(*val))
+			val++;
+		if (val && *val == '"') {
+			size_t vl = strlen(val);
+
+			if (vl < 2 || val[vl - 1] != '"') {
+				rc = bad("unterminated quote");
+				break;
+			}
+			val[vl - 1] = '\0';
+			val++;
+		}
+		l = find_long(name, nl);
+		if (l == NULL || l->val == 'h' || l->val == 'V' ||
+		    strcmp(l->name, "config") == 0 ||
+		    strcmp(l->name, "no-config") == 0) {
+			rc = bad("unknown option '%.*s'", (int)nl, name);
+			break;
+		}
+		if (l->has_arg == no_argument) {
+			if (val && (strcmp(val, "no") == 0 ||
+			    strcmp(val, "false") == 0 || strcmp(val, "off") == 0))
+				continue;
+			if (val && *val && strcmp(val, "yes") != 0 &&
+			    strcmp(val, "true") != 0 && strcmp(val, "on") != 0) {
+				rc = bad("%s takes no value (or yes/no), not "
+				    "'%s'", l->name, val);
+				break;
+			}
+			val = NULL;
+		} else if (l->has_arg == required_argument &&
+		    (val == NULL || *val == '\0')) {
+			rc = bad("%s needs a value: %s = VALUE", l->name,
+			    l->name);
+			break;
+		}
+		if (val && (val = own(o, val, strlen(val))) == NULL) {
+			rc = bad("out of memory");
+			break;
+		}
+		rc = apply(o, ps, l->val, val);
+	}
+	if (rc == 0 && ferror(f))
+		rc = bad("%s: read error", path);
+	fclose(f);
+	where[0] = '\0';
+	return rc;
+}
 
 int
 options_parse(struct options *o, int argc, char **argv)
 {
+	struct parse_state ps = { 0 };
+	const char *config = NULL;
+	bool no_config = false;
 	int ch, rc;
-	enum log_level lvl;
 
+	/* The file first, then the command line over it. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			config = argv[i] + 9;
+		else if (strcmp(argv[i], "--no-config") == 0)
+			no_config = true;
+	}
+	if (config == NULL && !no_config && IOSD_DEFAULT_CONFIG[0] &&
+	    access(IOSD_DEFAULT_CONFIG, R_OK) == 0)
+		config = IOSD_DEFAULT_CONFIG;
+	if (no_config)
+		config = NULL;
+	o->config = config;
+	if (config && (rc = parse_file(o, &ps, config)) != 0)
+		return rc;
+	ps.cli = true;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":l:L:W:t:s:oD:d:e:Er::c:Vh", longopts,
-	    NULL)) != -1) {
-		switch (ch) {
-		case 'l':
-		case 'L':
-		case 'W':
-			rc = parse_listen(o, ch == 'l' ? TR_WS : ch == 'W' ?
-			    TR_WSS : TR_CONG, optarg);
-			if (rc)
-				return rc;
-			break;
-		case 't':
-			SET_NUM(timeout_ms, 1, 86400000, "--timeout");
-			break;
-		case 's':
-			if (strcmp(optarg, "message") == 0)
-				o->show_message = true;
-			else if (strcmp(optarg, "none") == 0)
-				o->show_message = false;
-			else
-				return bad("%s: expected none or message, not '%s'",
-				    "--show-message", optarg);
-			break;
-		case 'o':
-			o->show_options = true;
-			break;
-		case 'D':
-			o->db_path = optarg;
-			break;
-		case 'd':
-			if (o->nauth_files == OPT_MAX_LISTEN)
-				return bad("--auth-file: too many");
-			o->auth_files[o->nauth_files++] = optarg;
-			break;
-		case 'e':
-			if (o->nauth_params == OPT_MAX_LISTEN)
-				return bad("--auth-param: too many");
-			o->auth_params[o->nauth_params++] = optarg;
-			break;
-		case 'E':
-			o->auth_env = true;
-			break;
-		case 'r':
-			o->redis = true;
-			o->redis_url = optarg;
-			/* "-r redis://host" as one would type it: the URL
-			 * may also be the next word. */
-			if (optarg == NULL && optind < argc &&
-			    strncmp(argv[optind], "redis://", 8) == 0)
-				o->redis_url = argv[optind++];
-			break;
-		case 'c':
-			o->control = optarg[0] ? optarg : NULL;
-			break;
-		case OPT_CONTROL_RO:
-			o->control_ro = optarg;
-			break;
-		case OPT_TLS_CERT:
-			o->tls_cert = optarg;
-			break;
-		case OPT_TLS_KEY:
-			o->tls_key = optarg;
-			break;
-		case OPT_TLS_PRIORITY:
-			o->tls_priority = optarg;
-			break;
-		case OPT_TLS_HANDSHAKE:
-			SET_NUM(tls_handshake_ms, 1, 3600000,
-			    "--tls-handshake-timeout");
-			break;
-		case OPT_NO_METRICS:
-			o->metrics = false;
-			break;
-		case OPT_METRICS_ALLOW:
-			if ((rc = parse_net(o->metrics_allow, &o->nmetrics_allow,
-			    "--metrics-allow", optarg)) != 0)
-				return rc;
-			break;
-		case OPT_MEMBERS_ONLY:
-			o->members_only = true;
-			break;
-		case OPT_AUTH_FAIL_DELAY:
-			SET_NUM(auth_fail_ms, 0, 60000, "--auth-fail-delay");
-			break;
-		case OPT_NO_QUOTA:
-			o->quotas = false;
-			break;
-		case OPT_PUBLISH_COUNTER:
-			o->publish_counter = true;
-			break;
-		case OPT_RATE_CLOSE:
-			SET_NUM(rate_close_ms, 100, 3600000, "--rate-close");
-			break;
-		case 'V':
-			printf("iosd %s (libproto %s, protocol %s)\n",
-			    IOSD_VERSION, PROTO_LIB_VERSION, PROTO_VERSION);
-			return 1;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 1;
-		case OPT_TRUSTED_PROXY:
-			if ((rc = parse_net(o->proxies, &o->nproxies,
-			    "--trusted-proxy", optarg)) != 0)
-				return rc;
-			break;
-		case OPT_MAX_SIGNAL:
-			SET_NUM(max_signal, 16, 0x7FFFFFFF, "--max-signal");
-			break;
-		case OPT_SENDQ_BYTES:
-			SET_NUM(sendq_bytes, 1024, SIZE_MAX, "--send-queue-bytes");
-			break;
-		case OPT_SENDQ_MSGS:
-			SET_NUM(sendq_msgs, 4, 1u << 24, "--send-queue-msgs");
-			break;
-		case OPT_HANDSHAKE:
-			SET_NUM(handshake_ms, 1, 3600000, "--handshake-timeout");
-			break;
-		case OPT_MAX_SUBS:
-			SET_NUM(max_subs, 1, 1u << 20, "--max-subscriptions");
-			break;
-		case OPT_RETAIN_MAX:
-			SET_NUM(retain_count, 0, 1u << 24, "--retain-max");
-			break;
-		case OPT_RETAIN_SIZE:
-			SET_NUM(retain_size, 0, 0x7FFFFFFF, "--retain-size");
-			break;
-		case OPT_LOG_LEVEL:
-			if (log_level_parse(optarg, &lvl) < 0)
-				return bad("%s: bad level '%s'", "--log-level",
-				    optarg);
-			o->log_level = (int)lvl;
-			break;
-		case ':':
+	optind = 1;
+	while ((ch = getopt_long(argc, argv,
+	    ":l:L:W:t:s:oD:d:e:Er::c:f:Vh", longopts, NULL)) != -1) {
+		const char *arg = optarg;
+
+		if (ch == OPT_CONFIG || ch == OPT_NO_CONFIG)
+			continue;	/* read above */
+		/* "-r redis://host" as one would type it: the URL may
+		 * also be the next word. */
+		if (ch == 'r' && arg == NULL && optind < argc &&
+		    strncmp(argv[optind], "redis://", 8) == 0)
+			arg = argv[optind++];
+		if (ch == ':')
 			return bad("option %s: missing value", argv[optind - 1]);
-		default:
+		rc = apply(o, &ps, ch, arg);
+		if (rc == -1)
 			return bad("%s: unknown option", argv[optind - 1]);
-		}
+		if (rc != 0)
+			return rc;
 	}
 	if (optind < argc)
 		return bad("'%s': unexpected argument", argv[optind]);
@@ -446,58 +695,85 @@ options_parse(struct options *o, int argc, char **argv)
 }
 
 void
+options_quiet(bool q)
+{
+	quiet = q;
+}
+
+static void
+print_nets(FILE *f, const char *name, const struct proxy_net *n, size_t cnt)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	for (size_t i = 0; i < cnt; i++) {
+		inet_ntop(n[i].family, n[i].addr, buf, sizeof(buf));
+		fprintf(f, "%s = %s/%u\n", name, buf, n[i].prefix);
+	}
+}
+
+/*
+ * The effective configuration in the file's own syntax, so that
+ * "iosd -o ... > iosd.conf" gives a file iosd reads back. Keys are not
+ * shown: an -e list prints as a comment.
+ */
+void
 options_print(const struct options *o, FILE *f)
 {
-	fprintf(f, "options:\n");
-	for (size_t i = 0; i < o->nlisten; i++)
-		fprintf(f, "  listen %s %s%s%s:%s\n", transport_name(o->listen[i].tr),
-		    strchr(o->listen[i].host, ':') ? "[" : "",
-		    o->listen[i].host[0] ? o->listen[i].host : "*",
-		    strchr(o->listen[i].host, ':') ? "]" : "", o->listen[i].port);
-	fprintf(f, "  timeout %u ms\n  show-message %s\n  db %s\n",
-	    o->timeout_ms, o->show_message ? "message" : "none", o->db_path);
-	fprintf(f, "  max-signal %u\n  send-queue %zu bytes, %zu messages\n",
-	    o->max_signal, o->sendq_bytes, o->sendq_msgs);
-	fprintf(f, "  handshake-timeout %u ms\n  max-subscriptions %zu\n",
-	    o->handshake_ms, o->max_subs);
-	fprintf(f, "  retain %zu signals under %zu bytes\n", o->retain_count,
-	    o->retain_size);
-	for (size_t i = 0; i < o->nauth_files; i++)
-		fprintf(f, "  auth-file %s\n", o->auth_files[i]);
-	if (o->nauth_params)
-		fprintf(f, "  auth-param (%zu lists, keys not shown)\n",
-		    o->nauth_params);
-	if (o->auth_env)
-		fprintf(f, "  auth-env BOHO_AUTH\n");
-	fprintf(f, "  devices %s%s\n", o->redis ? "redis " : "sqlite",
-	    o->redis ? (o->redis_url ? o->redis_url : "(REDIS_HOST/REDIS_PORT)") :
-	    "");
-	fprintf(f, "  control %s\n", o->control ? o->control : "(none)");
-	if (o->control_ro)
-		fprintf(f, "  control-ro %s\n", o->control_ro);
-	fprintf(f, "  members-only %s\n  auth-fail-delay %u ms\n",
-	    o->members_only ? "yes" : "no", o->auth_fail_ms);
-	fprintf(f, "  quotas %s\n  publish-counter %s\n  rate-close %u ms\n",
-	    o->quotas ? "enforced" : "off", o->publish_counter ? "on" : "off",
-	    o->rate_close_ms);
-	for (size_t i = 0; i < o->nproxies; i++) {
-		char buf[INET6_ADDRSTRLEN];
-		inet_ntop(o->proxies[i].family, o->proxies[i].addr, buf,
-		    sizeof(buf));
-		fprintf(f, "  trusted-proxy %s/%u\n", buf, o->proxies[i].prefix);
+	static const char *const lopt[] = { [TR_WS] = "listen",
+		[TR_WSS] = "listen-wss", [TR_CONG] = "listen-cong" };
+
+	fprintf(f, "# iosd %s effective configuration%s%s\n", IOSD_VERSION,
+	    o->config ? ", read from " : "", o->config ? o->config : "");
+	for (size_t i = 0; i < o->nlisten; i++) {
+		const struct listen_spec *l = &o->listen[i];
+		bool v6 = strchr(l->host, ':') != NULL;
+
+		fprintf(f, "%s = %s%s%s%s%s\n", lopt[l->tr], v6 ? "[" : "",
+		    l->host, v6 ? "]" : "", l->host[0] ? ":" : "", l->port);
 	}
 	if (o->tls_cert)
-		fprintf(f, "  tls-cert %s\n  tls-key %s\n  tls-priority %s\n"
-		    "  tls-handshake-timeout %u ms\n", o->tls_cert,
-		    o->tls_key ? o->tls_key : "(none)", o->tls_priority ?
-		    o->tls_priority : TLS_DEFAULT_PRIORITY, o->tls_handshake_ms);
-	fprintf(f, "  metrics %s\n", o->metrics ? (o->nmetrics_allow ?
-	    "GET /metrics from:" : "GET /metrics from anywhere") : "off");
-	for (size_t i = 0; o->metrics && i < o->nmetrics_allow; i++) {
-		char buf[INET6_ADDRSTRLEN];
-
-		inet_ntop(o->metrics_allow[i].family, o->metrics_allow[i].addr,
-		    buf, sizeof(buf));
-		fprintf(f, "    %s/%u\n", buf, o->metrics_allow[i].prefix);
-	}
+		fprintf(f, "tls-cert = %s\n", o->tls_cert);
+	if (o->tls_key)
+		fprintf(f, "tls-key = %s\n", o->tls_key);
+	fprintf(f, "tls-priority = \"%s\"\ntls-handshake-timeout = %u\n",
+	    o->tls_priority ? o->tls_priority : TLS_DEFAULT_PRIORITY,
+	    o->tls_handshake_ms);
+	fprintf(f, "timeout = %u\nshow-message = %s\ndb = %s\n",
+	    o->timeout_ms, o->show_message ? "message" : "none", o->db_path);
+	fprintf(f, "max-signal = %u\nsend-queue-bytes = %zu\n"
+	    "send-queue-msgs = %zu\n", o->max_signal, o->sendq_bytes,
+	    o->sendq_msgs);
+	fprintf(f, "handshake-timeout = %u\nmax-subscriptions = %zu\n",
+	    o->handshake_ms, o->max_subs);
+	fprintf(f, "retain-max = %zu\nretain-size = %zu\n", o->retain_count,
+	    o->retain_size);
+	for (size_t i = 0; i < o->nauth_files; i++)
+		fprintf(f, "auth-file = %s\n", o->auth_files[i]);
+	if (o->nauth_params)
+		fprintf(f, "# auth-param: %zu list(s), keys not shown\n",
+		    o->nauth_params);
+	if (o->auth_env)
+		fprintf(f, "auth-env = yes\n");
+	if (o->redis)
+		fprintf(f, "redis%s%s\n", o->redis_url ? " = " : " = yes",
+		    o->redis_url ? o->redis_url : "");
+	if (o->control)
+		fprintf(f, "control = %s\n", o->control);
+	if (o->control_ro)
+		fprintf(f, "control-ro = %s\n", o->control_ro);
+	fprintf(f, "members-only = %s\nauth-fail-delay = %u\n",
+	    o->members_only ? "yes" : "no", o->auth_fail_ms);
+	fprintf(f, "no-quota = %s\npublish-counter = %s\nrate-close = %u\n",
+	    o->quotas ? "no" : "yes", o->publish_counter ? "yes" : "no",
+	    o->rate_close_ms);
+	print_nets(f, "trusted-proxy", o->proxies, o->nproxies);
+	fprintf(f, "no-metrics = %s\n", o->metrics ? "no" : "yes");
+	print_nets(f, "metrics-allow", o->metrics_allow, o->nmetrics_allow);
+	fprintf(f, "log-level = %s\nsyslog = %s\n", o->log_level ==
+	    LOG_LVL_ERROR ? "error" : o->log_level == LOG_LVL_WARN ? "warn" :
+	    o->log_level == LOG_LVL_DEBUG ? "debug" : "info",
+	    o->syslog ? "yes" : "no");
+	if (o->file_logger)
+		fprintf(f, "file-logger = %s\n", o->file_logger);
+	fprintf(f, "stop-timeout = %u\n", o->stop_ms);
 }

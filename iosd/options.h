@@ -28,7 +28,15 @@ struct proxy_net {
 	unsigned prefix;
 };
 
+/* Strings read from a configuration file, owned by the options. */
+struct opt_str {
+	struct opt_str *next;
+	char s[];
+};
+
 struct options {
+	const char *config;		/* the file read, or NULL */
+	struct opt_str *strs;
 	struct listen_spec listen[OPT_MAX_LISTEN];
 	size_t nlisten;
 	unsigned timeout_ms;		/* ping period; silent peers die on the 2nd */
@@ -64,6 +72,9 @@ struct options {
 	const char *tls_cert, *tls_key;	/* wss, PEM */
 	const char *tls_priority;	/* NULL: TLS_DEFAULT_PRIORITY */
 	unsigned tls_handshake_ms;
+	bool syslog;			/* --syslog */
+	const char *file_logger;	/* -f DIR, or NULL */
+	unsigned stop_ms;		/* SIGTERM: the clients' deadline */
 	bool metrics;			/* GET /metrics on WebSocket ports */
 	struct proxy_net metrics_allow[OPT_MAX_PROXIES];	/* none: all */
 	size_t nmetrics_allow;
@@ -75,6 +86,14 @@ void options_defaults(struct options *o);
  * 0 to run. */
 int options_parse(struct options *o, int argc, char **argv);
 void options_print(const struct options *o, FILE *f);
+/* What the last failed options_parse said; options_quiet(true) keeps it
+ * off stderr (a reload reports it its own way). */
+const char *options_error(void);
+void options_quiet(bool q);
+/* Frees the strings of a configuration file; o's pointers into them go. */
+void options_free(struct options *o);
+/* A copy of s that lives as long as o. */
+char *options_own(struct options *o, const char *s);
 bool options_proxy_trusted(const struct options *o, int family,
     const uint8_t *addr);
 /* GET /metrics for a peer: on, and the peer in --metrics-allow if any. */

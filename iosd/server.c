@@ -7,6 +7,7 @@
 
 #include "authsrc.h"
 #include "conn.h"
+#include "filelog.h"
 #include "listener.h"
 #include "log.h"
 #include "msg.h"
@@ -142,7 +143,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_timer_stop(loop, &srv->ping);
 	for (struct conn *c = srv->conns; c; c = c->next)
 		conn_close(c, true, WS_CLOSE_GOING_AWAY, "server stopping");
-	ev_timer_set(&srv->stop_timer, 3.0, 0);
+	ev_timer_set(&srv->stop_timer, srv->opt.stop_ms / 1000.0, 0);
 	ev_timer_start(loop, &srv->stop_timer);
 	ev_unref(loop);		/* the timer alone must not keep us up */
 }
@@ -210,6 +211,7 @@ sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	filelog_reopen();	/* logrotate moved them: whatever else fails */
 	if (server_reload(srv, what, &n, err, sizeof(err)) < 0) {
 		log_warnx("SIGHUP: reload refused, nothing changed: %s", err);
 		return;

@@ -19,4 +19,13 @@
 #define IOSD_DEFAULT_CONTROL_TEXT IOSD_DEFAULT_CONTROL
 #endif
 
+/* The configuration file read when present: none unless installed
+ * (make install: /etc/iosd/iosd.conf). */
+#ifndef IOSD_DEFAULT_CONFIG
+#define IOSD_DEFAULT_CONFIG ""
+#define IOSD_DEFAULT_CONFIG_TEXT "none"
+#else
+#define IOSD_DEFAULT_CONFIG_TEXT IOSD_DEFAULT_CONFIG
+#endif
+
 #endif
