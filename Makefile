@@ -47,6 +47,14 @@ IOSTUI_PKGS	:= jansson ncursesw
 IOSTUI_CFLAGS	:= $(call pkg_cflags,$(IOSTUI_PKGS)) -D_XOPEN_SOURCE_EXTENDED
 IOSTUI_LIBS	:= $(call pkg_libs,$(IOSTUI_PKGS),-ljansson -lncursesw) -lm
 
+# libsystemd when present: sd_notify for Type=notify. Without it (OpenRC
+# systems, or SYSTEMD=no) iosd builds the same and notifies nobody.
+SYSTEMD ?= $(shell $(PKG) --exists libsystemd 2>/dev/null && echo yes)
+ifeq ($(SYSTEMD),yes)
+IOSD_CFLAGS	+= $(call pkg_cflags,libsystemd) -DHAVE_SYSTEMD
+IOSD_LIBS	+= $(call pkg_libs,libsystemd,-lsystemd)
+endif
+
 PROTO_SRC := $(wildcard libproto/*.c)
 PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/obj/%.o)
 LIBPROTO  := $(BUILD)/libproto.a
@@ -124,7 +132,15 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIB) $(LIBPROTO)
 # Keep objects make would consider intermediate (incremental builds).
 .SECONDARY:
 
-unit: $(UNIT_BIN)
+# Helpers the integration tests run (not tests themselves).
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/%)
+
+$(BUILD)/tests/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(WARN) $(CFLAGS) -o $@ $<
+
+unit: $(UNIT_BIN) $(TOOL_BIN)
 
 deps:
 	@sh tests/install-deps.sh

@@ -87,53 +87,150 @@ open_one(struct listener *l, const struct addrinfo *ai)
 	return fd;
 }
 
+/* Bind l to spec: 0, or -1 with a message. */
+static int
+bind_spec(struct server *srv, struct listener *l, const struct listen_spec *spec,
+    char *err, size_t errlen)
+{
+	struct addrinfo hints = { 0 }, *res = NULL, *ai;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->srv = srv;
+	l->spec = *spec;
+	l->tr = spec->tr;
+	l->fd = -1;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	hints.ai_family = spec->host[0] ? AF_UNSPEC : AF_INET6;
+	rc = getaddrinfo(spec->host[0] ? spec->host : NULL, spec->port, &hints,
+	    &res);
+	if (rc != 0 && !spec->host[0]) {
+		hints.ai_family = AF_INET;	/* no IPv6 here */
+		rc = getaddrinfo(NULL, spec->port, &hints, &res);
+	}
+	if (rc != 0) {
+		snprintf(err, errlen, "listen %s:%s: %s", spec->host,
+		    spec->port, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai && l->fd < 0; ai = ai->ai_next)
+		l->fd = open_one(l, ai);
+	if (l->fd < 0 && !spec->host[0]) {
+		struct addrinfo *r4 = NULL;
+
+		hints.ai_family = AF_INET;
+		if (getaddrinfo(NULL, spec->port, &hints, &r4) == 0) {
+			for (ai = r4; ai && l->fd < 0; ai = ai->ai_next)
+				l->fd = open_one(l, ai);
+			freeaddrinfo(r4);
+		}
+	}
+	freeaddrinfo(res);
+	if (l->fd < 0) {
+		snprintf(err, errlen, "listen %s %s:%s: %s",
+		    transport_name(l->tr), spec->host[0] ? spec->host : "*",
+		    spec->port, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void
+watch(struct server *srv, struct listener *l)
+{
+	ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
+	l->io.data = l;
+	ev_io_start(srv->loop, &l->io);
+}
+
 void
 listener_open_all(struct server *srv)
 {
 	const struct options *o = &srv->opt;
+	char err[512];
 
 	srv->listeners = xcalloc(o->nlisten, sizeof(*srv->listeners));
 	for (size_t i = 0; i < o->nlisten; i++) {
 		struct listener *l = &srv->listeners[i];
-		struct addrinfo hints = { 0 }, *res = NULL, *ai;
-		int rc;
 
-		l->srv = srv;
-		l->spec = o->listen[i];
-		l->tr = l->spec.tr;
-		l->fd = -1;
-		hints.ai_socktype = SOCK_STREAM;
-		hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-		hints.ai_family = l->spec.host[0] ? AF_UNSPEC : AF_INET6;
-		rc = getaddrinfo(l->spec.host[0] ? l->spec.host : NULL,
-		    l->spec.port, &hints, &res);
-		if (rc != 0 && !l->spec.host[0]) {
-			hints.ai_family = AF_INET;	/* no IPv6 here */
-			rc = getaddrinfo(NULL, l->spec.port, &hints, &res);
-		}
-		if (rc != 0)
-			fatalx("listen %s:%s: %s", l->spec.host, l->spec.port,
-			    gai_strerror(rc));
-		for (ai = res; ai && l->fd < 0; ai = ai->ai_next)
-			l->fd = open_one(l, ai);
-		if (l->fd < 0 && !l->spec.host[0]) {
-			struct addrinfo *r4 = NULL;
-			hints.ai_family = AF_INET;
-			if (getaddrinfo(NULL, l->spec.port, &hints, &r4) == 0) {
-				for (ai = r4; ai && l->fd < 0; ai = ai->ai_next)
-					l->fd = open_one(l, ai);
-				freeaddrinfo(r4);
-			}
-		}
-		freeaddrinfo(res);
-		if (l->fd < 0)
-			fatal("listen %s %s:%s", transport_name(l->tr),
-			    l->spec.host[0] ? l->spec.host : "*", l->spec.port);
-		ev_io_init(&l->io, accept_cb, l->fd, EV_READ);
-		l->io.data = l;
-		ev_io_start(srv->loop, &l->io);
+		if (bind_spec(srv, l, &o->listen[i], err, sizeof(err)) < 0)
+			fatalx("%s", err);
+		watch(srv, l);
 		srv->nlisteners++;
 	}
+}
+
+static bool
+same_spec(const struct listen_spec *a, const struct listen_spec *b)
+{
+	return a->tr == b->tr && strcmp(a->host, b->host) == 0 &&
+	    strcmp(a->port, b->port) == 0;
+}
+
+int
+listener_reconcile(struct server *srv, const struct options *n, char *err,
+    size_t errlen)
+{
+	struct listener *nl = xcalloc(n->nlisten ? n->nlisten : 1,
+	    sizeof(*nl));
+	bool *kept = xcalloc(srv->nlisteners + 1, sizeof(bool));
+	size_t *from = xcalloc(n->nlisten + 1, sizeof(size_t));
+	size_t i, k;
+
+	/* New ones are bound first: a port in use refuses the reload with
+	 * nothing changed. */
+	for (i = 0; i < n->nlisten; i++) {
+		for (k = 0; k < srv->nlisteners; k++)
+			if (!kept[k] && srv->listeners[k].fd >= 0 &&
+			    same_spec(&srv->listeners[k].spec, &n->listen[i]))
+				break;
+		if (k < srv->nlisteners) {
+			kept[k] = true;
+			from[i] = k + 1;	/* moved below */
+			continue;
+		}
+		if (bind_spec(srv, &nl[i], &n->listen[i], err, errlen) < 0) {
+			for (size_t j = 0; j < i; j++)
+				if (!from[j])
+					close(nl[j].fd);
+			free(nl);
+			free(kept);
+			free(from);
+			return -1;
+		}
+	}
+	for (i = 0; i < n->nlisten; i++) {
+		if (from[i]) {
+			/* libev holds the watcher's address: stop, move,
+			 * start again. */
+			struct listener *old = &srv->listeners[from[i] - 1];
+
+			ev_io_stop(srv->loop, &old->io);
+			nl[i] = *old;
+		} else
+			log_info("listen: %s %s:%s opened",
+			    transport_name(nl[i].tr), nl[i].spec.host[0] ?
+			    nl[i].spec.host : "*", nl[i].spec.port);
+		watch(srv, &nl[i]);
+	}
+	for (k = 0; k < srv->nlisteners; k++) {
+		struct listener *l = &srv->listeners[k];
+
+		if (kept[k] || l->fd < 0)
+			continue;
+		/* Established connections stay: only accepting stops. */
+		ev_io_stop(srv->loop, &l->io);
+		close(l->fd);
+		log_info("listen: %s %s:%s closed", transport_name(l->tr),
+		    l->spec.host[0] ? l->spec.host : "*", l->spec.port);
+	}
+	free(srv->listeners);
+	free(kept);
+	free(from);
+	srv->listeners = nl;
+	srv->nlisteners = n->nlisten;
+	return 0;
 }
 
 void

@@ -22,6 +22,7 @@
 #include "filelog.h"
 #include "listener.h"
 #include "log.h"
+#include "notify.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -231,6 +232,8 @@ main(int argc, char **argv)
 	int rc;
 
 	options_defaults(&srv.opt);
+	srv.argc = argc;
+	srv.argv = argv;
 	rc = options_parse(&srv.opt, argc, argv);
 	if (rc == 1)
 		return 0;
@@ -263,6 +266,7 @@ main(int argc, char **argv)
 	server_setup(&srv);
 	banner(&srv);
 	log_info("iosd %s ready, pid %ld", IOSD_VERSION, (long)getpid());
+	notify_ready(srv.loop, "%zu listeners open, 0 clients", srv.nlisteners);
 
 	ev_run(srv.loop, 0);
 
@@ -273,6 +277,7 @@ main(int argc, char **argv)
 	backoff_free(srv.fails);
 	tls_ctx_unref(srv.tls);
 	filelog_close();
+	options_free(&srv.opt);
 	gnutls_global_deinit();
 	log_info("stopped");
 	return 0;

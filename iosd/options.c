@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "proto.h"
 #include "tls.h"
@@ -337,6 +338,23 @@ cli_first(struct parse_state *ps, int ch, size_t *count)
 	*count = 0;
 }
 
+/* The same for one kind of listener: -L on the command line replaces the
+ * file's CongSocket listeners and keeps its WebSocket ones. */
+static void
+cli_first_listen(struct options *o, struct parse_state *ps, int ch)
+{
+	enum transport tr = ch == 'l' ? TR_WS : ch == 'W' ? TR_WSS : TR_CONG;
+	size_t keep = 1, k = 0;
+
+	cli_first(ps, ch, &keep);
+	if (keep)
+		return;
+	for (size_t i = 0; i < o->nlisten; i++)
+		if (o->listen[i].tr != tr)
+			o->listen[k++] = o->listen[i];
+	o->nlisten = k;
+}
+
 /* One option, from the command line or a file: 0, 2 after bad(), or -1
  * for an option this table does not know. */
 static int
@@ -349,7 +367,7 @@ apply(struct options *o, struct parse_state *ps, int ch, const char *arg)
 	case 'l':
 	case 'L':
 	case 'W':
-		cli_first(ps, 'l', &o->nlisten);
+		cli_first_listen(o, ps, ch);
 		rc = parse_listen(o, ch == 'l' ? TR_WS : ch == 'W' ?
 		    TR_WSS : TR_CONG, arg);
 		if (rc)
@@ -445,8 +463,9 @@ apply(struct options *o, struct parse_state *ps, int ch, const char *arg)
 		SET_NUM(rate_close_ms, 100, 3600000, "--rate-close");
 		break;
 	case 'V':
-		printf("iosd %s (libproto %s, protocol %s)\n",
-		    IOSD_VERSION, PROTO_LIB_VERSION, PROTO_VERSION);
+		printf("iosd %s (libproto %s, protocol %s%s)\n",
+		    IOSD_VERSION, PROTO_LIB_VERSION, PROTO_VERSION,
+		    notify_built_in() ? ", systemd" : "");
 		return 1;
 	case 'h':
 		fputs(usage_text, stdout);
@@ -660,7 +679,7 @@ options_parse(struct options *o, int argc, char **argv)
 		return rc;
 	ps.cli = true;
 	opterr = 0;
-	optind = 1;
+	optind = 0;		/* glibc: start afresh (reloads parse again) */
 	while ((ch = getopt_long(argc, argv,
 	    ":l:L:W:t:s:oD:d:e:Er::c:f:Vh", longopts, NULL)) != -1) {
 		const char *arg = optarg;

@@ -11,6 +11,7 @@
 #include "listener.h"
 #include "log.h"
 #include "msg.h"
+#include "notify.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
@@ -107,9 +108,12 @@ ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	size_t open = 0;
+
 	for (struct conn *c = srv->conns; c; c = c->next) {
 		if (c->state != CONN_OPEN)
 			continue;
+		open++;
 		if (!c->s.alive) {
 			conn_fail(c, DROP_TIMEOUT, WS_CLOSE_GOING_AWAY,
 			    "keepalive timeout");
@@ -118,6 +122,8 @@ ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		c->s.alive = false;
 		conn_ping(c);
 	}
+	notify_status("%zu clients, %llu channels", open,
+	    (unsigned long long)srv->m.channels);
 }
 
 static void
@@ -138,6 +144,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	if (srv->stopping)
 		return;
 	log_info("signal %d: stopping", w->signum);
+	notify_stopping();
 	srv->stopping = true;
 	listener_close_all(srv);
 	ev_timer_stop(loop, &srv->ping);
@@ -148,56 +155,116 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_unref(loop);		/* the timer alone must not keep us up */
 }
 
+/* What only a restart changes: kept as it runs, with a warning. */
+static void
+keep_running(struct options *n, const struct options *o)
+{
+#define KEEP_STR(f, name) do { \
+	if ((n->f == NULL) != (o->f == NULL) || (n->f && o->f && \
+	    strcmp(n->f, o->f) != 0)) \
+		log_warnx("reload: %s changed; it takes effect after a " \
+		    "restart", name); \
+	n->f = options_own(n, o->f); \
+} while (0)
+	KEEP_STR(db_path, "db");
+	KEEP_STR(redis_url, "redis");
+	KEEP_STR(control, "control");
+	KEEP_STR(control_ro, "control-ro");
+#undef KEEP_STR
+	if (n->redis != o->redis || n->syslog != o->syslog)
+		log_warnx("reload: redis or syslog changed; it takes effect "
+		    "after a restart");
+	n->redis = o->redis;
+	n->syslog = o->syslog;
+}
+
 int
 server_reload(struct server *srv, const char **what, size_t *nwhat,
     char *err, size_t errlen)
 {
-	const struct options *o = &srv->opt;
+	struct options n;
 	struct authsrc *a = NULL;
 	struct tls_ctx *t = NULL;
+	bool wss = false;
+	int rc;
 
 	*nwhat = 0;
-	if (o->nauth_files || o->nauth_params || o->auth_env) {
+	if (srv->stopping) {
+		snprintf(err, errlen, "the daemon is stopping");
+		return -1;
+	}
+	options_defaults(&n);
+	options_quiet(true);
+	rc = options_parse(&n, srv->argc, srv->argv);
+	options_quiet(false);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s", options_error());
+		options_free(&n);
+		return -1;
+	}
+	keep_running(&n, &srv->opt);
+	if (n.nauth_files || n.nauth_params || n.auth_env) {
 		const char *env = getenv("BOHO_AUTH");
 
 		a = authsrc_new();
-		for (size_t i = 0; i < o->nauth_files; i++)
-			if (authsrc_load_file(a, o->auth_files[i], err,
+		for (size_t i = 0; i < n.nauth_files; i++)
+			if (authsrc_load_file(a, n.auth_files[i], err,
 			    errlen) < 0)
 				goto fail;
-		for (size_t i = 0; i < o->nauth_params; i++)
-			if (authsrc_load_param(a, o->auth_params[i],
+		for (size_t i = 0; i < n.nauth_params; i++)
+			if (authsrc_load_param(a, n.auth_params[i],
 			    "--auth-param", err, errlen) < 0)
 				goto fail;
-		if (o->auth_env && (env == NULL || authsrc_load_param(a, env,
+		if (n.auth_env && (env == NULL || authsrc_load_param(a, env,
 		    "BOHO_AUTH", err, errlen) < 0)) {
 			if (env == NULL)
 				snprintf(err, errlen, "BOHO_AUTH is not set");
 			goto fail;
 		}
 	}
-	if (srv->tls && (t = tls_ctx_load(o->tls_cert, o->tls_key,
-	    o->tls_priority, err, errlen)) == NULL)
+	for (size_t i = 0; i < n.nlisten; i++)
+		wss |= n.listen[i].tr == TR_WSS;
+	if (wss && (t = tls_ctx_load(n.tls_cert, n.tls_key, n.tls_priority,
+	    err, errlen)) == NULL)
 		goto fail;
-	/* Everything loaded: swap it in. */
-	if (a) {
-		authsrc_free(srv->auth);
-		srv->auth = a;
+	/* Last, as it may bind ports: after it nothing can fail. */
+	if (listener_reconcile(srv, &n, err, errlen) < 0)
+		goto fail;
+
+	authsrc_free(srv->auth);
+	srv->auth = a;
+	if (a)
 		what[(*nwhat)++] = "auth";
-	}
 	store_quota_reload(srv->store);
 	what[(*nwhat)++] = "quotas";
+	/* Sessions made with the old credentials keep them. */
+	tls_ctx_unref(srv->tls);
+	srv->tls = t;
 	if (t) {
-		/* Sessions made with the old credentials keep them. */
-		tls_ctx_unref(srv->tls);
-		srv->tls = t;
 		what[(*nwhat)++] = "tls";
 		log_info("tls: %s", tls_ctx_describe(t));
 	}
+	what[(*nwhat)++] = "listeners";
+	if (n.timeout_ms != srv->opt.timeout_ms) {
+		srv->ping.repeat = n.timeout_ms / 1000.0;
+		ev_timer_again(srv->loop, &srv->ping);
+	}
+	log_set_level((enum log_level)n.log_level);
+	if (n.file_logger && (srv->opt.file_logger == NULL ||
+	    strcmp(n.file_logger, srv->opt.file_logger) != 0)) {
+		filelog_close();
+		if (filelog_open(n.file_logger) < 0)
+			log_warn("-f %s", n.file_logger);
+	} else if (n.file_logger == NULL)
+		filelog_close();
+	what[(*nwhat)++] = "options";
+	options_free(&srv->opt);
+	srv->opt = n;
 	return 0;
 fail:
 	authsrc_free(a);
 	tls_ctx_unref(t);
+	options_free(&n);
 	return -1;
 }
 
@@ -212,10 +279,13 @@ sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)loop;
 	(void)revents;
 	filelog_reopen();	/* logrotate moved them: whatever else fails */
+	notify_reloading();
 	if (server_reload(srv, what, &n, err, sizeof(err)) < 0) {
 		log_warnx("SIGHUP: reload refused, nothing changed: %s", err);
+		notify_reloaded();
 		return;
 	}
+	notify_reloaded();
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strlen(done);
 

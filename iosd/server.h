@@ -58,6 +58,8 @@ struct server {
 	int reserve_fd;			/* spare descriptor for EMFILE */
 	uint64_t start_ms;
 	bool stopping;
+	int argc;			/* the command line, for reloads */
+	char **argv;
 };
 
 /* Watchers of the loop (prepare hook, keepalive, signals). */
@@ -65,12 +67,13 @@ void server_setup(struct server *srv);
 /* Close what is left and free everything after the loop returns. */
 void server_teardown(struct server *srv);
 /*
- * SIGHUP and `iosctl reload`: the -d/-e/-E devices, the quota table and
- * the TLS certificate, each built aside and swapped in only when all of
- * them loaded, so a broken one changes nothing. what[] gets the names of
- * the parts reloaded. 0, or -1 with err.
+ * SIGHUP and `iosctl reload`: the configuration file and command line
+ * again, the -d/-e/-E devices, the quota table, the TLS certificate and
+ * the listeners, each built aside and swapped in only when all of them
+ * loaded, so a broken one changes nothing; established connections stay.
+ * what[] gets the names of the parts reloaded. 0, or -1 with err.
  */
-#define SERVER_RELOAD_MAX	4
+#define SERVER_RELOAD_MAX	6
 int server_reload(struct server *srv, const char **what, size_t *nwhat,
     char *err, size_t errlen);
 uint64_t server_now_ms(const struct server *srv);

@@ -7,7 +7,8 @@ set -eu
 # gnutls-bin certtool, which makes the test certificates.
 PKGS="make gcc pkg-config libev-dev libwslay-dev libgnutls28-dev nettle-dev
 libsqlite3-dev libncurses-dev libjansson-dev libhiredis-dev uthash-dev
-clang libclang-rt-dev redis-server sqlite3 tmux prometheus gnutls-bin"
+clang libclang-rt-dev redis-server sqlite3 tmux prometheus gnutls-bin
+libsystemd-dev"
 
 missing=""
 for p in $PKGS; do

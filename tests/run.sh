@@ -73,6 +73,9 @@ step tls node tests/tls/run.mjs --bin "$BUILD/iosd"
 echo "== HTTP on the WebSocket ports: /metrics, /healthz"
 step http node tests/http/run.mjs --bin "$BUILD/iosd"
 
+echo "== operations: configuration, reload, signals, logs, systemd notify"
+step ops node tests/ops/run.mjs --bin "$BUILD/iosd"
+
 echo "== robustness: malformed input over raw sockets"
 step robust node tests/robust/run.mjs --bin "$BUILD/iosd"
 

@@ -1,0 +1,252 @@
+// Running it for real: the configuration file (errors with line numbers,
+// the command line wins, -o round trip), SIGHUP reloads (listeners added
+// and removed with established connections untouched, a broken file
+// refused whole, reload under a stream of signals dropping nothing),
+// SIGTERM (clients get a close, exit 0 within the deadline), -f log files
+// reopened on SIGHUP, --syslog, and the readiness notification on a
+// NOTIFY_SOCKET.
+//
+//   node tests/ops/run.mjs [--bin build/iosd]
+import fs from 'node:fs'
+import os from 'node:os'
+import net from 'node:net'
+import path from 'node:path'
+import { spawn, spawnSync } from 'node:child_process'
+import { IO } from 'iosignal'
+import { startDaemon, freePort, canConnect, tap } from '../lib/daemon.mjs'
+
+const argv = process.argv.slice(2)
+const bin = argv.includes('--bin') ? argv[argv.indexOf('--bin') + 1] : 'build/iosd'
+const build = path.dirname(bin)
+const T = tap({ timeout: 30000, quiet: true })
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iosd-ops-'))
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }))
+const f = n => path.join(tmp, n)
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
+async function until (cond, ms, what) {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await cond()
+    if (v) return v
+    if (Date.now() > end) throw new Error('timed out: ' + what)
+    await sleep(20)
+  }
+}
+const ready = io => new Promise((resolve, reject) => {
+  const t = setTimeout(() => reject(new Error('client not ready')), 8000)
+  io.on('ready', () => { clearTimeout(t); resolve(io) })
+})
+const run = (args, opts = {}) => spawnSync(bin, args, { encoding: 'utf8', timeout: 5000, ...opts })
+
+// iosd with exactly these arguments (its listeners from a file), ready
+// when port accepts.
+async function daemon (args, port) {
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let log = ''
+  child.stdout.on('data', x => { log += x }); child.stderr.on('data', x => { log += x })
+  const exited = new Promise(resolve => child.once('exit', (code, sig) => resolve({ code, sig })))
+  let gone = false; exited.then(() => { gone = true })
+  process.on('exit', () => child.kill('SIGKILL'))
+  await until(async () => { if (gone) throw new Error('exited: ' + log); return canConnect(port) }, 5000, 'iosd to accept')
+  return {
+    pid: child.pid,
+    log: () => log,
+    async stop () { if (!gone) child.kill('SIGTERM'); return exited }
+  }
+}
+
+await T.test('a configuration file: comments, quotes, flags; errors name the file and line', async () => {
+  const ws = await freePort()
+  fs.writeFileSync(f('a.conf'), [
+    '# iosd test configuration', '', `listen = 127.0.0.1:${ws}   # a comment`, 'members-only = yes',
+    'no-quota = no', 'auth-param = "qd1.k#ey.2"', 'log-level = debug', 'trusted-proxy = 10.0.0.0/8', ''].join('\n'))
+  const d = await startDaemon(bin, ['--config', f('a.conf'), '-D', f('a.db'), '-o'], { ws })
+  try {
+    const cfg = d.log()
+    T.ok(/members-only = yes/.test(cfg), 'a flag'); T.ok(/trusted-proxy = 10\.0\.0\.0\/8/.test(cfg), 'a value')
+    T.ok(/log-level = debug/.test(cfg), 'log-level'); T.ok(/auth-param: 1 list/.test(cfg) && !/k#ey/.test(cfg), 'a key is never shown')
+    const io = new IO(`ws://127.0.0.1:${d.ws}`); io.auth('qd1', 'k#ey')
+    await ready(io); T.eq(io.level, 2, 'the quoted key with a # logs in'); io.stop()
+  } finally { await d.stop() }
+  for (const [text, want] of [
+    ['bogus = 1', /x\.conf:1: unknown option 'bogus'/],
+    ['\n\nlisten', /x\.conf:3: listen needs a value/],
+    [`listen = 127.0.0.1:${ws}\nmax-signal = lots`, /x\.conf:2: --max-signal: bad value 'lots'/],
+    ['members-only = maybe', /x\.conf:1: members-only takes no value/],
+    ['auth-param = "open', /x\.conf:1: unterminated quote/]]) {
+    fs.writeFileSync(f('x.conf'), text + '\n')
+    const r = run(['--config', f('x.conf')])
+    T.eq(r.status, 2, `exit 2 for ${JSON.stringify(text)}`); T.ok(want.test(r.stderr), r.stderr.trim().split('\n')[0])
+  }
+  T.eq(run(['--config', f('none.conf')]).status, 2, 'a missing file')
+})
+
+await T.test('the command line wins over the file; -o prints a file iosd reads back', async () => {
+  const a = await freePort(); const b = await freePort()
+  fs.writeFileSync(f('b.conf'), `listen = 127.0.0.1:${a}\nretain-max = 7\ntimeout = 40000\n`)
+  const d = await daemon(['--config', f('b.conf'), '-D', f('b.db'), '-l', `127.0.0.1:${b}`, '--retain-max', '9', '-o'], b)
+  let printed
+  try {
+    printed = d.log().slice(d.log().indexOf('# iosd'), d.log().indexOf('stop-timeout'))
+    T.ok(!await canConnect(a), "the file's listener was replaced by the command line's")
+    T.ok(/retain-max = 9/.test(printed) && /timeout = 40000/.test(printed), 'scalars: the command line over the file')
+  } finally { await d.stop() }
+  fs.writeFileSync(f('printed.conf'), printed + '\n')
+  const e = await daemon(['--config', f('printed.conf'), '-o'], b)
+  try {
+    const again = e.log().slice(e.log().indexOf('# iosd'), e.log().indexOf('stop-timeout'))
+    T.eq(again.split('\n').slice(1).join('\n'), printed.split('\n').slice(1).join('\n'), 'the same configuration back')
+  } finally { await e.stop() }
+})
+
+await T.test('SIGHUP: a listener added and one removed; established connections stay', async () => {
+  const a = await freePort(); const b = await freePort()
+  fs.writeFileSync(f('c.conf'), `listen = 127.0.0.1:${a}\n`)
+  const d = await daemon(['--config', f('c.conf'), '-D', f('c.db')], a)
+  try {
+    const io = await ready(new IO(`ws://127.0.0.1:${a}`))
+    let closed = false; io.on('close', () => { closed = true })
+    fs.writeFileSync(f('c.conf'), `listen = 127.0.0.1:${b}\n`)
+    process.kill(d.pid, 'SIGHUP')
+    await until(() => canConnect(b), 3000, 'the new listener')
+    await until(async () => !(await canConnect(a)), 3000, 'the old listener closed')
+    T.ok(/listen: ws 127\.0\.0\.1:\d+ opened/.test(d.log()) && /listen: ws 127\.0\.0\.1:\d+ closed/.test(d.log()), 'logged')
+    const back = new Promise(resolve => io.on('echo', resolve))
+    io.signal('#', 'still here') // home channel: a round trip on the old connection
+    await sleep(300)
+    T.ok(!closed && io.cid, 'the client on the removed listener is still connected')
+    const io2 = await ready(new IO(`ws://127.0.0.1:${b}`)); io2.stop()
+    void back
+    io.stop()
+  } finally { await d.stop() }
+})
+
+await T.test('a broken configuration is refused whole; the running one stays', async () => {
+  const a = await freePort(); const sock = f('d.sock')
+  fs.writeFileSync(f('d.conf'), `listen = 127.0.0.1:${a}\nretain-max = 5\n`)
+  const d = await daemon(['--config', f('d.conf'), '-D', f('d.db'), '-c', sock], a)
+  try {
+    const other = await freePort()
+    fs.writeFileSync(f('d.conf'), `listen = 127.0.0.1:${other}\nretain-max = lots\n`)
+    process.kill(d.pid, 'SIGHUP')
+    await until(() => /reload refused, nothing changed: .*d\.conf:2: --retain-max/.test(d.log()), 3000, 'refusal logged')
+    T.ok(await canConnect(a) && !(await canConnect(other)), 'the old listener kept, the new one not opened')
+    const r = spawnSync(path.join(build, 'iosctl'), ['-c', sock, 'reload'], { encoding: 'utf8' })
+    T.eq(r.status, 1, 'iosctl reload: refused'); T.ok(/d\.conf:2/.test(r.stderr), r.stderr.trim())
+    // A port already taken: refused too, nothing half-done.
+    const taken = net.createServer().listen(0, '127.0.0.1'); await new Promise(resolve => taken.once('listening', resolve))
+    fs.writeFileSync(f('d.conf'), `listen = 127.0.0.1:${a}\nlisten = 127.0.0.1:${taken.address().port}\n`)
+    const r2 = spawnSync(path.join(build, 'iosctl'), ['-c', sock, 'reload'], { encoding: 'utf8' })
+    T.eq(r2.status, 1, 'a port in use: refused'); T.ok(/Address already in use/.test(r2.stderr), r2.stderr.trim())
+    T.ok(await canConnect(a), 'still listening')
+    taken.close()
+  } finally { await d.stop() }
+})
+
+await T.test('reload under a stream of signals drops no connection and loses no signal', async () => {
+  const a = await freePort()
+  fs.writeFileSync(f('e.conf'), `listen = 127.0.0.1:${a}\n`)
+  const d = await daemon(['--config', f('e.conf'), '-D', f('e.db')], a)
+  try {
+    const subs = await Promise.all(Array.from({ length: 10 }, () => ready(new IO(`ws://127.0.0.1:${a}`))))
+    let closed = 0; let got = 0
+    for (const s of subs) { s.on('close', () => { closed++ }); await s.subscribe_promise('flow'); s.on('flow', () => { got++ }) }
+    const pub = await ready(new IO(`ws://127.0.0.1:${a}`))
+    let sent = 0
+    const t = setInterval(() => { pub.signal('flow', 'n' + sent); sent++ }, 2)
+    for (let i = 0; i < 10; i++) { process.kill(d.pid, 'SIGHUP'); await sleep(60) }
+    clearInterval(t)
+    await until(() => got === sent * subs.length, 5000, `all ${sent * subs.length} deliveries (got ${got})`)
+    T.eq(closed, 0, 'no connection closed')
+    T.ok((d.log().match(/SIGHUP: reloaded/g) || []).length === 10, 'ten reloads')
+    for (const s of subs) s.stop()
+    pub.stop()
+  } finally { await d.stop() }
+})
+
+await T.test('SIGTERM: clients get a close (1001), the daemon exits 0 within the deadline', async () => {
+  const d = await startDaemon(bin, ['-D', f('g.db'), '--stop-timeout', '2000'])
+  const io = await ready(new IO(`ws://127.0.0.1:${d.ws}`))
+  const raw = net.connect(d.cong, '127.0.0.1'); await new Promise(resolve => raw.once('connect', resolve))
+  const ended = new Promise(resolve => raw.once('close', resolve))
+  raw.on('error', () => {}); raw.resume()
+  // A raw WebSocket that never answers the close: the deadline ends it.
+  const stuck = net.connect(d.ws, '127.0.0.1'); await new Promise(resolve => stuck.once('connect', resolve))
+  stuck.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
+  let frames = Buffer.alloc(0); stuck.on('data', x => { frames = Buffer.concat([frames, x]) }); stuck.on('error', () => {})
+  await sleep(200)
+  const t0 = Date.now()
+  const r = await d.stop(6000)
+  const ms = Date.now() - t0
+  T.eq(r.code, 0, 'exit 0'); T.ok(ms < 3000, `exited in ${ms} ms (deadline 2000)`)
+  await ended
+  T.ok(true, 'the CongSocket client saw the connection end')
+  const i = frames.indexOf(Buffer.from([0x88]))
+  T.ok(i >= 0 && frames.readUInt16BE(i + 2) === 1001, 'a WebSocket close frame with 1001 (going away)')
+  T.ok(/signal 15: stopping/.test(d.log()) && /stopped/.test(d.log()), 'logged')
+  io.stop(); raw.destroy(); stuck.destroy()
+})
+
+await T.test('-f: connection, auth and attack logs, reopened on SIGHUP (logrotate)', async () => {
+  const dir = f('logs'); fs.mkdirSync(dir)
+  const d = await startDaemon(bin, ['-D', f('h.db'), '-f', dir, '-e', 'fl1.key1.2', '--auth-fail-delay', '50'])
+  try {
+    const io = new IO(`ws://127.0.0.1:${d.ws}`); io.auth('fl1', 'key1'); await ready(io); io.stop()
+    const bad = new IO(`ws://127.0.0.1:${d.ws}`); bad.auth('fl1', 'wrong')
+    await new Promise(resolve => bad.on('auth_fail', resolve)); bad.stop()
+    const raw = net.connect(d.cong, '127.0.0.1'); raw.on('error', () => {})
+    raw.write(Buffer.from([9, 9, 9, 9])) // a CongSocket header no board sends
+    await until(() => fs.readFileSync(path.join(dir, 'attack.log'), 'utf8').length > 0, 3000, 'attack.log')
+    const conn = fs.readFileSync(path.join(dir, 'connection.log'), 'utf8')
+    T.ok(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+ IP:127\.0\.0\.1 #\d+ WS$/m.test(conn), 'connection.log: + line')
+    await until(() => /- IP:127\.0\.0\.1 #\d+ cid:fl1 WS/.test(fs.readFileSync(path.join(dir, 'connection.log'), 'utf8')), 3000, '- line')
+    const auth = fs.readFileSync(path.join(dir, 'auth.log'), 'utf8')
+    T.ok(/o IP:127\.0\.0\.1 #\d+ id:fl1 cid:fl1 level:2/.test(auth) && /x IP:127\.0\.0\.1 #\d+ id:fl1 fail: HMAC mismatch/.test(auth),
+      'auth.log: a login and a failure'); T.ok(!/key1|wrong/.test(auth), 'no key in auth.log')
+    T.ok(/> \d+ 127\.0\.0\.1 .*bad_frame/.test(fs.readFileSync(path.join(dir, 'attack.log'), 'utf8')), 'attack.log')
+    fs.renameSync(path.join(dir, 'connection.log'), path.join(dir, 'connection.log.1'))
+    process.kill(d.pid, 'SIGHUP')
+    await until(() => fs.existsSync(path.join(dir, 'connection.log')), 3000, 'reopened')
+    const io2 = await ready(new IO(`ws://127.0.0.1:${d.ws}`)); io2.stop()
+    await until(() => /\+ IP/.test(fs.readFileSync(path.join(dir, 'connection.log'), 'utf8')), 3000, 'new lines in the new file')
+    raw.destroy()
+  } finally { await d.stop() }
+})
+
+await T.test('--syslog: the log goes to syslog, not stderr', async () => {
+  const d = await startDaemon(bin, ['-D', f('i.db'), '--syslog'])
+  try {
+    T.ok(!/ready, pid/.test(d.log()), 'no log lines on stderr')
+  } finally { await d.stop() }
+})
+
+const notifyBin = path.join(build, 'tests', 'notify-listen')
+await T.test('systemd: READY=1, STATUS=, RELOADING=1 and STOPPING=1 on a NOTIFY_SOCKET; WATCHDOG=1', async () => {
+  const hasSd = run(['--version']).stdout.includes('systemd')
+  T.ok(fs.existsSync(notifyBin), `${notifyBin} built`)
+  if (!hasSd) { T.ok(false, 'this iosd was built without libsystemd (libsystemd-dev is a build dependency)'); return }
+  const nsock = f('notify.sock')
+  const listener = spawn(notifyBin, [nsock, '20'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let lines = ''; listener.stdout.on('data', x => { lines += x })
+  await until(() => fs.existsSync(nsock), 3000, 'the notify socket')
+  const ws = await freePort(); const cong = await freePort()
+  const child = spawn(bin, ['-l', `127.0.0.1:${ws}`, '-L', `127.0.0.1:${cong}`, '-D', f('n.db')],
+    { env: { ...process.env, NOTIFY_SOCKET: nsock, WATCHDOG_USEC: '400000' }, stdio: 'ignore' })
+  try {
+    await until(() => /READY=1/.test(lines), 5000, 'READY=1')
+    T.ok(await canConnect(ws), 'listening when READY=1 came')
+    T.ok(/STATUS=[^\n]*clients/.test(lines), 'a STATUS= line')
+    await until(() => (lines.match(/WATCHDOG=1/g) || []).length >= 2, 3000, 'WATCHDOG=1 pings')
+    child.kill('SIGHUP')
+    await until(() => /RELOADING=1/.test(lines), 3000, 'RELOADING=1')
+    child.kill('SIGTERM')
+    await until(() => /STOPPING=1/.test(lines), 3000, 'STOPPING=1')
+    const code = await new Promise(resolve => child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve))
+    T.eq(code, 0, 'exit 0')
+  } finally {
+    child.kill('SIGKILL'); listener.kill('SIGKILL')
+  }
+})
+T.done()
+process.exit()
