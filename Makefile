@@ -4,6 +4,8 @@
 #   make run        install missing packages, build, start iosd
 #   make test       install missing packages, build, run every test
 #   make fuzz       run each libFuzzer target for FUZZ_TIME seconds
+#   make install    the programs, man pages, configuration, service files
+#                   (PREFIX, DESTDIR, SYSCONFDIR); make uninstall
 #   make bench      side-by-side figures against the reference server,
 #                   the cost of a trace client, iostui's CPU
 #   make clean
@@ -13,6 +15,14 @@
 
 PREFIX	?= /usr/local
 DESTDIR	?=
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/iosd
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+OPENRCDIR ?= $(SYSCONFDIR)/init.d
+DEFS	?=
 BUILD	?= build
 CC	?= cc
 CFLAGS	?= -O2 -g
@@ -32,7 +42,8 @@ PROTO_PKGS	:= nettle jansson
 PROTO_CFLAGS	:= $(call pkg_cflags,$(PROTO_PKGS))
 PROTO_LIBS	:= $(call pkg_libs,$(PROTO_PKGS),-lnettle -ljansson) -lm
 
-ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -MMD -MP -Ilibproto $(PROTO_CFLAGS)
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(DEFS) -MMD -MP -Ilibproto \
+	     $(PROTO_CFLAGS)
 
 IOSD_PKGS	:= gnutls nettle jansson sqlite3 hiredis
 IOSD_CFLAGS	:= $(call pkg_cflags,$(IOSD_PKGS) libev libwslay)
@@ -82,7 +93,8 @@ FUZZ_CC    ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=undefined $(CSTD) -Ilibproto $(PROTO_CFLAGS)
 
-.PHONY: all deps run test unit fuzz fuzz-build clean npm-deps bench
+.PHONY: all deps run test unit fuzz fuzz-build clean npm-deps bench \
+	install uninstall
 all: $(LIBPROTO) $(IOSD_BIN) $(IOSCTL_BIN) $(IOSTUI_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -189,6 +201,65 @@ run: deps
 	@mkdir -p var && chmod 700 var
 	@echo "control socket: var/iosd.sock (export IOSD_CONTROL=$$PWD/var/iosd.sock for iosctl)"
 	exec $(IOSD_BIN) $(RUN_ARGS) -D var/iosd.db -c var/iosd.sock
+
+# ---- installing ----
+
+# The installed programs are built apart, with the installed defaults:
+# the configuration file, the control socket and the database of a
+# service (a build in build/ reads no /etc file and opens no /run socket).
+INSTALL_BUILD := $(BUILD)/install
+INSTALL_DEFS := -DIOSD_DEFAULT_CONFIG=\"$(SYSCONFDIR)/iosd/iosd.conf\" \
+	-DIOSD_DEFAULT_CONTROL=\"/run/iosd/control.sock\" \
+	-DIOSD_DEFAULT_DB=\"/var/lib/iosd/iosd.db\"
+MAN8 := doc/iosd.8 doc/iosctl.8 doc/iostui.8
+subst = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
+install: deps
+	@# Built again when the installed defaults change (SYSCONFDIR).
+	@mkdir -p $(INSTALL_BUILD)
+	@echo '$(INSTALL_DEFS)' | cmp -s - $(INSTALL_BUILD)/.defs || \
+	    { rm -rf $(INSTALL_BUILD) && mkdir -p $(INSTALL_BUILD) && \
+	    echo '$(INSTALL_DEFS)' > $(INSTALL_BUILD)/.defs; }
+	@$(MAKE) --no-print-directory BUILD=$(INSTALL_BUILD) \
+	    DEFS='$(INSTALL_DEFS)' $(INSTALL_BUILD)/iosd \
+	    $(INSTALL_BUILD)/iosctl $(INSTALL_BUILD)/iostui
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/iosd \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(OPENRCDIR)
+	install -m 0755 $(INSTALL_BUILD)/iosd $(INSTALL_BUILD)/iosctl \
+	    $(INSTALL_BUILD)/iostui $(DESTDIR)$(BINDIR)
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 dist/iosd.conf $(DESTDIR)$(DOCDIR)/iosd.conf.example
+	install -m 0644 doc/operations.md doc/iosd.md doc/control.md \
+	    doc/auth.md $(DESTDIR)$(DOCDIR)
+	@# An operator's configuration is never overwritten.
+	test -e $(DESTDIR)$(SYSCONFDIR)/iosd/iosd.conf || \
+	    install -m 0640 dist/iosd.conf $(DESTDIR)$(SYSCONFDIR)/iosd/iosd.conf
+	$(subst) dist/iosd.service.in > $(DESTDIR)$(UNITDIR)/iosd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/iosd.service
+	install -m 0644 dist/iosd.sysusers $(DESTDIR)$(SYSUSERSDIR)/iosd.conf
+	$(subst) dist/iosd.openrc.in > $(DESTDIR)$(OPENRCDIR)/iosd
+	chmod 0755 $(DESTDIR)$(OPENRCDIR)/iosd
+	@# On the machine itself (no DESTDIR), as root: the service's user.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && \
+	    ! id iosd >/dev/null 2>&1; then \
+		if command -v systemd-sysusers >/dev/null 2>&1; then \
+			systemd-sysusers $(SYSUSERSDIR)/iosd.conf; \
+		else \
+			useradd --system --user-group --home-dir /var/lib/iosd \
+			    --shell /usr/sbin/nologin iosd; \
+		fi; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/iosd $(DESTDIR)$(BINDIR)/iosctl \
+	    $(DESTDIR)$(BINDIR)/iostui
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN8)))
+	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(UNITDIR)/iosd.service \
+	    $(DESTDIR)$(SYSUSERSDIR)/iosd.conf $(DESTDIR)$(OPENRCDIR)/iosd
+	@echo "kept: $(DESTDIR)$(SYSCONFDIR)/iosd (your configuration)," \
+	    "/var/lib/iosd (the database)"
 
 clean:
 	rm -rf $(BUILD)

@@ -190,6 +190,12 @@ static const struct cmd_arg log_level_args[] = {
 	END
 };
 
+static const struct cmd_arg backup_args[] = {
+	POS("FILE", "path", ARG_PATH, 0, 0, 0,
+	    "a new file the daemon can write (made absolute here)"),
+	END
+};
+
 static const struct cmd_arg help_args[] = {
 	POS("COMMAND", NULL, ARG_STR, 0, 0, ARG_OPTIONAL, "one command"),
 	END
@@ -258,6 +264,10 @@ static const struct cmd commands[] = {
 	    "reread the quota table and the -d/-e/-E devices", NULL },
 	{ "log-level", NULL, 0, "log-level", show_log_level, log_level_args,
 	    "change the daemon's log level", NULL },
+	{ "backup", NULL, 0, "backup", show_backup, backup_args,
+	    "an online copy of the database into FILE",
+	    "SQLite's backup API, a few pages at a time: clients go on.\n"
+	    "FILE must not exist; it is made 0600 (it holds key hashes)." },
 	{ "help", help_run, CMD_LOCAL, NULL, NULL, help_args,
 	    "this list, or one command's usage", NULL },
 	{ NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL },

@@ -556,3 +556,12 @@ show_log_level(const json_t *r)
 
 	printf("log level %s\n", txt(a, sizeof(a), r, "level"));
 }
+
+void
+show_backup(const json_t *r)
+{
+	char p[512];
+
+	printf("backup written to %s (%.0f pages)\n", out_clean(p, sizeof(p),
+	    j_str(r, "path", "?")), j_num(r, "pages", 0));
+}

@@ -28,6 +28,7 @@ void show_signal(const json_t *r);
 void show_wall(const json_t *r);
 void show_reload(const json_t *r);
 void show_log_level(const json_t *r);
+void show_backup(const json_t *r);
 
 /* The array of a list result: r itself, r[key], or r's first array. */
 const json_t *show_list(const json_t *r, const char *key);

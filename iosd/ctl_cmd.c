@@ -1186,6 +1186,62 @@ cmd_cancel(struct ctl_client *cl, json_int_t id, json_t *args)
 	ctl_ok(cl, id, o);
 }
 
+/* ---- backup ---- */
+
+struct backup_op {
+	struct ctl_client *cl;
+	json_int_t id;
+	char path[];
+};
+
+static void
+backup_done(void *arg, int rc, const char *err, int pages)
+{
+	struct backup_op *op = arg;
+	json_t *o;
+
+	if (rc < 0)
+		ctl_error(op->cl, op->id, "store_error", "backup %s: %s",
+		    op->path, err);
+	else {
+		o = json_object();
+		json_object_set_new(o, "path", json_string(op->path));
+		json_object_set_new(o, "pages", json_integer(pages));
+		log_info("backup: %s written (%d pages)", op->path, pages);
+		ctl_ok(op->cl, op->id, o);
+	}
+	ctl_release(op->cl);
+	free(op);
+}
+
+static void
+cmd_backup(struct ctl_client *cl, json_int_t id, json_t *args)
+{
+	struct server *srv = ctl_server(cl);
+	bool bad = false;
+	const char *path = arg_str(cl, id, args, "path", true, &bad);
+	struct backup_op *op;
+	char err[512];
+
+	if (bad)
+		return;
+	if (path[0] != '/') {
+		ctl_error(cl, id, "bad_args", "path must be absolute");
+		return;
+	}
+	op = xcalloc(1, sizeof(*op) + strlen(path) + 1);
+	strcpy(op->path, path);
+	op->cl = ctl_hold(cl);
+	op->id = id;
+	ctl_log_change(cl, "backup", path);
+	if (store_backup(srv->store, srv->loop, path, backup_done, op, err,
+	    sizeof(err)) < 0) {
+		ctl_error(cl, id, "bad_args", "backup: %s", err);
+		ctl_release(cl);
+		free(op);
+	}
+}
+
 static const struct ctl_cmd commands[] = {
 	{ "status", cmd_status, true },
 	{ "metrics", cmd_metrics, true },
@@ -1213,6 +1269,7 @@ static const struct ctl_cmd commands[] = {
 	{ "cancel", cmd_cancel, true },
 	{ "reload", cmd_reload, false },
 	{ "log-level", cmd_log_level, false },
+	{ "backup", cmd_backup, false },
 };
 
 const struct ctl_cmd *

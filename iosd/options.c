@@ -75,9 +75,9 @@ static const struct option longopts[] = {
 
 static const char usage_text[] =
 "usage: iosd [options]\n"
-"      --config FILE              options from FILE, one \"name = value\" a\n"
-"                                 line (default " IOSD_DEFAULT_CONFIG_TEXT "\n"
-"                                 when present); the command line wins\n"
+"      --config FILE              options from FILE, \"name = value\" lines\n"
+"                                 (default: " IOSD_DEFAULT_CONFIG_TEXT ", if there);\n"
+"                                 the command line wins\n"
 "      --no-config                read no configuration file\n"
 "  -l, --listen [ADDR:]PORT       WebSocket listener (repeatable)\n"
 "  -L, --listen-cong [ADDR:]PORT  CongSocket listener (repeatable)\n"

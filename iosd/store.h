@@ -126,6 +126,16 @@ typedef void store_retained_cb(void *arg, const char *key,
     const uint8_t *msg, size_t len);
 void store_retained_load(struct store *st, store_retained_cb *cb, void *arg);
 
+/*
+ * An online copy of the SQLite database into path (created 0600, refused
+ * if it exists), a few pages per loop turn so clients go on meanwhile;
+ * cb(arg, 0, NULL, pages) when done, or rc < 0 with err (the partial file
+ * removed). 0 when started, -1 with err when it cannot start.
+ */
+typedef void store_backup_cb(void *arg, int rc, const char *err, int pages);
+int store_backup(struct store *st, struct ev_loop *loop, const char *path,
+    store_backup_cb *cb, void *arg, char *err, size_t errlen);
+
 /* Redis backend (store_redis.c): NULL + message when it cannot start. */
 struct device_backend *store_redis_open(struct ev_loop *loop,
     const char *url, char *err, size_t errlen);

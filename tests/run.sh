@@ -76,6 +76,9 @@ step http node tests/http/run.mjs --bin "$BUILD/iosd"
 echo "== operations: configuration, reload, signals, logs, systemd notify"
 step ops node tests/ops/run.mjs --bin "$BUILD/iosd"
 
+echo "== make install and uninstall, the service files"
+step install sh tests/install/run.sh "$BUILD"
+
 echo "== robustness: malformed input over raw sockets"
 step robust node tests/robust/run.mjs --bin "$BUILD/iosd"
 

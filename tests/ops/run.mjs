@@ -221,6 +221,31 @@ await T.test('--syslog: the log goes to syslog, not stderr', async () => {
   } finally { await d.stop() }
 })
 
+await T.test('iosctl backup: an online copy while enrollments go on, 0600, integrity ok', async () => {
+  const sock = f('bk.sock')
+  const d = await startDaemon(bin, ['-D', f('bk.db'), '-c', sock])
+  const ctl = (...a) => new Promise(resolve => {
+    const c = spawn(path.join(build, 'iosctl'), ['-c', sock, ...a], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''; let err = ''
+    c.stdout.on('data', x => { out += x }); c.stderr.on('data', x => { err += x })
+    c.on('exit', code => resolve({ code, out, err }))
+  })
+  try {
+    for (let i = 0; i < 30; i++) await ctl('enroll', `bk${i}`)
+    const burst = Promise.all(Array.from({ length: 30 }, (_, i) => ctl('enroll', `bz${i}`)))
+    const r = await ctl('--json', 'backup', f('copy.db'))
+    await burst
+    T.eq(r.code, 0, 'backup: ' + r.err.trim()); T.eq(JSON.parse(r.out).path, f('copy.db'), 'the path')
+    T.eq((fs.statSync(f('copy.db')).mode & 0o777).toString(8), '600', 'mode 0600')
+    const q = spawnSync('sqlite3', [f('copy.db'), 'PRAGMA integrity_check; SELECT count(*) FROM devices WHERE id LIKE \'bk%\''],
+      { encoding: 'utf8' })
+    T.eq(q.stdout.trim(), 'ok\n30', 'integrity_check ok, the 30 devices enrolled before are in it')
+    const again = await ctl('backup', f('copy.db'))
+    T.eq(again.code, 1, 'an existing file is refused'); T.ok(/exists/i.test(again.err), again.err.trim())
+    T.eq((await ctl('backup', '/nonexistent-dir/x.db')).code, 1, 'an unwritable place is refused')
+  } finally { await d.stop() }
+})
+
 const notifyBin = path.join(build, 'tests', 'notify-listen')
 await T.test('systemd: READY=1, STATUS=, RELOADING=1 and STOPPING=1 on a NOTIFY_SOCKET; WATCHDOG=1', async () => {
   const hasSd = run(['--version']).stdout.includes('systemd')
