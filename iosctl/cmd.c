@@ -261,7 +261,8 @@ static const struct cmd commands[] = {
 	    "One line per sample until interrupted (^C), --count or\n"
 	    "--duration. With --json, one JSON object per line." },
 	{ "reload", NULL, 0, "reload", show_reload, no_args,
-	    "reread the quota table and the -d/-e/-E devices", NULL },
+	    "as SIGHUP: configuration, devices, quotas, TLS, listeners",
+	    "All or nothing: a broken part is named and nothing changes." },
 	{ "log-level", NULL, 0, "log-level", show_log_level, log_level_args,
 	    "change the daemon's log level", NULL },
 	{ "backup", NULL, 0, "backup", show_backup, backup_args,

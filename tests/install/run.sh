@@ -81,6 +81,10 @@ for k in '#!/sbin/openrc-run' 'command="/usr/local/bin/iosd"' 'command_backgroun
 	ok "the OpenRC script has: $k" grep -qxF -- "$k" "$rc"
 done
 
+ok "iosd builds and runs without libsystemd (SYSTEMD=no, for OpenRC)" sh -c \
+    "make --no-print-directory -s BUILD='$stage/nosd' SYSTEMD=no '$stage/nosd/iosd' >/dev/null &&
+     '$stage/nosd/iosd' --version | grep -v systemd | grep -q 'iosd 0'"
+
 echo "# a changed configuration survives a second install"
 echo "# mine" >>"$r/etc/iosd/iosd.conf"
 ok "make install again" make --no-print-directory -s install BUILD="$BUILD" DESTDIR="$r" PREFIX=/usr/local
