@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jget.h"
 #include "model.h"
 #include "ui.h"
 
@@ -60,22 +61,6 @@ model_gen(void)
 	return gen;
 }
 
-static long long
-jint(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
-}
-
-static void
-jstr(json_t *o, const char *key, char *buf, size_t cap)
-{
-	json_t *v = json_object_get(o, key);
-
-	snprintf(buf, cap, "%s", json_is_string(v) ? json_string_value(v) : "");
-}
-
 void
 model_init(struct ctl *c, unsigned ms)
 {
@@ -100,16 +85,16 @@ status_reply(void *arg, bool ok, json_t *res)
 	(void)arg;
 	if (!ok)
 		return;
-	pid = jint(res, "pid");
+	pid = jget_int(res, "pid", 0);
 	if (m.have_status && pid != m.pid)
 		have_prev = false;	/* another daemon: new counters */
 	m.have_status = true;
 	m.pid = pid;
-	m.started = jint(res, "started");
-	jstr(res, "version", m.version, sizeof(m.version));
+	m.started = jget_int(res, "started", 0);
+	jget_copy(res, "version", m.version, sizeof(m.version));
 	st = json_object_get(res, "store");
-	jstr(st, "backend", m.backend, sizeof(m.backend));
-	jstr(st, "path", m.store_path, sizeof(m.store_path));
+	jget_copy(st, "backend", m.backend, sizeof(m.backend));
+	jget_copy(st, "path", m.store_path, sizeof(m.store_path));
 	m.listeners[0] = '\0';
 	ls = json_object_get(res, "listeners");
 	json_array_foreach(ls, i, l) {
@@ -119,7 +104,7 @@ status_reply(void *arg, bool ok, json_t *res)
 
 		n += snprintf(m.listeners + n, sizeof(m.listeners) - (size_t)n,
 		    "%s%s %s%s%s:%lld", n ? "  " : "", t ? t : "?",
-		    v6 ? "[" : "", a ? a : "*", v6 ? "]" : "", jint(l, "port"));
+		    v6 ? "[" : "", a ? a : "*", v6 ? "]" : "", jget_int(l, "port", 0));
 		if ((size_t)n >= sizeof(m.listeners))
 			break;
 	}
@@ -160,8 +145,8 @@ sum_types(json_t *o, long long *count, long long *bytes)
 
 	*count = *bytes = 0;
 	json_object_foreach(o, k, v) {
-		*count += jint(v, "count");
-		*bytes += jint(v, "bytes");
+		*count += jget_int(v, "count", 0);
+		*bytes += jget_int(v, "bytes", 0);
 	}
 }
 
@@ -180,25 +165,25 @@ sample(json_t *o, bool rate)
 	long long gauge = 0;
 
 	memset(&cur, 0, sizeof(cur));
-	m.uptime_s = jint(o, "uptime_s");
+	m.uptime_s = jget_int(o, "uptime_s", 0);
 	for (int t = 0; t < TR_N; t++) {
 		json_t *c = json_object_get(conns, trs[t]);
 
-		m.conns_now[t] = jint(c, "now");
-		m.conns_total[t] = jint(c, "total");
+		m.conns_now[t] = jget_int(c, "now", 0);
+		m.conns_total[t] = jget_int(c, "total", 0);
 		gauge += m.conns_now[t];
 	}
 	sum_types(json_object_get(o, "messages_in"), &m.msgs_in, &m.bytes_in);
 	sum_types(json_object_get(o, "messages_out"), &m.msgs_out, &m.bytes_out);
-	m.publishes = jint(o, "publishes");
-	m.fanout = jint(o, "fanout_deliveries");
-	m.channels = jint(o, "channels");
-	m.subscriptions = jint(o, "subscriptions");
-	m.retained = jint(o, "retained");
-	m.auth_ok = jint(json_object_get(o, "auth"), "ok");
-	m.auth_fail = jint(json_object_get(o, "auth"), "fail");
-	m.quota_oversize = jint(json_object_get(o, "quota"), "oversize");
-	m.quota_rate = jint(json_object_get(o, "quota"), "rate");
+	m.publishes = jget_int(o, "publishes", 0);
+	m.fanout = jget_int(o, "fanout_deliveries", 0);
+	m.channels = jget_int(o, "channels", 0);
+	m.subscriptions = jget_int(o, "subscriptions", 0);
+	m.retained = jget_int(o, "retained", 0);
+	m.auth_ok = jget_int(json_object_get(o, "auth"), "ok", 0);
+	m.auth_fail = jget_int(json_object_get(o, "auth"), "fail", 0);
+	m.quota_oversize = jget_int(json_object_get(o, "quota"), "oversize", 0);
+	m.quota_rate = jget_int(json_object_get(o, "quota"), "rate", 0);
 	m.ndrops = 0;
 	m.drops_total = 0;
 	json_object_foreach(json_object_get(o, "drops"), k, v) {
@@ -312,7 +297,7 @@ static void
 clients_reply(void *arg, bool ok, json_t *res)
 {
 	bool logged = arg != NULL;
-	long long n = ok ? jint(res, "total") : -1;
+	long long n = ok ? jget_int(res, "total", 0) : -1;
 
 	if (logged) {
 		logged_busy = false;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "form.h"
+#include "jget.h"
 #include "table.h"
 #include "ui.h"
 #include "view_channels.h"
@@ -115,14 +116,6 @@ rebuild(void)
 	reorder();
 }
 
-static long long
-jint(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
-}
-
 static void
 channels_reply(void *arg, bool ok, json_t *res)
 {
@@ -146,11 +139,11 @@ channels_reply(void *arg, bool ok, json_t *res)
 		snprintf(r->key, sizeof(r->key), "%s",
 		    json_string_value(json_object_get(o, "key")) ?
 		    json_string_value(json_object_get(o, "key")) : "");
-		r->subs = jint(o, "subscribers");
+		r->subs = jget_int(o, "subscribers", 0);
 		r->retained = json_is_true(json_object_get(o, "retained"));
-		r->retained_bytes = jint(o, "retained_bytes");
+		r->retained_bytes = jget_int(o, "retained_bytes", 0);
 		r->has_count = json_is_integer(count);
-		r->publishes = jint(o, "publishes");
+		r->publishes = jget_int(o, "publishes", 0);
 		r->rate = NAN;
 		for (size_t j = 0; r->has_count && ch.loaded && j < oldn; j++)
 			if (old[j].has_count && strcmp(old[j].key, r->key) == 0 &&
@@ -162,7 +155,7 @@ channels_reply(void *arg, bool ok, json_t *res)
 	}
 	free(old);
 	ch.nrows = json_array_size(list);
-	ch.total = jint(res, "total");
+	ch.total = jget_int(res, "total", 0);
 	ch.at_ms = now;
 	ch.loaded = true;
 	reorder();

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "form.h"
+#include "jget.h"
 #include "table.h"
 #include "ui.h"
 #include "view_clients.h"
@@ -148,22 +149,6 @@ rebuild(void)
 	reorder();
 }
 
-static long long
-jint(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
-}
-
-static void
-jstr(json_t *o, const char *k, char *buf, size_t cap)
-{
-	json_t *v = json_object_get(o, k);
-
-	snprintf(buf, cap, "%s", json_is_string(v) ? json_string_value(v) : "");
-}
-
 static const struct crow *
 old_row(const struct crow *old, size_t n, long long ssid)
 {
@@ -194,22 +179,22 @@ clients_reply(void *arg, bool ok, json_t *res)
 		struct crow *r = &cv.rows[i];
 		const struct crow *was;
 
-		r->ssid = jint(o, "ssid");
-		jstr(o, "cid", r->cid, sizeof(r->cid));
-		jstr(o, "device", r->device, sizeof(r->device));
-		jstr(o, "transport", r->transport, sizeof(r->transport));
-		jstr(o, "address", r->address, sizeof(r->address));
-		r->level = jint(o, "level");
+		r->ssid = jget_int(o, "ssid", 0);
+		jget_copy(o, "cid", r->cid, sizeof(r->cid));
+		jget_copy(o, "device", r->device, sizeof(r->device));
+		jget_copy(o, "transport", r->transport, sizeof(r->transport));
+		jget_copy(o, "address", r->address, sizeof(r->address));
+		r->level = jget_int(o, "level", 0);
 		r->authorized = json_is_true(json_object_get(o, "authorized"));
 		r->encrypted = json_is_true(json_object_get(o, "encrypted"));
-		r->subs = jint(o, "subscriptions");
-		r->tx_msgs = jint(o, "tx_msgs");
-		r->rx_msgs = jint(o, "rx_msgs");
-		r->tx_bytes = jint(o, "tx_bytes");
-		r->rx_bytes = jint(o, "rx_bytes");
-		r->qmsgs = jint(o, "queue_msgs");
-		r->qbytes = jint(o, "queue_bytes");
-		r->since = jint(o, "since");
+		r->subs = jget_int(o, "subscriptions", 0);
+		r->tx_msgs = jget_int(o, "tx_msgs", 0);
+		r->rx_msgs = jget_int(o, "rx_msgs", 0);
+		r->tx_bytes = jget_int(o, "tx_bytes", 0);
+		r->rx_bytes = jget_int(o, "rx_bytes", 0);
+		r->qmsgs = jget_int(o, "queue_msgs", 0);
+		r->qbytes = jget_int(o, "queue_bytes", 0);
+		r->since = jget_int(o, "since", 0);
 		/* Quadratic, but at most a thousand rows once a refresh. */
 		was = cv.loaded ? old_row(old, oldn, r->ssid) : NULL;
 		r->rate = was && dt > 0.05 ? (double)(r->tx_msgs + r->rx_msgs -
@@ -217,7 +202,7 @@ clients_reply(void *arg, bool ok, json_t *res)
 	}
 	free(old);
 	cv.nrows = n;
-	cv.total = jint(res, "total");
+	cv.total = jget_int(res, "total", 0);
 	cv.at_ms = now;
 	cv.loaded = true;
 	reorder();

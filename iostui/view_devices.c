@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "form.h"
+#include "jget.h"
 #include "table.h"
 #include "ui.h"
 #include "view_devices.h"
@@ -129,22 +130,6 @@ rebuild(void)
 	reorder();
 }
 
-static long long
-jint(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
-}
-
-static const char *
-jstr(json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s ? s : "";
-}
-
 static void
 devices_reply(void *arg, bool ok, json_t *res)
 {
@@ -162,18 +147,18 @@ devices_reply(void *arg, bool ok, json_t *res)
 	json_array_foreach(list, i, o) {
 		struct drow *r = &dv.rows[i];
 
-		snprintf(r->id, sizeof(r->id), "%s", jstr(o, "id"));
-		snprintf(r->cid, sizeof(r->cid), "%s", jstr(o, "cid"));
+		snprintf(r->id, sizeof(r->id), "%s", jget_str(o, "id"));
+		snprintf(r->cid, sizeof(r->cid), "%s", jget_str(o, "cid"));
 		snprintf(r->last_addr, sizeof(r->last_addr), "%s",
-		    jstr(o, "last_addr"));
-		r->level = jint(o, "level");
+		    jget_str(o, "last_addr"));
+		r->level = jget_int(o, "level", 0);
 		r->disabled = json_is_true(json_object_get(o, "disabled"));
-		r->last_seen = jint(o, "last_seen");
-		r->logins = jint(o, "logins");
-		r->failures = jint(o, "failures");
+		r->last_seen = jget_int(o, "last_seen", 0);
+		r->logins = jget_int(o, "logins", 0);
+		r->failures = jget_int(o, "failures", 0);
 	}
 	dv.nrows = json_array_size(list);
-	dv.total = jint(res, "total");
+	dv.total = jget_int(res, "total", 0);
 	dv.loaded = true;
 	reorder();
 }
@@ -319,8 +304,8 @@ enroll_reply(void *arg, bool ok, json_t *res)
 	}
 	snprintf(text, sizeof(text), "Device %s is enrolled with cid %s at "
 	    "level %lld.\n\nIts key is below, shown this once: iosd keeps only "
-	    "a hash of it. Copy it now.", jstr(res, "id"), jstr(res, "cid"),
-	    jint(res, "level"));
+	    "a hash of it. Copy it now.", jget_str(res, "id"), jget_str(res, "cid"),
+	    jget_int(res, "level", 0));
 	notice_open("Device enrolled", text, key ? key : "(no key returned)");
 }
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "form.h"
+#include "jget.h"
 #include "table.h"
 #include "ui.h"
 #include "view_trace.h"
@@ -79,22 +80,6 @@ ev_at(int row)
 }
 
 static void
-jcopy(const json_t *o, const char *k, char *buf, size_t cap)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	snprintf(buf, cap, "%s", s ? s : "");
-}
-
-static long long
-jint(const json_t *o, const char *k, long long def)
-{
-	json_t *v = json_object_get(o, k);
-
-	return json_is_number(v) ? (long long)json_number_value(v) : def;
-}
-
-static void
 mark(void)
 {
 	uint64_t now = ui_now_ms();
@@ -115,17 +100,17 @@ keep(const json_t *ev)
 
 	memset(e, 0, sizeof(*e));
 	e->t = json_is_number(t) ? json_number_value(t) : (double)time(NULL);
-	e->ssid = jint(ev, "ssid", 0);
-	e->len = jint(ev, "len", 0);
-	e->recipients = jint(ev, "recipients", -1);
-	jcopy(ev, "dir", e->dir, sizeof(e->dir));
-	jcopy(ev, "transport", e->transport, sizeof(e->transport));
-	jcopy(ev, "cid", e->cid, sizeof(e->cid));
-	jcopy(ev, "device", e->device, sizeof(e->device));
-	jcopy(ev, "type", e->type, sizeof(e->type));
-	jcopy(ev, "tag", e->tag, sizeof(e->tag));
-	jcopy(ev, "ptype", e->ptype, sizeof(e->ptype));
-	jcopy(ev, "hex", e->hex, sizeof(e->hex));
+	e->ssid = jget_int(ev, "ssid", 0);
+	e->len = jget_int(ev, "len", 0);
+	e->recipients = jget_int(ev, "recipients", -1);
+	jget_copy(ev, "dir", e->dir, sizeof(e->dir));
+	jget_copy(ev, "transport", e->transport, sizeof(e->transport));
+	jget_copy(ev, "cid", e->cid, sizeof(e->cid));
+	jget_copy(ev, "device", e->device, sizeof(e->device));
+	jget_copy(ev, "type", e->type, sizeof(e->type));
+	jget_copy(ev, "tag", e->tag, sizeof(e->tag));
+	jget_copy(ev, "ptype", e->ptype, sizeof(e->ptype));
+	jget_copy(ev, "hex", e->hex, sizeof(e->hex));
 	tv.head = (tv.head + 1) % HIST;
 	if (tv.n < HIST)
 		tv.n++;
@@ -145,7 +130,7 @@ on_event(void *arg, const char *event, json_t *ev)
 {
 	(void)arg;
 	if (event && strcmp(event, "dropped") == 0) {
-		tv.dropped += (unsigned long long)jint(ev, "count", 0);
+		tv.dropped += (unsigned long long)jget_int(ev, "count", 0);
 	} else if (tv.paused) {
 		tv.missed++;
 	} else {
