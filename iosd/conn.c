@@ -388,6 +388,8 @@ conn_flush(struct conn *c)
 		}
 	}
 	ev_io_stop(c->srv->loop, &c->wr);
+	if (c->tls_io && c->state < CONN_CLOSING && !ev_is_active(&c->rd))
+		ev_io_start(c->srv->loop, &c->rd);	/* see conn_read_cb */
 	if (c->close_after_flush)
 		start_linger(c);
 }
@@ -492,6 +494,11 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (c->tls_io && !tls_done(c->tls_io)) {
 		tls_step(c);
+		return;
+	}
+	if (c->tls_io && tls_write_pending(c->tls_io)) {
+		/* Read again once the half-sent record is out (conn_flush). */
+		ev_io_stop(c->srv->loop, &c->rd);
 		return;
 	}
 	wsock_on_readable(c);

@@ -56,6 +56,14 @@ filelog_close(void)
 }
 
 void
+filelog_stop(void)
+{
+	filelog_close();
+	free(folder);
+	folder = NULL;
+}
+
+void
 filelog_reopen(void)
 {
 	if (folder == NULL)

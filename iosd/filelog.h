@@ -17,6 +17,8 @@ int filelog_open(const char *dir);
 /* Close and open them again (renamed by logrotate meanwhile). */
 void filelog_reopen(void);
 void filelog_close(void);
+/* Close them and forget the folder: -f is off (a reload took it away). */
+void filelog_stop(void);
 /* One line; nothing when -f is off. */
 void filelog(enum filelog which, const char *fmt, ...) LOG_PRINTF(2, 3);
 

@@ -270,13 +270,14 @@ main(int argc, char **argv)
 
 	ev_run(srv.loop, 0);
 
+	store_abort_backups(srv.store, "the daemon is stopping");
 	ctl_close_all(&srv);
 	server_teardown(&srv);
 	store_close(srv.store);
 	authsrc_free(srv.auth);
 	backoff_free(srv.fails);
 	tls_ctx_unref(srv.tls);
-	filelog_close();
+	filelog_stop();
 	options_free(&srv.opt);
 	gnutls_global_deinit();
 	log_info("stopped");

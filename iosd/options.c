@@ -29,6 +29,8 @@ enum {
 	OPT_CONFIG, OPT_NO_CONFIG,
 };
 
+#define OPTSTRING	":l:L:W:t:s:oD:d:e:Er::c:f:Vh"
+
 static const struct option longopts[] = {
 	{ "listen", required_argument, NULL, 'l' },
 	{ "listen-cong", required_argument, NULL, 'L' },
@@ -574,6 +576,7 @@ parse_file(struct options *o, struct parse_state *ps, const char *path)
 	while (rc == 0 && fgets(line, sizeof(line), f)) {
 		char *p = line, *name, *eq, *val, *end;
 		const struct option *l;
+		bool quoted;
 		size_t nl;
 
 		lineno++;
@@ -582,11 +585,15 @@ parse_file(struct options *o, struct parse_state *ps, const char *path)
 			rc = bad("line over %zu bytes", sizeof(line) - 2);
 			break;
 		}
-		for (char *q = p; *q; q++)
-			if (*q == '#' && (q == p || blank(q[-1]))) {
+		/* A '#' in quotes is the value's. */
+		for (char *q = p, in = 0; *q; q++) {
+			if (*q == '"')
+				in = !in;
+			else if (*q == '#' && !in && (q == p || blank(q[-1]))) {
 				*q = '\0';
 				break;
 			}
+		}
 		while (blank(*p))
 			p++;
 		end = p + strcspn(p, "\n");
@@ -603,7 +610,8 @@ parse_file(struct options *o, struct parse_state *ps, const char *path)
 		val = eq ? eq + 1 : NULL;
 		while (val && blank(*val))
 			val++;
-		if (val && *val == '"') {
+		quoted = val && *val == '"';
+		if (quoted) {
 			size_t vl = strlen(val);
 
 			if (vl < 2 || val[vl - 1] != '"') {
@@ -631,8 +639,15 @@ parse_file(struct options *o, struct parse_state *ps, const char *path)
 				break;
 			}
 			val = NULL;
+		} else if (l->has_arg == optional_argument && val &&
+		    (strcmp(val, "yes") == 0 || *val == '\0')) {
+			val = NULL;	/* "redis = yes": on, no value */
+		} else if (l->has_arg == optional_argument && val &&
+		    strcmp(val, "no") == 0) {
+			continue;
 		} else if (l->has_arg == required_argument &&
-		    (val == NULL || *val == '\0')) {
+		    (val == NULL || (*val == '\0' && !quoted))) {
+			/* control = "" says none, as -c '' does. */
 			rc = bad("%s needs a value: %s = VALUE", l->name,
 			    l->name);
 			break;
@@ -658,15 +673,14 @@ options_parse(struct options *o, int argc, char **argv)
 	bool no_config = false;
 	int ch, rc;
 
-	/* The file first, then the command line over it. */
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config = argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			config = argv[i] + 9;
-		else if (strcmp(argv[i], "--no-config") == 0)
+	/* The file first, then the command line over it: a first pass of
+	 * getopt finds --config (abbreviated too), the second does the rest. */
+	opterr = 0;
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) != -1) {
+		if (ch == OPT_CONFIG)
+			config = optarg;
+		else if (ch == OPT_NO_CONFIG)
 			no_config = true;
 	}
 	if (config == NULL && !no_config && IOSD_DEFAULT_CONFIG[0] &&
@@ -680,8 +694,7 @@ options_parse(struct options *o, int argc, char **argv)
 	ps.cli = true;
 	opterr = 0;
 	optind = 0;		/* glibc: start afresh (reloads parse again) */
-	while ((ch = getopt_long(argc, argv,
-	    ":l:L:W:t:s:oD:d:e:Er::c:f:Vh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) != -1) {
 		const char *arg = optarg;
 
 		if (ch == OPT_CONFIG || ch == OPT_NO_CONFIG)
@@ -774,8 +787,7 @@ options_print(const struct options *o, FILE *f)
 	if (o->auth_env)
 		fprintf(f, "auth-env = yes\n");
 	if (o->redis)
-		fprintf(f, "redis%s%s\n", o->redis_url ? " = " : " = yes",
-		    o->redis_url ? o->redis_url : "");
+		fprintf(f, "redis = %s\n", o->redis_url ? o->redis_url : "yes");
 	if (o->control)
 		fprintf(f, "control = %s\n", o->control);
 	if (o->control_ro)

@@ -256,7 +256,7 @@ server_reload(struct server *srv, const char **what, size_t *nwhat,
 		if (filelog_open(n.file_logger) < 0)
 			log_warn("-f %s", n.file_logger);
 	} else if (n.file_logger == NULL)
-		filelog_close();
+		filelog_stop();
 	what[(*nwhat)++] = "options";
 	options_free(&srv->opt);
 	srv->opt = n;

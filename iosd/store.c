@@ -37,6 +37,7 @@ struct store {
 	struct quota quotas[256];
 	bool has_quota[256];
 	uint64_t lookups, lookup_ns, lookup_max_ns;	/* device lookups */
+	struct backup *backups;		/* online copies in progress */
 };
 
 /* ---- validation ---- */
@@ -505,6 +506,8 @@ fail:
 void
 store_close(struct store *st)
 {
+	/* A copy left half-done would look whole: it goes. */
+	store_abort_backups(st, "the daemon is stopping");
 	if (st == NULL)
 		return;
 	if (st->dev && st->dev != &st->sqlite.b)
@@ -760,6 +763,7 @@ store_retained_prune(struct store *st, size_t count, size_t size)
 #define BACKUP_PAGES	128	/* per step: the loop goes on in between */
 
 struct backup {
+	struct backup *next;
 	struct store *st;
 	struct ev_loop *loop;
 	sqlite3 *dst;
@@ -776,6 +780,11 @@ backup_end(struct backup *k, int rc, const char *err)
 	int pages = k->b ? sqlite3_backup_pagecount(k->b) : 0;
 
 	ev_timer_stop(k->loop, &k->step);
+	for (struct backup **pp = &k->st->backups; *pp; pp = &(*pp)->next)
+		if (*pp == k) {
+			*pp = k->next;
+			break;
+		}
 	if (k->b)
 		sqlite3_backup_finish(k->b);
 	sqlite3_close(k->dst);
@@ -833,5 +842,14 @@ store_backup(struct store *st, struct ev_loop *loop, const char *path,
 	ev_timer_init(&k->step, backup_step, 0, 0.001);
 	k->step.data = k;
 	ev_timer_start(loop, &k->step);
+	k->next = st->backups;
+	st->backups = k;
 	return 0;
+}
+
+void
+store_abort_backups(struct store *st, const char *why)
+{
+	while (st->backups)
+		backup_end(st->backups, -1, why);
 }

@@ -135,6 +135,9 @@ void store_retained_load(struct store *st, store_retained_cb *cb, void *arg);
 typedef void store_backup_cb(void *arg, int rc, const char *err, int pages);
 int store_backup(struct store *st, struct ev_loop *loop, const char *path,
     store_backup_cb *cb, void *arg, char *err, size_t errlen);
+/* Stop every copy in progress: removed, each callback told why. Before
+ * the control clients go (their answers are the callbacks). */
+void store_abort_backups(struct store *st, const char *why);
 
 /* Redis backend (store_redis.c): NULL + message when it cannot start. */
 struct device_backend *store_redis_open(struct ev_loop *loop,

@@ -183,9 +183,19 @@ tls_done(const struct tls *t)
 	return t->done;
 }
 
+bool
+tls_write_pending(const struct tls *t)
+{
+	return t->wlen > 0;
+}
+
 ssize_t
 tls_read(struct tls *t, void *buf, size_t len)
 {
+	if (t->wlen) {
+		errno = EAGAIN;
+		return -1;
+	}
 	for (;;) {
 		ssize_t n = gnutls_record_recv(t->s, buf, len);
 
@@ -251,7 +261,7 @@ tls_writev(struct tls *t, const struct iovec *iov, int cnt)
 bool
 tls_pending(const struct tls *t)
 {
-	return t->done && gnutls_record_check_pending(t->s) > 0;
+	return t->done && t->wlen == 0 && gnutls_record_check_pending(t->s) > 0;
 }
 
 void

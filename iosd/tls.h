@@ -40,6 +40,9 @@ bool tls_done(const struct tls *t);
 /* As read(2) and writev(2): -1 with errno EAGAIN, EPIPE or EIO. */
 ssize_t tls_read(struct tls *t, void *buf, size_t len);
 ssize_t tls_writev(struct tls *t, const struct iovec *iov, int cnt);
+/* A record is half-sent: reading waits (a TLS 1.3 KeyUpdate answered
+ * meanwhile would break the pending send). */
+bool tls_write_pending(const struct tls *t);
 /* Decrypted bytes wait inside GnuTLS: read again without polling. */
 bool tls_pending(const struct tls *t);
 /* close_notify, best effort, never blocking. */

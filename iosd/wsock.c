@@ -516,13 +516,20 @@ handshake_read(struct conn *c)
 	c->rx_bytes += (uint64_t)n;
 	ws->hs_len += (size_t)n;
 	ws->hs[ws->hs_len] = '\0';
-	if (memchr(ws->hs, '\0', ws->hs_len)) {
-		http_reply(c, 400, "Bad Request", NULL);
-		return;
-	}
-	while ((end = strstr(ws->hs, "\r\n\r\n")) != NULL) {
-		size_t hdr_end = (size_t)(end - ws->hs) + 4;
+	for (;;) {
+		size_t hdr_end;
 
+		/* Only the request may not hold a NUL: what follows it is
+		 * already WebSocket frames (lengths, masks) or the next
+		 * request. */
+		end = memmem(ws->hs, ws->hs_len, "\r\n\r\n", 4);
+		hdr_end = end ? (size_t)(end - ws->hs) + 4 : ws->hs_len;
+		if (memchr(ws->hs, '\0', hdr_end)) {
+			http_reply(c, 400, "Bad Request", NULL);
+			return;
+		}
+		if (end == NULL)
+			break;
 		upgrade(c, hdr_end);
 		if (c->state == CONN_OPEN && ws->left_len)
 			wsock_on_readable(c);	/* frames already here */

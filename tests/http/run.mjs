@@ -124,6 +124,22 @@ try {
     T.ok(r.closed && ms >= 1400 && ms < 4000, `closed after ${ms} ms (deadline 1500)`)
   })
 
+  await T.test('WebSocket frames in the same packet as the upgrade, zero bytes and all, are taken', async () => {
+    const got = await new Promise((resolve, reject) => {
+      const s = net.connect(d.ws, '127.0.0.1')
+      let buf = Buffer.alloc(0)
+      s.on('data', x => { buf = Buffer.concat([buf, x]); if (buf.includes(Buffer.from([0x82, 0x06, 0xc2]))) { s.destroy(); resolve(buf) } })
+      s.on('error', reject)
+      setTimeout(() => { s.destroy(); resolve(buf) }, 3000)
+      // CID_REQ in a masked binary frame whose mask key is all zero bytes.
+      s.write(Buffer.concat([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'),
+      Buffer.from([0x82, 0x81, 0, 0, 0, 0, 0xc1])]))
+    })
+    T.ok(/^HTTP\/1\.1 101/.test(got.toString('latin1')), 'switched: ' + got.toString('latin1').split('\r\n')[0])
+    T.ok(got.includes(Buffer.from([0x82, 0x06, 0xc2])), 'and the CID_REQ that came with it was answered')
+  })
+
   await T.test('the daemon still serves WebSocket clients', async () => {
     const io = await ready(new IO(`ws://127.0.0.1:${d.ws}`))
     T.ok(io.cid, 'a client got its CID'); io.stop()

@@ -59,12 +59,16 @@ await T.test('a configuration file: comments, quotes, flags; errors name the fil
   const ws = await freePort()
   fs.writeFileSync(f('a.conf'), [
     '# iosd test configuration', '', `listen = 127.0.0.1:${ws}   # a comment`, 'members-only = yes',
-    'no-quota = no', 'auth-param = "qd1.k#ey.2"', 'log-level = debug', 'trusted-proxy = 10.0.0.0/8', ''].join('\n'))
-  const d = await startDaemon(bin, ['--config', f('a.conf'), '-D', f('a.db'), '-o'], { ws })
+    'no-quota = no', 'auth-param = "qd1.k#ey.2"', 'log-level = debug', 'trusted-proxy = 10.0.0.0/8',
+    'tls-priority = "NORMAL #kept"', 'control = ""', ''].join('\n'))
+  // --conf: getopt's abbreviation, honoured like the full name.
+  const d = await startDaemon(bin, ['--conf', f('a.conf'), '-D', f('a.db'), '-o'], { ws })
   try {
     const cfg = d.log()
     T.ok(/members-only = yes/.test(cfg), 'a flag'); T.ok(/trusted-proxy = 10\.0\.0\.0\/8/.test(cfg), 'a value')
-    T.ok(/log-level = debug/.test(cfg), 'log-level'); T.ok(/auth-param: 1 list/.test(cfg) && !/k#ey/.test(cfg), 'a key is never shown')
+    T.ok(/log-level = debug/.test(cfg), 'log-level');
+    T.ok(/tls-priority = "NORMAL #kept"/.test(cfg), 'a # inside quotes is the value\'s'); T.ok(!/^control = /m.test(cfg), 'control = "" is none')
+    T.ok(/auth-param: 1 list/.test(cfg) && !/k#ey/.test(cfg), 'a key is never shown')
     const io = new IO(`ws://127.0.0.1:${d.ws}`); io.auth('qd1', 'k#ey')
     await ready(io); T.eq(io.level, 2, 'the quoted key with a # logs in'); io.stop()
   } finally { await d.stop() }
