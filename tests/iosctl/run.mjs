@@ -36,7 +36,8 @@ function iosctl (args, opts = {}) {
     c.stderr.on('data', d => { err += d })
     const t = setTimeout(() => { c.kill('SIGKILL'); reject(new Error(`iosctl ${args.join(' ')}: no exit`)) },
       opts.timeout || 15000)
-    c.once('exit', (code, sig) => {
+    // 'close', not 'exit': only then has all of stdout been read.
+    c.once('close', (code, sig) => {
       running.delete(c); clearTimeout(t)
       resolve({ code: sig ? 128 : code, out, err })
     })

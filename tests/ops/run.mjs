@@ -232,14 +232,16 @@ await T.test('iosctl backup: an online copy while enrollments go on, 0600, integ
     const c = spawn(path.join(build, 'iosctl'), ['-c', sock, ...a], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''; let err = ''
     c.stdout.on('data', x => { out += x }); c.stderr.on('data', x => { err += x })
-    c.on('exit', code => resolve({ code, out, err }))
+    c.on('close', code => resolve({ code, out, err })) // after stdout is drained
   })
   try {
     for (let i = 0; i < 30; i++) await ctl('enroll', `bk${i}`)
     const burst = Promise.all(Array.from({ length: 30 }, (_, i) => ctl('enroll', `bz${i}`)))
     const r = await ctl('--json', 'backup', f('copy.db'))
     await burst
-    T.eq(r.code, 0, 'backup: ' + r.err.trim()); T.eq(JSON.parse(r.out).path, f('copy.db'), 'the path')
+    T.eq(r.code, 0, 'backup: ' + r.err.trim())
+    if (r.code !== 0) return
+    T.eq(JSON.parse(r.out).path, f('copy.db'), 'the path')
     T.eq((fs.statSync(f('copy.db')).mode & 0o777).toString(8), '600', 'mode 0600')
     const q = spawnSync('sqlite3', [f('copy.db'), 'PRAGMA integrity_check; SELECT count(*) FROM devices WHERE id LIKE \'bk%\''],
       { encoding: 'utf8' })

@@ -67,7 +67,7 @@ function client (...args) {
       while ((i = out.indexOf('\n')) >= 0) { lines.push(JSON.parse(out.slice(0, i))); out = out.slice(i + 1); c.emit('line') }
     })
     c.stderr.on('data', d => { err += d })
-    c.on('exit', code => code === 0 ? resolve(lines) : reject(new Error(`client exit ${code}: ${err}`)))
+    c.on('close', code => code === 0 ? resolve(lines) : reject(new Error(`client exit ${code}: ${err}`)))
     c.lines = lines
     client.last = c
   })
