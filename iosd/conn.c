@@ -303,8 +303,19 @@ start_linger(struct conn *c)
 	struct ev_loop *loop = c->srv->loop;
 
 	c->close_after_flush = false;
-	if (c->tls_io && !c->eof)
-		tls_bye(c->tls_io);
+	if (c->tls_io && !c->eof && tls_bye(c->tls_io) == 0) {
+		/* close_notify half-sent: finish it when writable (the
+		 * prepare hook's flush calls us again), within the linger
+		 * time all the same. */
+		c->close_after_flush = true;
+		if (!ev_is_active(&c->timer)) {
+			ev_timer_stop(loop, &c->timer);
+			ev_timer_set(&c->timer, LINGER_MS / 1000.0, 0);
+			ev_timer_start(loop, &c->timer);
+		}
+		ev_io_start(loop, &c->wr);
+		return;
+	}
 	if (c->eof || shutdown(c->fd, SHUT_WR) < 0) {
 		close_socket(c);
 		return;

@@ -126,13 +126,17 @@ bind_spec(struct server *srv, struct listener *l, const struct listen_spec *spec
 			freeaddrinfo(r4);
 		}
 	}
-	freeaddrinfo(res);
 	if (l->fd < 0) {
+		int e = errno;	/* the caller looks at it: EADDRINUSE */
+
+		freeaddrinfo(res);
 		snprintf(err, errlen, "listen %s %s:%s: %s",
 		    transport_name(l->tr), spec->host[0] ? spec->host : "*",
-		    spec->port, strerror(errno));
+		    spec->port, strerror(e));
+		errno = e;
 		return -1;
 	}
+	freeaddrinfo(res);
 	return 0;
 }
 
@@ -168,6 +172,19 @@ same_spec(const struct listen_spec *a, const struct listen_spec *b)
 	    strcmp(a->port, b->port) == 0;
 }
 
+/* An old listener, not kept, on the port spec wants: its socket must
+ * go before spec's can bind (a new address or transport, same port). */
+static size_t
+same_port(const struct server *srv, const bool *kept,
+    const struct listen_spec *spec)
+{
+	for (size_t k = 0; k < srv->nlisteners; k++)
+		if (!kept[k] && srv->listeners[k].fd >= 0 &&
+		    strcmp(srv->listeners[k].spec.port, spec->port) == 0)
+			return k;
+	return srv->nlisteners;
+}
+
 int
 listener_reconcile(struct server *srv, const struct options *n, char *err,
     size_t errlen)
@@ -175,27 +192,58 @@ listener_reconcile(struct server *srv, const struct options *n, char *err,
 	struct listener *nl = xcalloc(n->nlisten ? n->nlisten : 1,
 	    sizeof(*nl));
 	bool *kept = xcalloc(srv->nlisteners + 1, sizeof(bool));
+	bool *released = xcalloc(srv->nlisteners + 1, sizeof(bool));
 	size_t *from = xcalloc(n->nlisten + 1, sizeof(size_t));
 	size_t i, k;
 
-	/* New ones are bound first: a port in use refuses the reload with
-	 * nothing changed. */
-	for (i = 0; i < n->nlisten; i++) {
+	/* The same listeners stay as they are. */
+	for (i = 0; i < n->nlisten; i++)
 		for (k = 0; k < srv->nlisteners; k++)
 			if (!kept[k] && srv->listeners[k].fd >= 0 &&
-			    same_spec(&srv->listeners[k].spec, &n->listen[i]))
+			    same_spec(&srv->listeners[k].spec, &n->listen[i])) {
+				kept[k] = true;
+				from[i] = k + 1;	/* moved below */
 				break;
-		if (k < srv->nlisteners) {
-			kept[k] = true;
-			from[i] = k + 1;	/* moved below */
+			}
+	/* New ones are bound before anything closes, so that a port in use
+	 * refuses the reload with nothing changed; but an old listener on
+	 * the same port gives its socket up first (and gets it back if the
+	 * reload fails). */
+	for (i = 0; i < n->nlisten; i++) {
+		int rc;
+
+		if (from[i])
 			continue;
+		rc = bind_spec(srv, &nl[i], &n->listen[i], err, errlen);
+		if (rc < 0 && errno == EADDRINUSE &&
+		    (k = same_port(srv, kept, &n->listen[i])) <
+		    srv->nlisteners) {
+			ev_io_stop(srv->loop, &srv->listeners[k].io);
+			close(srv->listeners[k].fd);
+			srv->listeners[k].fd = -1;
+			released[k] = true;
+			rc = bind_spec(srv, &nl[i], &n->listen[i], err, errlen);
 		}
-		if (bind_spec(srv, &nl[i], &n->listen[i], err, errlen) < 0) {
+		if (rc < 0) {
 			for (size_t j = 0; j < i; j++)
 				if (!from[j])
 					close(nl[j].fd);
+			for (k = 0; k < srv->nlisteners; k++) {
+				struct listen_spec spec;
+				char e2[256];
+
+				if (!released[k])
+					continue;
+				spec = srv->listeners[k].spec;
+				if (bind_spec(srv, &srv->listeners[k], &spec, e2,
+				    sizeof(e2)) < 0)
+					log_warnx("reload: %s (lost)", e2);
+				else
+					watch(srv, &srv->listeners[k]);
+			}
 			free(nl);
 			free(kept);
+			free(released);
 			free(from);
 			return -1;
 		}
@@ -217,16 +265,20 @@ listener_reconcile(struct server *srv, const struct options *n, char *err,
 	for (k = 0; k < srv->nlisteners; k++) {
 		struct listener *l = &srv->listeners[k];
 
-		if (kept[k] || l->fd < 0)
+		if (kept[k])
 			continue;
-		/* Established connections stay: only accepting stops. */
-		ev_io_stop(srv->loop, &l->io);
-		close(l->fd);
+		if (l->fd >= 0) {
+			/* Established connections stay: only accepting
+			 * stops. */
+			ev_io_stop(srv->loop, &l->io);
+			close(l->fd);
+		}
 		log_info("listen: %s %s:%s closed", transport_name(l->tr),
 		    l->spec.host[0] ? l->spec.host : "*", l->spec.port);
 	}
 	free(srv->listeners);
 	free(kept);
+	free(released);
 	free(from);
 	srv->listeners = nl;
 	srv->nlisteners = n->nlisten;

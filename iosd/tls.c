@@ -33,7 +33,7 @@ struct tls_ctx {
 struct tls {
 	struct tls_ctx *ctx;
 	gnutls_session_t s;
-	bool done;
+	bool done, bye_sent;
 	uint8_t *wbuf;		/* the record being sent */
 	size_t wlen;		/* its length while GnuTLS owes it, else 0 */
 };
@@ -264,11 +264,18 @@ tls_pending(const struct tls *t)
 	return t->done && t->wlen == 0 && gnutls_record_check_pending(t->s) > 0;
 }
 
-void
+int
 tls_bye(struct tls *t)
 {
-	if (t->done)
-		(void)gnutls_bye(t->s, GNUTLS_SHUT_WR);
+	int rc;
+
+	if (!t->done || t->bye_sent)
+		return 1;
+	rc = gnutls_bye(t->s, GNUTLS_SHUT_WR);
+	if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
+		return 0;
+	t->bye_sent = true;	/* sent, or it never will be */
+	return 1;
 }
 
 const char *

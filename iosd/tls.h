@@ -45,8 +45,9 @@ ssize_t tls_writev(struct tls *t, const struct iovec *iov, int cnt);
 bool tls_write_pending(const struct tls *t);
 /* Decrypted bytes wait inside GnuTLS: read again without polling. */
 bool tls_pending(const struct tls *t);
-/* close_notify, best effort, never blocking. */
-void tls_bye(struct tls *t);
+/* close_notify, never blocking: 1 sent (or not to be), 0 call again
+ * when the socket is writable. */
+int tls_bye(struct tls *t);
 /* "TLS1.3 AES-256-GCM", for the log. */
 const char *tls_describe(const struct tls *t, char *buf, size_t cap);
 

@@ -125,6 +125,31 @@ await T.test('SIGHUP: a listener added and one removed; established connections 
   } finally { await d.stop() }
 })
 
+await T.test('SIGHUP: the same port on another address, then for another transport', async () => {
+  const a = await freePort()
+  fs.writeFileSync(f('m.conf'), `listen = ${a}\n`)
+  const d = await daemon(['--config', f('m.conf'), '-D', f('m.db')], a)
+  try {
+    const io = await ready(new IO(`ws://127.0.0.1:${a}`))
+    let closed = false; io.on('close', () => { closed = true })
+    fs.writeFileSync(f('m.conf'), `listen = 127.0.0.1:${a}\n`) // as when nginx comes in front
+    process.kill(d.pid, 'SIGHUP')
+    await until(() => /SIGHUP: reloaded/.test(d.log()), 3000, 'reloaded')
+    T.ok(!/refused/.test(d.log()), 'not refused: ' + d.log().split('\n').filter(l => /reload/.test(l)).join(' | '))
+    const io2 = await ready(new IO(`ws://127.0.0.1:${a}`)); io2.stop()
+    fs.writeFileSync(f('m.conf'), `listen-cong = 127.0.0.1:${a}\n`)
+    process.kill(d.pid, 'SIGHUP')
+    await until(() => (d.log().match(/SIGHUP: reloaded/g) || []).length === 2, 3000, 'reloaded again')
+    const cong = net.connect(a, '127.0.0.1')
+    const first = await new Promise((resolve, reject) => { cong.once('data', resolve); cong.once('error', reject) })
+    T.eq(first[0] === 1 && first[2], 0xc0, 'the port now speaks CongSocket (SERVER_READY)')
+    cong.destroy()
+    await sleep(200)
+    T.ok(!closed && io.cid, 'the first WebSocket client is still connected')
+    io.stop()
+  } finally { await d.stop() }
+})
+
 await T.test('a broken configuration is refused whole; the running one stays', async () => {
   const a = await freePort(); const sock = f('d.sock')
   fs.writeFileSync(f('d.conf'), `listen = 127.0.0.1:${a}\nretain-max = 5\n`)
