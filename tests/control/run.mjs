@@ -10,7 +10,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { IO } from 'iosignal'
-import { startDaemon, freePort, tap } from '../lib/daemon.mjs'
+import { startDaemon, freePort, tap, until, ready } from '../lib/daemon.mjs'
 
 const argv = process.argv.slice(2)
 const bin = argv.includes('--bin') ? argv[argv.indexOf('--bin') + 1] : 'build/iosd'
@@ -64,18 +64,7 @@ class Ctl {
   close () { this.s.destroy() }
 }
 
-async function until (cond, ms, what) {
-  const end = Date.now() + ms
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out: ' + what)
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-}
 
-const ready = io => new Promise((resolve, reject) => {
-  const t = setTimeout(() => reject(new Error('client not ready')), 8000)
-  io.on('ready', () => { clearTimeout(t); resolve(io) })
-})
 const client = (port, id, key) => { const io = new IO(`ws://127.0.0.1:${port}`); if (id) io.auth(id, key); return io }
 const ok = (r, what) => { if (!r.ok) throw new Error(`${what}: ${JSON.stringify(r.error)}`); return r.result }
 

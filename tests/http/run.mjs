@@ -9,7 +9,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { IO } from 'iosignal'
-import { startDaemon, freePort, tap } from '../lib/daemon.mjs'
+import { startDaemon, freePort, tap, ready } from '../lib/daemon.mjs'
 
 const argv = process.argv.slice(2)
 const bin = argv.includes('--bin') ? argv[argv.indexOf('--bin') + 1] : 'build/iosd'
@@ -54,10 +54,6 @@ function http (port, text, { count = 1, from = '127.0.0.1', ms = 5000 } = {}) {
   })
 }
 const get = (port, p, extra = '', opts) => http(port, `GET ${p} HTTP/1.1\r\nHost: x\r\n${extra}\r\n`, opts)
-const ready = io => new Promise((resolve, reject) => {
-  const t = setTimeout(() => reject(new Error('client not ready')), 8000)
-  io.on('ready', () => { clearTimeout(t); resolve(io) })
-})
 const promtool = spawnSync('sh', ['-c', 'command -v promtool'], { encoding: 'utf8' }).stdout.trim()
 
 const d = await startDaemon(bin, ['-D', path.join(tmp, 'a.db'), '-e', 'dev1.key1.2', '--handshake-timeout', '1500'])

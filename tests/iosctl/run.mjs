@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { spawn } from 'node:child_process'
 import { IO, IOCongSocket } from 'iosignal'
-import { startDaemon, tap } from '../lib/daemon.mjs'
+import { startDaemon, tap, until, ready } from '../lib/daemon.mjs'
 
 const argv = process.argv.slice(2)
 const opt = (name, def) => argv.includes(name) ? argv[argv.indexOf(name) + 1] : def
@@ -54,17 +54,6 @@ async function ok (args, opts) {
 }
 const okJson = async (args, opts) => JSON.parse(await ok(['--json', ...args], opts))
 
-async function until (cond, ms, what) {
-  const end = Date.now() + ms
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out: ' + what)
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-}
-const ready = io => new Promise((resolve, reject) => {
-  const t = setTimeout(() => reject(new Error('client not ready')), 8000)
-  io.on('ready', () => { clearTimeout(t); resolve(io) })
-})
 const client = (url, id, key) => { const io = url.startsWith('cong:') ? new IOCongSocket(url) : new IO(url); if (id) io.auth(id, key); return io }
 const fails = (url, id, key) => new Promise((resolve, reject) => {
   const io = client(url, id, key)

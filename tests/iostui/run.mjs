@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { IO } from 'iosignal'
-import { startDaemon, tap } from '../lib/daemon.mjs'
+import { startDaemon, tap, until, ready } from '../lib/daemon.mjs'
 
 const argv = process.argv.slice(2)
 const opt = (name, def) => argv.includes(name) ? argv[argv.indexOf(name) + 1] : def
@@ -23,15 +23,6 @@ const tmux = (...args) => spawnSync('tmux', ['-S', tsock, '-f', '/dev/null', ...
 process.on('exit', () => { tmux('kill-server'); fs.rmSync(tmp, { recursive: true, force: true }) })
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
-async function until (cond, ms, what) {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await cond()
-    if (v) return v
-    if (Date.now() > end) throw new Error('timed out: ' + what)
-    await sleep(50)
-  }
-}
 
 const screen = (pane = 'tui') => tmux('capture-pane', '-p', '-t', pane).stdout
 // Waits until the screen matches re; returns the screen (or the match).
@@ -58,10 +49,6 @@ function startTui (name, extra = [], { cols = 100, rows = 30 } = {}) {
   return after
 }
 
-const ready = io => new Promise((resolve, reject) => {
-  const t = setTimeout(() => reject(new Error('client not ready')), 8000)
-  io.on('ready', () => { clearTimeout(t); resolve(io) })
-})
 const client = (id, key) => { const io = new IO(`ws://127.0.0.1:${d.ws}`); if (id) io.auth(id, key); return io }
 
 const dir = path.join(tmp, 'd'); fs.mkdirSync(dir, { mode: 0o700 })

@@ -92,6 +92,26 @@ export async function startDaemon (bin, extra = [], opts = {}) {
   }
 }
 
+// Waits until cond() (maybe async) gives a true value, and returns it;
+// throws after ms naming what it waited for.
+export async function until (cond, ms, what) {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await cond()
+    if (v) return v
+    if (Date.now() > end) throw new Error('timed out: ' + what)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+// An npm iosignal client once it is READY (it has its CID).
+export function ready (io, ms = 8000) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('client not ready')), ms)
+    io.on('ready', () => { clearTimeout(t); resolve(io) })
+  })
+}
+
 // TAP: test(name, fn[, ms]) runs fn with a time limit; ok/eq record sub-checks.
 // It writes to stdout directly; quiet: true mutes console.log (the npm
 // clients print to it) so that stdout stays TAP.

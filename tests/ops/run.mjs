@@ -13,7 +13,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { spawn, spawnSync } from 'node:child_process'
 import { IO } from 'iosignal'
-import { startDaemon, freePort, canConnect, tap } from '../lib/daemon.mjs'
+import { startDaemon, freePort, canConnect, tap, until, ready } from '../lib/daemon.mjs'
 
 const argv = process.argv.slice(2)
 const bin = argv.includes('--bin') ? argv[argv.indexOf('--bin') + 1] : 'build/iosd'
@@ -23,19 +23,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iosd-ops-'))
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }))
 const f = n => path.join(tmp, n)
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
-async function until (cond, ms, what) {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await cond()
-    if (v) return v
-    if (Date.now() > end) throw new Error('timed out: ' + what)
-    await sleep(20)
-  }
-}
-const ready = io => new Promise((resolve, reject) => {
-  const t = setTimeout(() => reject(new Error('client not ready')), 8000)
-  io.on('ready', () => { clearTimeout(t); resolve(io) })
-})
 const run = (args, opts = {}) => spawnSync(bin, args, { encoding: 'utf8', timeout: 5000, ...opts })
 
 // iosd with exactly these arguments (its listeners from a file), ready
