@@ -264,6 +264,32 @@ await T.test('iosctl backup: an online copy while enrollments go on, 0600, integ
   } finally { await d.stop() }
 })
 
+await T.test('SIGTERM during a backup: the half-made copy is removed, the database closed cleanly', async () => {
+  const db = f('big.db'); const sock = f('big.sock')
+  let d = await startDaemon(bin, ['-D', db])
+  await d.stop()
+  // 40 MB of pages, so that the copy takes a while.
+  spawnSync('sqlite3', [db, 'CREATE TABLE ballast(x); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 ' +
+    'FROM c WHERE i < 200000) INSERT INTO ballast SELECT randomblob(200) FROM c;'])
+  d = await startDaemon(bin, ['-D', db, '-c', sock])
+  const copy = f('big-copy.db')
+  const c = spawn(path.join(build, 'iosctl'), ['-c', sock, 'backup', copy], { stdio: 'ignore' })
+  const done = new Promise(resolve => c.on('close', code => resolve(code)))
+  await until(() => fs.existsSync(copy), 5000, 'the copy started')
+  const r = await d.stop()
+  const code = await done
+  T.eq(r.code, 0, 'iosd exit 0')
+  process.stdout.write(`# the copy ${code === 0 ? 'finished before the stop' : 'was aborted by the stop'}\n`)
+  if (code === 0) {
+    // The copy won the race: then it must be whole.
+    T.eq(spawnSync('sqlite3', [copy, 'PRAGMA integrity_check'], { encoding: 'utf8' }).stdout.trim(), 'ok', 'a whole copy')
+  } else {
+    T.ok(!fs.existsSync(copy) && !fs.existsSync(copy + '-journal'), 'the half-made copy is gone')
+  }
+  T.ok(!fs.existsSync(db + '-wal') || fs.statSync(db + '-wal').size === 0, 'the database was closed cleanly (WAL checkpointed)')
+  T.ok(/backup/.test(d.log()) || code === 0, 'logged')
+})
+
 const notifyBin = path.join(build, 'tests', 'notify-listen')
 await T.test('systemd: READY=1, STATUS=, RELOADING=1 and STOPPING=1 on a NOTIFY_SOCKET; WATCHDOG=1', async () => {
   const hasSd = run(['--version']).stdout.includes('systemd')
