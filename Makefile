@@ -214,7 +214,8 @@ INSTALL_DEFS := -DIOSD_DEFAULT_CONFIG=\"$(SYSCONFDIR)/iosd/iosd.conf\" \
 MAN8 := doc/iosd.8 doc/iosctl.8 doc/iostui.8
 subst = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 
-install: deps
+install:
+	@sh tests/install-deps.sh build
 	@# Built again when the installed defaults change (SYSCONFDIR).
 	@mkdir -p $(INSTALL_BUILD)
 	@echo '$(INSTALL_DEFS)' | cmp -s - $(INSTALL_BUILD)/.defs || \

@@ -203,6 +203,9 @@ ctl_metrics(struct server *srv)
 	q = json_object();
 	json_object_set_new(q, "oversize", json_integer((json_int_t)m->drops[DROP_OVERSIZE]));
 	json_object_set_new(q, "rate", json_integer((json_int_t)m->drops[DROP_RATE]));
+	json_object_set_new(q, "rate_closes", json_integer((json_int_t)m->rate_closes));
+	json_object_set_new(q, "publish_capped",
+	    json_integer((json_int_t)m->publish_capped));
 	json_object_set_new(o, "quota", q);
 	return o;
 }

@@ -140,6 +140,12 @@ exposition(struct server *srv, FILE *f)
 	    (double)m->drops[DROP_OVERSIZE]);
 	sample(f, "iosd_quota_violations_total", "quota=\"traffic_rate\"",
 	    (double)m->drops[DROP_RATE]);
+	sample(f, "iosd_quota_violations_total", "quota=\"publish_counter\"",
+	    (double)m->publish_capped);
+	family(f, "iosd_quota_closes_total", "counter",
+	    "Clients closed for staying over their trafficRate.");
+	sample(f, "iosd_quota_closes_total", "quota=\"traffic_rate\"",
+	    (double)m->rate_closes);
 	family(f, "iosd_channels", "gauge", "Channels in the router.");
 	sample(f, "iosd_channels", NULL, (double)m->channels);
 	family(f, "iosd_subscriptions", "gauge", "Channel subscriptions.");

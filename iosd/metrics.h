@@ -45,7 +45,8 @@ struct metrics {
 	uint64_t retained;	/* gauge */
 	uint64_t subscriptions;	/* gauge */
 	uint64_t auth_ok, auth_fail;
-	uint64_t quota_oversize, quota_rate;
+	uint64_t rate_closes;		/* closed for sustained trafficRate */
+	uint64_t publish_capped;	/* publishes cut at publishCounter */
 };
 
 const char *transport_name(enum transport t);

@@ -264,8 +264,13 @@ fan_out(struct server *srv, struct conn *from, struct channel *ch,
 
 	ch->publishes++;
 	/* --publish-counter: the publisher's level caps its recipients. */
-	if (srv->opt.publish_counter && from && from->s.publish_counter)
+	if (srv->opt.publish_counter && from && from->s.publish_counter) {
 		limit = from->s.publish_counter;
+		/* Counted only with the cap on: the scan is O(subscribers),
+		 * as the fan-out below. */
+		if (limit < ch->nsubs - (size_t)channel_has(ch, from))
+			srv->m.publish_capped++;
+	}
 	if (srv->ntraces)
 		trace_fanout(srv, ch->subs, ch->nsubs, from, m->data, m->len);
 	for (size_t i = 0; i < ch->nsubs && sent < limit; i++) {

@@ -189,6 +189,7 @@ server_reload(struct server *srv, const char **what, size_t *nwhat,
 	int rc;
 
 	*nwhat = 0;
+	filelog_reopen();	/* logrotate moved them: whatever else fails */
 	if (srv->stopping) {
 		snprintf(err, errlen, "the daemon is stopping");
 		return -1;
@@ -278,7 +279,6 @@ sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	filelog_reopen();	/* logrotate moved them: whatever else fails */
 	notify_reloading();
 	if (server_reload(srv, what, &n, err, sizeof(err)) < 0) {
 		log_warnx("SIGHUP: reload refused, nothing changed: %s", err);

@@ -86,7 +86,7 @@ rate_ok(struct conn *c, size_t len)
 		s->over_since_ms = now;
 	s->last_drop_ms = now;
 	if (now - s->over_since_ms > c->srv->opt.rate_close_ms) {
-		c->srv->m.quota_rate++;
+		c->srv->m.rate_closes++;
 		conn_fail(c, DROP_RATE, WS_CLOSE_POLICY,
 		    "traffic rate exceeded");
 	}

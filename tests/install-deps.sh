@@ -3,12 +3,17 @@
 # when they are all present. Uses sudo when not root.
 set -eu
 
-# prometheus brings promtool, which checks the /metrics exposition;
-# gnutls-bin certtool, which makes the test certificates.
+# "build" (make install): what building needs, nothing of the tests'.
+# Otherwise also the tests': prometheus brings promtool, which checks the
+# /metrics exposition; gnutls-bin certtool, which makes the test
+# certificates; clang the fuzzers; redis-server, sqlite3, tmux the suites.
 PKGS="make gcc pkg-config libev-dev libwslay-dev libgnutls28-dev nettle-dev
 libsqlite3-dev libncurses-dev libjansson-dev libhiredis-dev uthash-dev
-clang libclang-rt-dev redis-server sqlite3 tmux prometheus gnutls-bin
 libsystemd-dev"
+if [ "${1:-}" != build ]; then
+	PKGS="$PKGS clang libclang-rt-dev redis-server sqlite3 tmux prometheus
+gnutls-bin"
+fi
 
 missing=""
 for p in $PKGS; do
@@ -19,8 +24,10 @@ for p in $PKGS; do
 done
 # Node.js >= 19 runs the reference iosignal clients; Debian's nodejs
 # package is installed only when no node is on the PATH at all.
-command -v node >/dev/null 2>&1 || missing="$missing nodejs"
-command -v npm >/dev/null 2>&1 || missing="$missing npm"
+if [ "${1:-}" != build ]; then
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+	command -v npm >/dev/null 2>&1 || missing="$missing npm"
+fi
 
 [ -z "$missing" ] && exit 0
 

@@ -193,6 +193,8 @@ try {
       pub.signal('pc-room', 'capped')
       const got = await Promise.all(subs.map(p => p.next(1500)))
       T.eq(got.filter(Boolean).length, 5, 'five of the seven subscribers got it')
+      const m = await fetch(`http://127.0.0.1:${e.ws}/metrics`).then(r => r.text())
+      T.ok(m.includes('iosd_quota_violations_total{quota="publish_counter"} 1\n'), 'counted as a publish_counter violation')
       pub.stop()
       const anon = await peer(e.cong, '127.0.0.42')
       anon.send([MSG.CID_REQ]); await anon.next()

@@ -137,6 +137,35 @@ await T.test('SIGHUP: the same port on another address, then for another transpo
   } finally { await d.stop() }
 })
 
+await T.test('SIGHUP applies a new trusted-proxy and a new quota table to new connections', async () => {
+  const a = await freePort(); const sock = f('tp.sock')
+  fs.writeFileSync(f('tp.conf'), `listen = 127.0.0.1:${a}\ncontrol = ${sock}\n`)
+  const d = await daemon(['--config', f('tp.conf'), '-D', f('tp.db')], a)
+  const upgrade = () => new Promise((resolve, reject) => {
+    const s = net.connect(a, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n' +
+      'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+      'X-Forwarded-For: 10.1.2.3\r\n\r\n'))
+    s.once('data', () => resolve(s)); s.on('error', reject)
+  })
+  const addresses = () => JSON.parse(spawnSync(path.join(build, 'iosctl'), ['-c', sock, '--json', 'clients'],
+    { encoding: 'utf8' }).stdout).clients.map(c => c.address).sort().join(',')
+  try {
+    const one = await upgrade()
+    T.eq(addresses(), '127.0.0.1', 'untrusted: X-Forwarded-For ignored')
+    fs.appendFileSync(f('tp.conf'), 'trusted-proxy = 127.0.0.1\n')
+    process.kill(d.pid, 'SIGHUP')
+    await until(() => /SIGHUP: reloaded/.test(d.log()), 3000, 'reloaded')
+    const two = await upgrade()
+    T.eq(addresses(), '10.1.2.3,127.0.0.1', 'trusted after the reload: the forwarded address, the old one kept')
+    spawnSync('sqlite3', [f('tp.db'), 'UPDATE quota_levels SET signal_size = 4321 WHERE level = 1'])
+    process.kill(d.pid, 'SIGHUP')
+    await until(() => (d.log().match(/SIGHUP: reloaded/g) || []).length === 2, 3000, 'reloaded again')
+    const q = JSON.parse(spawnSync(path.join(build, 'iosctl'), ['-c', sock, '--json', 'quota-list'], { encoding: 'utf8' }).stdout)
+    T.eq(q.find(x => x.level === 1).signal_size, 4321, 'the quota table read again')
+    one.destroy(); two.destroy()
+  } finally { await d.stop() }
+})
+
 await T.test('a broken configuration is refused whole; the running one stays', async () => {
   const a = await freePort(); const sock = f('d.sock')
   fs.writeFileSync(f('d.conf'), `listen = 127.0.0.1:${a}\nretain-max = 5\n`)
@@ -206,7 +235,8 @@ await T.test('SIGTERM: clients get a close (1001), the daemon exits 0 within the
 
 await T.test('-f: connection, auth and attack logs, reopened on SIGHUP (logrotate)', async () => {
   const dir = f('logs'); fs.mkdirSync(dir)
-  const d = await startDaemon(bin, ['-D', f('h.db'), '-f', dir, '-e', 'fl1.key1.2', '--auth-fail-delay', '50'])
+  const sock = f('h.sock')
+  const d = await startDaemon(bin, ['-D', f('h.db'), '-f', dir, '-e', 'fl1.key1.2', '--auth-fail-delay', '50', '-c', sock])
   try {
     const io = new IO(`ws://127.0.0.1:${d.ws}`); io.auth('fl1', 'key1'); await ready(io); io.stop()
     const bad = new IO(`ws://127.0.0.1:${d.ws}`); bad.auth('fl1', 'wrong')
@@ -224,6 +254,9 @@ await T.test('-f: connection, auth and attack logs, reopened on SIGHUP (logrotat
     fs.renameSync(path.join(dir, 'connection.log'), path.join(dir, 'connection.log.1'))
     process.kill(d.pid, 'SIGHUP')
     await until(() => fs.existsSync(path.join(dir, 'connection.log')), 3000, 'reopened')
+    fs.renameSync(path.join(dir, 'auth.log'), path.join(dir, 'auth.log.1'))
+    T.eq(spawnSync(path.join(build, 'iosctl'), ['-c', sock, 'reload']).status, 0, 'iosctl reload')
+    T.ok(fs.existsSync(path.join(dir, 'auth.log')), 'iosctl reload reopens them too')
     const io2 = await ready(new IO(`ws://127.0.0.1:${d.ws}`)); io2.stop()
     await until(() => /\+ IP/.test(fs.readFileSync(path.join(dir, 'connection.log'), 'utf8')), 3000, 'new lines in the new file')
     raw.destroy()

@@ -115,6 +115,26 @@ try {
       s.on('error', e => resolve(e.code || e.message))
     })
     T.ok(old !== 'connected', `TLS 1.1 refused (${old})`)
+    const v12 = await new Promise((resolve, reject) => {
+      const s = tls.connect({ port: wss, host: '127.0.0.1', servername: 'localhost', ca, maxVersion: 'TLSv1.2' },
+        () => { resolve(s.getProtocol()); s.destroy() })
+      s.on('error', reject)
+    })
+    T.eq(v12, 'TLSv1.2', 'TLS 1.2 is served')
+    const health = await new Promise((resolve, reject) => {
+      const s = tls.connect({ port: wss, host: '127.0.0.1', servername: 'localhost', ca }, () => {
+        s.write('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+      })
+      let got = ''; s.on('data', x => { got += x }); s.on('end', () => resolve(got)); s.on('error', reject)
+    })
+    T.ok(/^HTTP\/1\.1 200/.test(health) && /"status":"ok"/.test(health), 'GET /healthz over TLS')
+    // Half a ClientHello, then nothing: the deadline covers it too.
+    const t0 = Date.now()
+    const ms = await new Promise(resolve => {
+      const s = net.connect(wss, '127.0.0.1', () => s.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])))
+      s.on('close', () => resolve(Date.now() - t0)); s.on('error', () => {})
+    })
+    T.ok(ms >= 500 && ms < 3000, `a handshake stalled halfway is closed after ${ms} ms`)
   })
 
   await T.test('a client that stalls the TLS handshake is closed at its deadline', async () => {
