@@ -84,7 +84,7 @@ reply_date(struct conn *c, const struct ios_request *r)
 	    "Fri", "Sat" };
 	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
 	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t t = (time_t)(server_now_ms(c->srv) / 1000);
+	time_t t = (time_t)(server_wall_ms() / 1000);
 	struct tm tm;
 	char buf[64];
 	int n;
@@ -103,7 +103,7 @@ reply_unixtime(struct conn *c, const struct ios_request *r)
 {
 	char buf[24];
 	int n = snprintf(buf, sizeof(buf), "%llu",
-	    (unsigned long long)(server_now_ms(c->srv) / 1000));
+	    (unsigned long long)(server_wall_ms() / 1000));
 
 	session_send_response(c, r->mid, IOS_STATUS_OK, MBP_NUMBER, buf,
 	    (size_t)n);

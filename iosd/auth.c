@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admit.h"
+#include "audit.h"
 #include "auth.h"
 #include "authsrc.h"
 #include "backoff.h"
@@ -16,91 +18,87 @@
 #include "store.h"
 #include "xmalloc.h"
 
-/* A lookup in flight; conn is cleared if the client leaves first. */
+/* A lookup in flight; conn is cleared if the client leaves first. A
+ * login slowed down (an id under attack from everywhere) waits on the
+ * connection's auth timer first. */
 struct auth_pending {
 	struct conn *conn;
+	bool waiting;		/* slowed down, not looked up yet */
 	struct boho_auth_hmac h;
 };
 
+static void lookup(struct conn *c, struct auth_pending *p);
+
 static void
-fail_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+pending_free(struct auth_pending *p)
+{
+	explicit_bzero(p, sizeof(*p));
+	free(p);
+}
+
+static void
+auth_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn *c = w->data;
+	struct auth_pending *p = c->s.auth;
 	static const uint8_t fail = IOS_AUTH_FAIL;
 
 	(void)loop;
 	(void)revents;
-	if (c->state == CONN_OPEN)
+	if (p && p->waiting) {
+		p->waiting = false;
+		lookup(c, p);
+	} else if (c->state == CONN_OPEN)
 		session_send_plain(c, &fail, 1);
 }
 
 void
 auth_init(struct conn *c)
 {
-	ev_init(&c->auth_timer, fail_timer_cb);
+	ev_init(&c->auth_timer, auth_timer_cb);
 	c->auth_timer.data = c;
 }
 
 void
 auth_conn_gone(struct conn *c)
 {
-	if (c->s.auth) {
-		c->s.auth->conn = NULL;
+	struct auth_pending *p = c->s.auth;
+
+	if (p) {
 		c->s.auth = NULL;
+		if (p->waiting)
+			pending_free(p);	/* no lookup refers to it */
+		else
+			p->conn = NULL;		/* lookup_done frees it */
 	}
 	ev_timer_stop(c->srv->loop, &c->auth_timer);
 }
 
-/* Backoff keys: addresses and ids in one table, apart by a prefix (an
- * id may look like an IPv6 address). Many devices may share an address
- * (NAT, a proxy), so an address is locked later than an id. */
-#define LOCK_ID_AFTER	3	/* failures */
-#define LOCK_ADDR_AFTER	5
-
-static const char *
-addr_key(const struct conn *c, char *buf, size_t cap)
-{
-	snprintf(buf, cap, "a:%s", c->ip);
-	return buf;
-}
-
-static const char *
-id_key(const char *id, char *buf, size_t cap)
-{
-	snprintf(buf, cap, "d:%s", id);
-	return buf;
-}
-
 /*
  * AUTH_FAIL later, never blocking: the reference waits 1 s; repeated
- * failures from one address or for one id wait longer. The nonce is
- * spent whatever failed. counted: false for an attempt refused while
- * locked, which must not lengthen the lock (else an attacker could keep
- * a device out for good).
+ * failures of the same id from the same address, or from one address
+ * for any id, wait longer (backoff.h). The nonce is spent whatever
+ * failed. counted: false for an attempt refused while locked, which must
+ * not lengthen the lock (else an attacker could keep a device out).
  */
 static void
 fail_as(struct conn *c, const char *id, const char *reason, bool counted)
 {
 	struct server *srv = c->srv;
-	uint64_t now = server_now_ms(srv);
-	char k[BOHO_ID_LEN + 64];
-	unsigned d1 = counted ? backoff_fail(srv->fails, addr_key(c, k,
-	    sizeof(k)), now, LOCK_ADDR_AFTER) : srv->opt.auth_fail_ms;
-	unsigned d2 = counted && id && id[0] ? backoff_fail(srv->fails,
-	    id_key(id, k, sizeof(k)), now, LOCK_ID_AFTER) : 0;
-	unsigned delay = d1 > d2 ? d1 : d2;
+	unsigned delay = counted ? backoff_fail(srv->fails, id, c->ip,
+	    server_now_ms(srv)) : srv->opt.auth_fail_ms;
 
 	c->s.boho.nonce_sent = false;	/* single use, pass or fail */
 	srv->m.auth_fail++;
 	c->s.state = SS_AUTH_FAIL;
-	log_info("conn=%u addr=%s login failed id=%s reason=\"%s\" delay=%ums",
-	    c->ssid, c->ip, id && id[0] ? id : "-", reason, delay);
-	filelog(FL_AUTH, "x IP:%s #%u id:%s fail: %s", c->ip, c->ssid,
-	    id && id[0] ? id : "-", reason);
-	if (id && id[0])
-		store_login_fail(srv->store, id, c->ip, reason);
-	else
-		store_audit(srv->store, "login_fail", NULL, c->ip, reason);
+	if (log_allow(LC_LOGIN)) {
+		log_info("conn=%u addr=%s login failed id=%s reason=\"%s\" "
+		    "delay=%ums", c->ssid, c->ip, id && id[0] ? id : "-",
+		    reason, delay);
+		filelog(FL_AUTH, "x IP:%s #%u id:%s fail: %s", c->ip, c->ssid,
+		    id && id[0] ? id : "-", reason);
+	}
+	audit_login_fail(srv->audit, id, c->ip, reason);
 	ev_timer_stop(srv->loop, &c->auth_timer);
 	ev_timer_set(&c->auth_timer, delay / 1000.0, 0);
 	ev_timer_start(srv->loop, &c->auth_timer);
@@ -162,19 +160,18 @@ accept_login(struct conn *c, const struct device *d, const uint8_t *ack)
 		conn_close(c, true, 0, "duplicate login (new)");
 		return;
 	}
-	router_set_cid(srv, c, d->cid);
+	if (router_set_cid(srv, c, d->cid) < 0) {
+		conn_nomem(c, "out of memory (login)");
+		return;
+	}
+	admit_untrack(srv, c);		/* logged in: no longer --max-per-ip's */
 	snprintf(c->s.did, sizeof(c->s.did), "%s", d->id);
 	snprintf(c->s.nick, sizeof(c->s.nick), "%s", d->cid);
 	session_set_level(c, d->level);
 	session_send_plain(c, ql, sizeof(ql));
 	session_send_plain(c, ack, BOHO_AUTH_ACK_LEN);
 	c->s.state = SS_AUTH_READY;
-	{
-		char k[BOHO_ID_LEN + 64];
-
-		backoff_ok(srv->fails, addr_key(c, k, sizeof(k)));
-		backoff_ok(srv->fails, id_key(d->id, k, sizeof(k)));
-	}
+	backoff_ok(srv->fails, d->id, c->ip);
 	srv->m.auth_ok++;
 	log_info("conn=%u addr=%s login id=%s cid=%s level=%d%s", c->ssid,
 	    c->ip, d->id, d->cid[0] ? d->cid : "-", d->level,
@@ -233,16 +230,38 @@ lookup_done(void *arg, int rc, const struct device *d)
 		if (c->state == CONN_OPEN)
 			verify(c, &p->h, rc, d);
 	}
-	explicit_bzero(p, sizeof(*p));
-	free(p);
+	pending_free(p);
+}
+
+/* The -d/-e/-E table first, then the store (maybe asynchronous). */
+static void
+lookup(struct conn *c, struct auth_pending *p)
+{
+	const struct device *d;
+
+	c->s.auth = NULL;
+	if ((d = authsrc_find(c->srv->auth, p->h.id)) != NULL) {
+		verify(c, &p->h, 0, d);
+		pending_free(p);
+		return;
+	}
+	if (store_check_id(p->h.id, p->h.id_len) != NULL) {
+		fail(c, p->h.id, "invalid id");
+		pending_free(p);
+		return;
+	}
+	p->conn = c;
+	c->s.auth = p;
+	store_device_get(c->srv->store, p->h.id, lookup_done, p);
 }
 
 void
 auth_on_hmac(struct conn *c, const uint8_t *m, size_t len)
 {
 	struct server *srv = c->srv;
-	const struct device *d;
 	struct auth_pending *p;
+	const char *why;
+	unsigned slow;
 
 	if (c->s.boho.authorized || c->s.auth || fail_pending(c))
 		return;		/* re-login, or a retry before AUTH_FAIL */
@@ -251,40 +270,29 @@ auth_on_hmac(struct conn *c, const uint8_t *m, size_t len)
 		fail(c, NULL, "AUTH_HMAC without a fresh AUTH_NONCE");
 		return;
 	}
-	p = xcalloc(1, sizeof(*p));
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		conn_nomem(c, "out of memory (login)");
+		return;
+	}
 	if (boho_parse_auth_hmac(m, len, &p->h) < 0) {
-		free(p);
+		pending_free(p);
 		fail(c, NULL, "malformed AUTH_HMAC");
 		return;
 	}
-	{
-		char k[BOHO_ID_LEN + 64];
-		uint64_t now = server_now_ms(srv);
-		unsigned la = backoff_locked(srv->fails, addr_key(c, k,
-		    sizeof(k)), now);
-		unsigned li = backoff_locked(srv->fails, id_key(p->h.id, k,
-		    sizeof(k)), now);
-
-		if (la || li) {
-			/* Not even looked at: right or wrong, it fails. */
-			fail_as(c, p->h.id, la ? "address backed off after "
-			    "failures" : "id backed off after failures", false);
-			explicit_bzero(p, sizeof(*p));
-			free(p);
-			return;
-		}
-	}
-	if ((d = authsrc_find(srv->auth, p->h.id)) != NULL) {
-		verify(c, &p->h, 0, d);
-		free(p);
+	if (backoff_check(srv->fails, p->h.id, c->ip, server_now_ms(srv),
+	    &slow, &why)) {
+		/* Not even looked at: right or wrong, it fails. */
+		fail_as(c, p->h.id, why, false);
+		pending_free(p);
 		return;
 	}
-	if (store_check_id(p->h.id, p->h.id_len) != NULL) {
-		fail(c, p->h.id, "invalid id");
-		free(p);
+	if (slow) {
+		p->waiting = true;
+		c->s.auth = p;
+		ev_timer_stop(srv->loop, &c->auth_timer);
+		ev_timer_set(&c->auth_timer, slow / 1000.0, 0);
+		ev_timer_start(srv->loop, &c->auth_timer);
 		return;
 	}
-	p->conn = c;
-	c->s.auth = p;
-	store_device_get(srv->store, p->h.id, lookup_done, p);
+	lookup(c, p);
 }

@@ -64,11 +64,20 @@ peer_strings(struct conn *c)
 
 struct conn *
 conn_new(struct server *srv, int fd, enum transport tr,
-    const struct sockaddr *sa, socklen_t salen)
+    const struct sockaddr *sa, socklen_t salen,
+    const struct admit_key *key)
 {
-	struct conn *c = xcalloc(1, sizeof(*c));
+	struct conn *c = calloc(1, sizeof(*c));
 
+	if (c == NULL) {
+		srv->m.drops[DROP_NOMEM]++;
+		if (log_allow(LC_NOMEM))
+			log_warnx("accept: out of memory: connection refused");
+		close(fd);
+		return NULL;
+	}
 	c->srv = srv;
+	c->akey = *key;
 	c->fd = fd;
 	c->tr = tr;
 	c->ssid = ++srv->next_ssid;
@@ -84,6 +93,7 @@ conn_new(struct server *srv, int fd, enum transport tr,
 	srv->m.conns_total[tr]++;
 	session_init(c);
 	auth_init(c);
+	admit_track(srv, c);
 	ev_io_start(srv->loop, &c->rd);
 	if (tr == TR_CONG) {
 		congsock_init(c);
@@ -91,13 +101,19 @@ conn_new(struct server *srv, int fd, enum transport tr,
 		session_start(c);
 	} else {
 		c->state = CONN_HANDSHAKE;
-		wsock_init(c);
+		if (wsock_init(c) < 0) {
+			conn_nomem(c, "out of memory (WebSocket)");
+			return c;
+		}
 		if (tr == TR_WSS) {
 			/* Encrypted below: no ENC_488 on top (the reference
 			 * behind an https proxy does the same). The TLS
 			 * handshake has its own deadline, then the upgrade. */
 			c->tls = true;
-			c->tls_io = tls_new(srv->tls, fd);
+			if ((c->tls_io = tls_new(srv->tls, fd)) == NULL) {
+				conn_nomem(c, "out of memory (TLS)");
+				return c;
+			}
 			ev_timer_set(&c->timer, srv->opt.tls_handshake_ms /
 			    1000.0, 0);
 		} else
@@ -122,19 +138,21 @@ queue_push(struct conn *c, struct msg *m, const uint8_t *hdr, size_t hlen)
 
 	if (c->state >= CONN_CLOSING && !c->close_after_flush)
 		return false;
-	if (c->state == CONN_DEAD || c->overflow)
+	if (c->state == CONN_DEAD || c->doomed)
 		return false;
 	if (c->qlen + 1 > o->sendq_msgs || c->qbytes + m->len > o->sendq_bytes) {
-		/* Closed from the prepare hook: we may be inside a fan-out
-		 * over a channel this connection belongs to. */
-		c->overflow = true;
-		c->srv->m.drops[DROP_SLOW_CONSUMER]++;
-		server_want_flush(c->srv, c);
+		conn_doom(c, DROP_SLOW_CONSUMER, "send queue full (slow "
+		    "consumer)");
 		return false;
 	}
 	if (c->qlen == c->qcap) {
 		uint32_t ncap = c->qcap ? c->qcap * 2 : QUEUE_MIN;
-		struct outq_item *nq = xcalloc(ncap, sizeof(*nq));
+		struct outq_item *nq = calloc(ncap, sizeof(*nq));
+
+		if (nq == NULL) {
+			conn_nomem(c, "out of memory (send queue)");
+			return false;
+		}
 
 		/* Unroll the ring into the new array. */
 		for (uint32_t i = 0; i < c->qlen; i++)
@@ -182,7 +200,10 @@ conn_send_raw(struct conn *c, const void *data, size_t len)
 
 	if (len == 0)
 		return;
-	m = msg_copy(data, len);
+	if ((m = msg_copy(data, len)) == NULL) {
+		conn_nomem(c, "out of memory (send)");
+		return;
+	}
 	queue_push(c, m, NULL, 0);
 	msg_unref(m);
 }
@@ -341,13 +362,20 @@ conn_flush(struct conn *c)
 			start_linger(c);	/* nothing can be sent yet */
 		return;
 	}
-	if (c->overflow) {
-		log_info("conn=%u cid=%s addr=%s closed: send queue over %zu "
-		    "bytes or %zu messages (slow_consumer)", c->ssid,
-		    c->s.cid[0] ? c->s.cid : "-", c->ip, c->srv->opt.sendq_bytes,
-		    c->srv->opt.sendq_msgs);
-		conn_close(c, false, 0, "send queue full (slow consumer)");
-		return;
+	if (c->doomed) {
+		/* Counted when doomed; a slow consumer's queue is not worth
+		 * flushing, anything else says why in a close frame. */
+		bool slow = c->doom_why == DROP_SLOW_CONSUMER;
+
+		c->srv->m.drops[c->doom_why]--;
+		c->doomed = false;
+		conn_fail(c, c->doom_why, slow ? 0 : c->doom_why ==
+		    DROP_MEMORY ? WS_CLOSE_TRY_AGAIN : WS_CLOSE_INTERNAL,
+		    c->doom_reason);
+		if (slow)
+			close_socket(c);
+		if (c->state == CONN_DEAD)
+			return;
 	}
 	while (c->qlen) {
 		int cnt = 0;
@@ -422,6 +450,7 @@ conn_close(struct conn *c, bool graceful, int ws_code, const char *reason)
 	 * @state subscribers hear about it now. */
 	router_conn_gone(c->srv, c);
 	auth_conn_gone(c);
+	admit_untrack(c->srv, c);
 	if (c->close_after_flush && c->tr != TR_CONG && ws_code &&
 	    was == CONN_OPEN)
 		wsock_send_close(c, ws_code, reason);
@@ -432,12 +461,30 @@ conn_close(struct conn *c, bool graceful, int ws_code, const char *reason)
 		close_socket(c);
 }
 
+/* Which rate-limited log category a drop reason is written under. */
+static enum log_cat
+drop_cat(enum drop_reason why)
+{
+	switch (why) {
+	case DROP_HANDSHAKE:
+		return LC_HANDSHAKE;
+	case DROP_MEMORY:
+		return LC_MEMORY;
+	case DROP_NOMEM:
+		return LC_NOMEM;
+	case DROP_SLOW_CONSUMER:
+		return LC_SLOW;
+	default:
+		return LC_DROP;
+	}
+}
+
 void
 conn_fail(struct conn *c, enum drop_reason why, int ws_code,
     const char *reason)
 {
 	c->srv->m.drops[why]++;
-	if (c->state < CONN_CLOSING) {
+	if (c->state < CONN_CLOSING && log_allow(drop_cat(why))) {
 		log_info("conn=%u cid=%s addr=%s closed: %s (%s)", c->ssid,
 		    c->s.cid[0] ? c->s.cid : "-", c->ip, reason,
 		    drop_reason_name(why));
@@ -449,6 +496,25 @@ conn_fail(struct conn *c, enum drop_reason why, int ws_code,
 			    reason, drop_reason_name(why));
 	}
 	conn_close(c, true, ws_code, reason);
+}
+
+void
+conn_doom(struct conn *c, enum drop_reason why, const char *reason)
+{
+	if (c->doomed || c->state >= CONN_CLOSING)
+		return;
+	c->doomed = true;
+	c->doom_why = why;
+	c->doom_reason = reason;
+	c->srv->m.drops[why]++;		/* now, for the metrics */
+	ev_io_stop(c->srv->loop, &c->rd);
+	server_want_flush(c->srv, c);
+}
+
+void
+conn_nomem(struct conn *c, const char *reason)
+{
+	conn_doom(c, DROP_NOMEM, reason);
 }
 
 void

@@ -19,6 +19,7 @@
 #include <ev.h>
 #include <uthash.h>
 
+#include "admit.h"
 #include "metrics.h"
 #include "proto.h"
 #include "session.h"
@@ -55,9 +56,15 @@ struct conn {
 	struct conn *wnext;		/* queued for the prepare-hook flush */
 	bool in_wlist;
 	bool close_after_flush;
-	bool overflow;		/* send queue over its limit: to be closed */
+	/* To be closed from the prepare hook (conn_doom): we may be inside
+	 * a fan-out over a channel it belongs to. */
+	bool doomed;
+	enum drop_reason doom_why;
+	const char *doom_reason;
 	bool eof;
 
+	struct admit_key akey;	/* the address its limits are kept for */
+	bool admit_counted;	/* counted in --max-per-ip (not logged in) */
 	struct sockaddr_storage peer;
 	char ip[64];		/* as the reference shows it */
 	char home[TAG_HOME_MAX];
@@ -79,8 +86,11 @@ struct conn {
 	uint64_t rx_msgs, tx_msgs, rx_bytes, tx_bytes;
 };
 
+/* A new connection (admitted, with its admission key): NULL when out of
+ * memory, fd then closed. */
 struct conn *conn_new(struct server *srv, int fd, enum transport tr,
-    const struct sockaddr *sa, socklen_t salen);
+    const struct sockaddr *sa, socklen_t salen,
+    const struct admit_key *key);
 
 /* Queue a message with the transport's framing; no copy of m. */
 void conn_send_msg(struct conn *c, struct msg *m);
@@ -101,6 +111,14 @@ void conn_close(struct conn *c, bool graceful, int ws_code,
 /* Count a drop reason and close. */
 void conn_fail(struct conn *c, enum drop_reason why, int ws_code,
     const char *reason);
+/* The same, from the next prepare hook: safe inside a fan-out, and c
+ * reads nothing more meanwhile. reason: a constant. */
+void conn_doom(struct conn *c, enum drop_reason why, const char *reason);
+
+/* An allocation for c failed: count it and close c alone, deferred as
+ * conn_doom (the server goes on). reason: a constant, "out of memory
+ * (what for)". */
+void conn_nomem(struct conn *c, const char *reason);
 
 /* The socket's bytes, through TLS on wss: as read(2) and writev(2). */
 ssize_t conn_read(struct conn *c, void *buf, size_t len);

@@ -62,6 +62,7 @@ struct ctl_client {
 };
 
 static void client_close(struct ctl_client *cl, const char *why);
+static void stream_free(struct ctl_stream *s);
 
 struct server *
 ctl_server(const struct ctl_client *cl)
@@ -239,11 +240,37 @@ ctl_hold(struct ctl_client *cl)
 	return cl;
 }
 
+/* Freed by ctl_reap, never here: the caller may be a callback of cl. */
 void
 ctl_release(struct ctl_client *cl)
 {
-	if (--cl->refs == 0 && cl->dead)
+	cl->refs--;
+}
+
+void
+ctl_reap(struct server *srv)
+{
+	struct ctl_client *cl = srv->ctl_clients, *next;
+
+	if (!srv->ctl_dead)
+		return;
+	srv->ctl_dead = false;
+	for (; cl; cl = next) {
+		next = cl->next;
+		if (!cl->dead)
+			continue;
+		if (cl->refs) {
+			srv->ctl_dead = true;	/* an answer is still due */
+			continue;
+		}
+		while (cl->streams) {
+			struct ctl_stream *s = cl->streams;
+
+			cl->streams = s->next;
+			stream_free(s);
+		}
 		client_free(cl);
+	}
 }
 
 /* ---- streams ---- */
@@ -457,20 +484,17 @@ client_close(struct ctl_client *cl, const char *why)
 	if (why)
 		log_warnx("control: client pid=%d dropped: %s",
 		    (int)cl->cred.pid, why);
+	/* Only marked here: we may be inside one of its callbacks, or a
+	 * trace fan-out walking its streams. ctl_reap frees it later. */
 	cl->dead = true;
-	while (cl->streams) {
-		struct ctl_stream *s = cl->streams;
-
-		cl->streams = s->next;
-		stream_free(s);
-	}
 	ev_io_stop(srv->loop, &cl->rd);
 	ev_io_stop(srv->loop, &cl->wr);
 	ev_timer_stop(srv->loop, &cl->stall);
+	for (struct ctl_stream *s = cl->streams; s; s = s->next)
+		ev_timer_stop(srv->loop, &s->timer);
 	close(cl->fd);
 	cl->fd = -1;
-	if (cl->refs == 0)
-		client_free(cl);
+	srv->ctl_dead = true;
 }
 
 static void
@@ -601,8 +625,7 @@ ctl_close_all(struct server *srv)
 
 		cl->refs = 0;	/* nothing can answer after the loop */
 		client_close(cl, NULL);
-		if (srv->ctl_clients == cl)
-			client_free(cl);
+		ctl_reap(srv);
 	}
 	while (srv->ctl) {
 		struct ctl_listener *l = srv->ctl;

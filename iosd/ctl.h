@@ -24,6 +24,8 @@ struct ctl_client;
 int ctl_listen(struct server *srv, const char *path, bool read_only,
     char *err, size_t errlen);
 void ctl_close_all(struct server *srv);
+/* Free the control clients closed since the last call (prepare hook). */
+void ctl_reap(struct server *srv);
 /* The sockets, connected control clients and trace streams, for status. */
 json_t *ctl_status(const struct server *srv);
 

@@ -12,6 +12,7 @@
 #include <gnutls/gnutls.h>
 #include <nettle/base64.h>
 
+#include "audit.h"
 #include "authsrc.h"
 #include "conn.h"
 #include "ctl.h"
@@ -113,7 +114,8 @@ client_json(const struct conn *c, bool detail)
 	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)c->rx_bytes));
 	json_object_set_new(o, "queue_msgs", json_integer(c->qlen));
 	json_object_set_new(o, "queue_bytes", json_integer((json_int_t)c->qbytes));
-	json_object_set_new(o, "since", json_integer((json_int_t)(c->since_ms / 1000)));
+	json_object_set_new(o, "since", json_integer((json_int_t)server_wall_of(c->srv,
+	    c->since_ms)));
 	if (detail) {
 		json_t *ch = json_array();
 
@@ -185,7 +187,7 @@ ctl_metrics(struct server *srv)
 		json_object_set_new(drops, drop_reason_name((enum drop_reason)r),
 		    json_integer((json_int_t)m->drops[r]));
 	json_object_set_new(o, "uptime_s", json_integer((json_int_t)
-	    ((server_now_ms(srv) - srv->start_ms) / 1000)));
+	    server_uptime_s(srv)));
 	json_object_set_new(o, "connections", conns);
 	json_object_set_new(o, "messages_in", in);
 	json_object_set_new(o, "messages_out", out);
@@ -238,8 +240,9 @@ cmd_status(struct ctl_client *cl, json_int_t id, json_t *args)
 	json_object_set_new(o, "protocol", json_string(PROTO_VERSION));
 	json_object_set_new(o, "pid", json_integer(getpid()));
 	json_object_set_new(o, "uptime_s", json_integer((json_int_t)
-	    ((server_now_ms(srv) - srv->start_ms) / 1000)));
-	json_object_set_new(o, "started", json_integer((json_int_t)(srv->start_ms / 1000)));
+	    server_uptime_s(srv)));
+	json_object_set_new(o, "started", json_integer((json_int_t)server_wall_of(srv,
+	    srv->start_ms)));
 	json_object_set_new(o, "listeners", ls);
 	json_object_set_new(st, "backend", json_string(store_backend_name(srv->store)));
 	json_object_set_new(st, "path", json_string(srv->opt.db_path));
@@ -972,6 +975,8 @@ cmd_audit(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad)
 		return;
 	rows = xcalloc((size_t)lim, sizeof(*rows));
+	/* Failed logins gathered for the interval are part of it. */
+	audit_flush(ctl_server(cl)->audit);
 	n = store_audit_list(ctl_server(cl)->store, dev, rows, (size_t)lim);
 	list = json_array();
 	for (size_t i = 0; i < n; i++) {

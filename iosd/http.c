@@ -83,11 +83,10 @@ exposition(struct server *srv, FILE *f)
 	family(f, "iosd_start_time_seconds", "gauge",
 	    "When the daemon started, in Unix seconds.");
 	sample(f, "iosd_start_time_seconds", NULL,
-	    (double)(time(NULL) - (time_t)((server_now_ms(srv) -
-	    srv->start_ms) / 1000)));
+	    (double)server_wall_of(srv, srv->start_ms));
 	family(f, "iosd_uptime_seconds", "gauge", "Seconds since start.");
 	sample(f, "iosd_uptime_seconds", NULL,
-	    (double)(server_now_ms(srv) - srv->start_ms) / 1000.0);
+	    (double)server_uptime_s(srv));
 
 	family(f, "iosd_connections", "gauge",
 	    "Open client connections by transport and login state.");
@@ -264,8 +263,7 @@ http_serve(struct conn *c, const char *method, const char *target,
 		n = snprintf(js, sizeof(js), "{\"status\":\"%s\",\"version\":"
 		    "\"%s\",\"uptime_s\":%llu,\"store\":{\"backend\":\"%s\","
 		    "\"up\":%s}}\n", up ? "ok" : "unavailable", IOSD_VERSION,
-		    (unsigned long long)((server_now_ms(srv) - srv->start_ms) /
-		    1000), store_backend_name(srv->store), up ? "true" :
+		    (unsigned long long)server_uptime_s(srv), store_backend_name(srv->store), up ? "true" :
 		    "false");
 		respond(c, up ? 200 : 503, up ? "OK" : "Service Unavailable",
 		    "application/json", js, (size_t)n, head, keep, NULL);

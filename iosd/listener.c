@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admit.h"
 #include "conn.h"
 #include "listener.h"
 #include "log.h"
@@ -30,6 +31,8 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	for (int i = 0; i < ACCEPTS_PER_EVENT && !srv->stopping; i++) {
 		struct sockaddr_storage ss;
+		struct admit_key key;
+		enum admit_reason why;
 		socklen_t sl = sizeof(ss);
 		int fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
@@ -40,8 +43,9 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				 * connection off the backlog and shut it,
 				 * instead of spinning on a readable socket. */
 				srv->m.drops[DROP_EMFILE]++;
-				log_warnx("accept: out of descriptors; "
-				    "refusing a connection");
+				if (log_allow(LC_ADMISSION))
+					log_warnx("accept: out of descriptors; "
+					    "refusing a connection");
 				if (srv->reserve_fd >= 0) {
 					close(srv->reserve_fd);
 					fd = accept(l->fd, NULL, NULL);
@@ -57,8 +61,14 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				log_warn("accept");
 			return;
 		}
+		/* Refused before anything is allocated for it. */
+		why = admit_check(srv, (struct sockaddr *)&ss, &key);
+		if (why != ADMIT_OK) {
+			admit_refuse(srv, fd, l->tr, why, &key);
+			continue;
+		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		conn_new(srv, fd, l->tr, (struct sockaddr *)&ss, sl);
+		conn_new(srv, fd, l->tr, (struct sockaddr *)&ss, sl, &key);
 	}
 }
 

@@ -2,6 +2,7 @@
  * log.c - see log.h.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,83 @@ LOGFN(log_warn, LOG_LVL_WARN, 1)
 LOGFN(log_warnx, LOG_LVL_WARN, 0)
 LOGFN(log_info, LOG_LVL_INFO, 0)
 LOGFN(log_debug, LOG_LVL_DEBUG, 0)
+
+/* ---- rate-limited categories ---- */
+
+static const char *const cat_names[LC_COUNT] = {
+	[LC_DROP] = "drop", [LC_HANDSHAKE] = "handshake",
+	[LC_LOGIN] = "login", [LC_SUBSCRIBE] = "subscribe",
+	[LC_ADMISSION] = "admission", [LC_MEMORY] = "memory",
+	[LC_NOMEM] = "nomem", [LC_SLOW] = "slow_consumer",
+};
+
+static struct {
+	uint64_t start;		/* this window's first line, monotonic ms */
+	unsigned lines;		/* written in this window */
+	unsigned long long held;	/* held back in this window */
+	unsigned long long total;	/* held back since start */
+} cats[LC_COUNT];
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+const char *
+log_cat_name(enum log_cat cat)
+{
+	return (unsigned)cat < LC_COUNT ? cat_names[cat] : "?";
+}
+
+unsigned long long
+log_suppressed(enum log_cat cat)
+{
+	return (unsigned)cat < LC_COUNT ? cats[cat].total : 0;
+}
+
+/* A window is over: say what it held back, and start afresh. */
+static void
+roll(enum log_cat cat, uint64_t now)
+{
+	if (cats[cat].held)
+		log_warnx("%llu more like this in the last %u s (%s)",
+		    cats[cat].held, LOG_WINDOW_MS / 1000, cat_names[cat]);
+	cats[cat].held = 0;
+	cats[cat].lines = 0;
+	cats[cat].start = now;
+}
+
+bool
+log_allow(enum log_cat cat)
+{
+	uint64_t now = mono_ms();
+
+	if (cats[cat].lines == 0 && cats[cat].held == 0)
+		cats[cat].start = now;
+	else if (now - cats[cat].start >= LOG_WINDOW_MS)
+		roll(cat, now);
+	if (cats[cat].lines < LOG_BURST) {
+		cats[cat].lines++;
+		return true;
+	}
+	cats[cat].held++;
+	cats[cat].total++;
+	return false;
+}
+
+void
+log_tick(void)
+{
+	uint64_t now = mono_ms();
+
+	for (int i = 0; i < LC_COUNT; i++)
+		if (cats[i].held && now - cats[i].start >= LOG_WINDOW_MS)
+			roll((enum log_cat)i, now);
+}
 
 void
 fatal(const char *fmt, ...)

@@ -24,6 +24,33 @@ void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) LOG_PRINTF(1, 2);
+/*
+ * Events that an attacker can repeat at will are logged through a
+ * per-category allowance: log_allow() says whether this one may be
+ * written (LOG_BURST lines per LOG_WINDOW_MS and category); the rest are
+ * counted, and log_tick() writes "N more like this in the last 10 s"
+ * once the window is over. Everything else is logged as it comes.
+ */
+enum log_cat {
+	LC_DROP,		/* a connection closed for bad input */
+	LC_HANDSHAKE,		/* upgrade or TLS handshake failed or late */
+	LC_LOGIN,		/* a failed login */
+	LC_SUBSCRIBE,		/* a refused subscription */
+	LC_ADMISSION,		/* connections refused at accept */
+	LC_MEMORY,		/* closed over the buffer memory budget */
+	LC_NOMEM,		/* an allocation failed */
+	LC_SLOW,		/* a slow consumer dropped */
+	LC_COUNT
+};
+#define LOG_BURST	10
+#define LOG_WINDOW_MS	10000
+bool log_allow(enum log_cat cat);
+/* Summaries of windows that are over; call about once a second. */
+void log_tick(void);
+/* Lines held back so far in a category (for /metrics). */
+unsigned long long log_suppressed(enum log_cat cat);
+const char *log_cat_name(enum log_cat cat);
+
 /* Start-up errors and impossible states only: log and exit(1). */
 void fatal(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));
 void fatalx(const char *fmt, ...) LOG_PRINTF(1, 2) __attribute__((noreturn));

@@ -16,6 +16,8 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "admit.h"
+#include "audit.h"
 #include "authsrc.h"
 #include "backoff.h"
 #include "ctl.h"
@@ -32,7 +34,8 @@
 static uint64_t
 env_now(void *ctx)
 {
-	return server_now_ms(ctx);
+	(void)ctx;
+	return server_wall_ms();	/* Boho salts with Unix time */
 }
 
 static void
@@ -188,6 +191,7 @@ open_store(struct server *srv)
 		    authsrc_count(srv->auth));
 	}
 	srv->fails = backoff_new(srv->opt.auth_fail_ms);
+	srv->audit = audit_new(srv);
 	router_load_retained(srv);
 	log_info("store: %s, devices in %s", o->db_path,
 	    store_backend_name(srv->store));
@@ -259,6 +263,8 @@ main(int argc, char **argv)
 
 	if (srv.opt.show_options)
 		options_print(&srv.opt, stdout);
+	srv.admit = admit_new();
+	admit_configure(&srv);
 	open_store(&srv);
 	open_tls(&srv);
 	listener_open_all(&srv);
@@ -273,9 +279,11 @@ main(int argc, char **argv)
 	store_abort_backups(srv.store, "the daemon is stopping");
 	ctl_close_all(&srv);
 	server_teardown(&srv);
+	audit_free(srv.audit);
 	store_close(srv.store);
 	authsrc_free(srv.auth);
 	backoff_free(srv.fails);
+	admit_free(srv.admit);
 	tls_ctx_unref(srv.tls);
 	filelog_stop();
 	options_free(&srv.opt);

@@ -26,6 +26,8 @@ static const char *const drop_names[DROP_COUNT] = {
 	[DROP_RATE] = "rate_limited",
 	[DROP_DECRYPT] = "decrypt_failed",
 	[DROP_MEMBERS_ONLY] = "members_only",
+	[DROP_MEMORY] = "buffer_memory",
+	[DROP_NOMEM] = "out_of_memory",
 };
 
 const char *

@@ -30,6 +30,8 @@ enum drop_reason {
 	DROP_RATE,		/* over the level's trafficRate */
 	DROP_DECRYPT,		/* ENC_488 / ENC_E2E that does not open */
 	DROP_MEMBERS_ONLY,	/* --members-only: anonymous signal */
+	DROP_MEMORY,		/* largest consumer over the buffer budget */
+	DROP_NOMEM,		/* an allocation for it failed */
 	DROP_COUNT
 };
 

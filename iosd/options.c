@@ -26,7 +26,8 @@ enum {
 	OPT_NO_QUOTA, OPT_PUBLISH_COUNTER, OPT_RATE_CLOSE, OPT_CONTROL_RO,
 	OPT_NO_METRICS, OPT_METRICS_ALLOW, OPT_TLS_CERT, OPT_TLS_KEY,
 	OPT_TLS_PRIORITY, OPT_TLS_HANDSHAKE, OPT_SYSLOG, OPT_STOP_TIMEOUT,
-	OPT_CONFIG, OPT_NO_CONFIG,
+	OPT_CONFIG, OPT_NO_CONFIG, OPT_MAX_CONNS, OPT_MAX_PER_IP,
+	OPT_CONN_RATE, OPT_CONN_BURST, OPT_MAX_BUFMEM, OPT_AUDIT_KEEP,
 };
 
 #define OPTSTRING	":l:L:W:t:s:oD:d:e:Er::c:f:Vh"
@@ -72,6 +73,12 @@ static const struct option longopts[] = {
 	{ "file-logger", required_argument, NULL, 'f' },
 	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
 	{ "metrics-allow", required_argument, NULL, OPT_METRICS_ALLOW },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "max-per-ip", required_argument, NULL, OPT_MAX_PER_IP },
+	{ "conn-rate", required_argument, NULL, OPT_CONN_RATE },
+	{ "conn-burst", required_argument, NULL, OPT_CONN_BURST },
+	{ "max-buffer-memory", required_argument, NULL, OPT_MAX_BUFMEM },
+	{ "audit-keep", required_argument, NULL, OPT_AUDIT_KEEP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -112,6 +119,20 @@ static const char usage_text[] =
 "      --trusted-proxy ADDR[/N]   believe X-Forwarded-For/-Proto from it\n"
 "      --no-metrics               no GET /metrics on the WebSocket ports\n"
 "      --metrics-allow ADDR[/N]   GET /metrics only from these (repeatable)\n"
+"      --max-connections N        clients at once, all listeners (default\n"
+"                                 4096, at most the descriptor limit; 0: that\n"
+"                                 limit only)\n"
+"      --max-per-ip N             connections from one address not logged in\n"
+"                                 (default 64; 0: no limit)\n"
+"      --conn-rate N              new connections per second from one\n"
+"                                 address (default 20; 0: no limit)\n"
+"      --conn-burst N             ... of which this many at once (default 100)\n"
+"      --max-buffer-memory BYTES  partial messages and send queues of every\n"
+"                                 client together (k, M, G; default 1/8 of\n"
+"                                 the RAM, at least 16M); the largest\n"
+"                                 consumers are closed first past it\n"
+"      --audit-keep AGE[,ROWS]    audit rows kept (s, m, h, d; default\n"
+"                                 90d,100000; 0: no limit)\n"
 "      --max-signal BYTES         largest message accepted (default 20971520)\n"
 "      --send-queue-bytes BYTES   per-client send queue (default 8388608)\n"
 "      --send-queue-msgs N        per-client queued messages (default 8192)\n"
@@ -127,6 +148,21 @@ static const char usage_text[] =
 "                                 to take their close (default 3000)\n"
 "  -V, --version                  print the version\n"
 "  -h, --help                     this help\n";
+
+/* An eighth of the machine's memory, at least 16 MiB: a Pi with 1 GB
+ * gives 128 MiB to what clients make it hold. */
+static size_t
+default_bufmem(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t ram = pages > 0 && psize > 0 ? (uint64_t)pages *
+	    (uint64_t)psize : 0;
+	uint64_t b = ram / 8;
+
+	if (b < (16u << 20))
+		b = 16u << 20;
+	return b > SIZE_MAX ? SIZE_MAX : (size_t)b;
+}
 
 void
 options_defaults(struct options *o)
@@ -150,6 +186,13 @@ options_defaults(struct options *o)
 	o->metrics = true;
 	o->rate_close_ms = 5000;
 	o->control = IOSD_DEFAULT_CONTROL[0] ? IOSD_DEFAULT_CONTROL : NULL;
+	o->max_conns = 4096;
+	o->max_per_ip = 64;
+	o->conn_rate = 20;
+	o->conn_burst = 100;
+	o->max_bufmem = default_bufmem();
+	o->audit_keep_s = 90 * 86400;
+	o->audit_keep_rows = 100000;
 }
 
 /* While parsing a configuration file: "FILE:LINE: " for messages. */
@@ -312,6 +355,61 @@ options_proxy_trusted(const struct options *o, int family,
     const uint8_t *addr)
 {
 	return net_match(o->proxies, o->nproxies, family, addr);
+}
+
+/* BYTES with an optional k, M or G (powers of 1024). */
+static int
+size_arg(const char *s, unsigned long long min, unsigned long long max,
+    unsigned long long *out)
+{
+	char num[32];
+	size_t n = strlen(s);
+	unsigned shift = 0;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	switch (s[n - 1]) {
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	default: break;
+	}
+	memcpy(num, s, n + 1);
+	if (shift)
+		num[n - 1] = '\0';
+	if (number(num, 0, ULLONG_MAX >> shift, out) < 0)
+		return -1;
+	*out <<= shift;
+	return *out < min || *out > max ? -1 : 0;
+}
+
+/* AGE[,ROWS]: AGE in s, m, h or d (bare: days), either part 0 or empty
+ * for no limit. */
+static int
+parse_keep(struct options *o, const char *arg)
+{
+	char age[32];
+	const char *comma = strchr(arg, ',');
+	size_t al = comma ? (size_t)(comma - arg) : strlen(arg);
+	unsigned long long v, mult = 86400, rows = o->audit_keep_rows;
+
+	if (al >= sizeof(age))
+		return bad("--audit-keep: bad value '%s'", arg);
+	memcpy(age, arg, al);
+	age[al] = '\0';
+	if (al && strchr("smhd", age[al - 1])) {
+		mult = age[al - 1] == 's' ? 1 : age[al - 1] == 'm' ? 60 :
+		    age[al - 1] == 'h' ? 3600 : 86400;
+		age[--al] = '\0';
+	}
+	if (al && number(age, 0, 100ull * 365 * 86400 / mult, &v) < 0)
+		return bad("--audit-keep: bad age in '%s'", arg);
+	if (comma && comma[1] && number(comma + 1, 0, 1ull << 40, &rows) < 0)
+		return bad("--audit-keep: bad row count in '%s'", arg);
+	if (al)
+		o->audit_keep_s = v * mult;
+	o->audit_keep_rows = rows;
+	return 0;
 }
 
 #define SET_NUM(field, min, max, name) do { \
@@ -498,6 +596,31 @@ apply(struct options *o, struct parse_state *ps, int ch, const char *arg)
 		break;
 	case OPT_RETAIN_SIZE:
 		SET_NUM(retain_size, 0, 0x7FFFFFFF, "--retain-size");
+		break;
+	case OPT_MAX_CONNS:
+		SET_NUM(max_conns, 0, 1u << 24, "--max-connections");
+		break;
+	case OPT_MAX_PER_IP:
+		SET_NUM(max_per_ip, 0, 1u << 24, "--max-per-ip");
+		break;
+	case OPT_CONN_RATE:
+		SET_NUM(conn_rate, 0, 1000000, "--conn-rate");
+		break;
+	case OPT_CONN_BURST:
+		SET_NUM(conn_burst, 1, 1000000, "--conn-burst");
+		break;
+	case OPT_MAX_BUFMEM: {
+		unsigned long long v;
+
+		if (size_arg(arg, 1u << 20, SIZE_MAX, &v) < 0)
+			return bad("%s: bad size '%s' (at least 1M)",
+			    "--max-buffer-memory", arg);
+		o->max_bufmem = (size_t)v;
+		break;
+	}
+	case OPT_AUDIT_KEEP:
+		if ((rc = parse_keep(o, arg)) != 0)
+			return rc;
 		break;
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &lvl) < 0)
@@ -807,4 +930,11 @@ options_print(const struct options *o, FILE *f)
 	if (o->file_logger)
 		fprintf(f, "file-logger = %s\n", o->file_logger);
 	fprintf(f, "stop-timeout = %u\n", o->stop_ms);
+	fprintf(f, "max-connections = %zu\nmax-per-ip = %zu\n"
+	    "conn-rate = %u\nconn-burst = %u\nmax-buffer-memory = %zu\n",
+	    o->max_conns, o->max_per_ip, o->conn_rate, o->conn_burst,
+	    o->max_bufmem);
+	fprintf(f, "audit-keep = %llus,%llu\n",
+	    (unsigned long long)o->audit_keep_s,
+	    (unsigned long long)o->audit_keep_rows);
 }

@@ -78,6 +78,14 @@ struct options {
 	bool metrics;			/* GET /metrics on WebSocket ports */
 	struct proxy_net metrics_allow[OPT_MAX_PROXIES];	/* none: all */
 	size_t nmetrics_allow;
+	/* admission control and memory (admit.c, bufmem.c) */
+	size_t max_conns;		/* 0: the descriptor limit only */
+	size_t max_per_ip;		/* not logged in, per address; 0: none */
+	unsigned conn_rate;		/* per address per second; 0: none */
+	unsigned conn_burst;
+	size_t max_bufmem;		/* partial messages + send queues */
+	uint64_t audit_keep_s;		/* 0: no age limit */
+	uint64_t audit_keep_rows;	/* 0: no size limit */
 };
 
 void options_defaults(struct options *o);

@@ -37,9 +37,14 @@ channel_get(struct server *srv, const char *key, size_t len)
 
 	if (ch)
 		return ch;
-	ch = xcalloc(1, sizeof(*ch) + len + 1);
+	if ((ch = calloc(1, sizeof(*ch) + len + 1)) == NULL)
+		return NULL;
 	memcpy(ch->key, key, len);
 	HASH_ADD(hh, srv->channels, key, len, ch);
+	if (ch->hh.tbl == NULL) {	/* the table could not grow */
+		free(ch);
+		return NULL;
+	}
 	srv->m.channels++;
 	return ch;
 }
@@ -112,7 +117,7 @@ router_find_cid(struct server *srv, const char *cid, size_t len)
 	return c;
 }
 
-void
+int
 router_assign_cid(struct server *srv, struct conn *c)
 {
 	static const char b64url[] =
@@ -134,19 +139,29 @@ router_assign_cid(struct server *srv, struct conn *c)
 		if (router_find_cid(srv, cid, 5) == NULL) {
 			memcpy(c->s.cid, cid, 6);
 			HASH_ADD_KEYPTR(hh_cid, srv->cids, c->s.cid, 5, c);
-			return;
+			if (c->hh_cid.tbl == NULL) {
+				c->s.cid[0] = '\0';
+				return -1;
+			}
+			return 0;
 		}
 	}
 }
 
-void
+int
 router_set_cid(struct server *srv, struct conn *c, const char *cid)
 {
 	if (c->s.cid[0] && router_find_cid(srv, c->s.cid, strlen(c->s.cid)) == c)
 		HASH_DELETE(hh_cid, srv->cids, c);
 	snprintf(c->s.cid, sizeof(c->s.cid), "%s", cid);
-	if (c->s.cid[0])
+	if (c->s.cid[0]) {
 		HASH_ADD_KEYPTR(hh_cid, srv->cids, c->s.cid, strlen(c->s.cid), c);
+		if (c->hh_cid.tbl == NULL) {
+			c->s.cid[0] = '\0';
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* ---- retained ---- */
@@ -183,9 +198,17 @@ retain(struct server *srv, struct conn *c, const char *key, size_t klen,
 				srv->m.drops[DROP_RETAIN_LIMIT]++;
 				return;
 			}
-			r = xcalloc(1, sizeof(*r) + tl + 1);
+			if ((r = calloc(1, sizeof(*r) + tl + 1)) == NULL) {
+				srv->m.drops[DROP_NOMEM]++;
+				return;
+			}
 			memcpy(r->topic, topic, tl);
 			HASH_ADD(hh, c->s.retained, topic, tl, r);
+			if (r->hh.tbl == NULL) {
+				free(r);
+				srv->m.drops[DROP_NOMEM]++;
+				return;
+			}
 			srv->m.retained++;
 		} else
 			msg_unref(r->m);
@@ -197,7 +220,10 @@ retain(struct server *srv, struct conn *c, const char *key, size_t klen,
 			srv->m.drops[DROP_RETAIN_LIMIT]++;
 			return;
 		}
-		ch = channel_get(srv, key, klen);
+		if ((ch = channel_get(srv, key, klen)) == NULL) {
+			srv->m.drops[DROP_NOMEM]++;
+			return;
+		}
 	}
 	if (ch->retained)
 		msg_unref(ch->retained);
@@ -213,17 +239,23 @@ load_one(void *arg, const char *key, const uint8_t *m, size_t len)
 {
 	struct server *srv = arg;
 	struct channel *ch;
+	struct msg *r;
 
 	if (retained_total(srv) >= srv->opt.retain_count ||
 	    len >= srv->opt.retain_size || len < 3 ||
 	    (m[0] != IOS_SIGNAL && m[0] != IOS_SIGNAL_E2E))
 		return;
-	ch = channel_get(srv, key, strlen(key));
+	if ((ch = channel_get(srv, key, strlen(key))) == NULL)
+		return;
+	if ((r = msg_copy(m, len)) == NULL) {
+		channel_gc(srv, ch);
+		return;
+	}
 	if (ch->retained == NULL)
 		srv->m.retained++;
 	else
 		msg_unref(ch->retained);
-	ch->retained = msg_copy(m, len);
+	ch->retained = r;
 }
 
 void
@@ -239,21 +271,32 @@ router_load_retained(struct server *srv)
 
 /* ---- publish ---- */
 
-/* Rewrite m's tag into a new msg (CID publish and unicast). */
-static struct msg *
-retagged(const uint8_t *m, size_t len, const char *tag, size_t tl)
+/* Rewrite m's tag into a new msg (CID publish and unicast): 0, -1 for a
+ * tag that does not fit, or -2 out of memory (c is then closed). */
+static int
+retagged(struct server *srv, struct conn *c, const uint8_t *m, size_t len,
+    const char *tag, size_t tl, struct msg **out)
 {
 	long n = iosmsg_rewrite_tag_size(m, len, tl);
-	struct msg *out;
 
-	if (n < 0)
-		return NULL;
-	out = msg_new((size_t)n);
-	if (iosmsg_rewrite_tag(m, len, tag, tl, out->data, out->len) != n) {
-		msg_unref(out);
-		return NULL;
+	*out = NULL;
+	if (n < 0) {
+		srv->m.drops[DROP_BAD_TAG]++;
+		return -1;
 	}
-	return out;
+	if ((*out = msg_new((size_t)n)) == NULL) {
+		if (c)
+			conn_nomem(c, "out of memory (publish)");
+		return -2;
+	}
+	if (iosmsg_rewrite_tag(m, len, tag, tl, (*out)->data, (*out)->len) !=
+	    n) {
+		msg_unref(*out);
+		*out = NULL;
+		srv->m.drops[DROP_BAD_TAG]++;
+		return -1;
+	}
+	return 0;
 }
 
 static size_t
@@ -341,11 +384,8 @@ route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 		}
 		tag[0] = '@';
 		memcpy(tag + 1, topic, ttl);
-		out = retagged(m, len, tag, ttl + 1);
-		if (out == NULL) {
-			srv->m.drops[DROP_BAD_TAG]++;
+		if (retagged(srv, c, m, len, tag, ttl + 1, &out) < 0)
 			return 0;
-		}
 		srv->m.publishes++;
 		if (srv->ntraces)
 			trace_route(srv, c, out->data, out->len, 1);
@@ -364,11 +404,8 @@ route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 		memcpy(tag, c->s.cid, tl);
 		memcpy(tag + tl, s.tag, s.tag_len);
 		tl += s.tag_len;
-		out = retagged(m, len, tag, tl);
-		if (out == NULL) {
-			srv->m.drops[DROP_BAD_TAG]++;
+		if (retagged(srv, c, m, len, tag, tl, &out) < 0)
 			return 0;
-		}
 		break;
 	default:
 		memcpy(tag, s.tag, s.tag_len);
@@ -385,8 +422,12 @@ route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 	}
 	srv->m.publishes++;
 	ch = channel_find(srv, key, (size_t)kl);
-	if (out == NULL && (ti.retained || (ch && ch->nsubs > 0)))
-		out = msg_copy(m, len);
+	if (out == NULL && (ti.retained || (ch && ch->nsubs > 0)) &&
+	    (out = msg_copy(m, len)) == NULL) {
+		if (c)
+			conn_nomem(c, "out of memory (publish)");
+		return 0;
+	}
 	if (ti.retained && c != NULL)
 		retain(srv, c, key, (size_t)kl, ch, out);
 	if (ch && out)
@@ -424,6 +465,81 @@ retained_for(struct server *srv, const char *key, size_t klen,
 	return ch->retained;
 }
 
+/* Room for one more pointer in *v (cap *cap, n used): 0 or -1. */
+static int
+grow_array(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t ncap;
+	void *nv;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 4;
+	if ((nv = realloc(*v, ncap * size)) == NULL)
+		return -1;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+#define grow(v, cap, n)	grow_array((void **)(v), (cap), (n), sizeof(**(v)))
+
+bool
+router_sub_room(struct server *srv, struct conn *c,
+    const struct ios_taglist *t)
+{
+	size_t room = c->s.nsubs < srv->opt.max_subs ? srv->opt.max_subs -
+	    c->s.nsubs : 0, nnew = 0, pos = 0, tl;
+	const uint8_t *tag;
+	/* The keys new in this list so far, to count a repeated tag once;
+	 * never more than room + 1 of them. */
+	char (*seen)[TAG_KEY_MAX] = NULL;
+	bool fits = true;
+
+	while (iosmsg_taglist_next(t, &pos, &tag, &tl)) {
+		char key[TAG_KEY_MAX];
+		struct channel *ch;
+		long kl;
+		size_t i;
+
+		if (tl > IOS_TAG_MAX || !utf8_valid(tag, tl) ||
+		    (kl = key_of(c, tag, tl, key, sizeof(key))) < 0)
+			continue;	/* refused one by one anyway */
+		ch = channel_find(srv, key, (size_t)kl);
+		if (ch && channel_has(ch, c))
+			continue;
+		for (i = 0; i < nnew && strcmp(seen[i], key) != 0; i++)
+			;
+		if (i < nnew)
+			continue;
+		if (nnew == room) {
+			fits = false;
+			break;
+		}
+		if (seen == NULL && (seen = malloc((room < 64 ? room : 64) *
+		    sizeof(*seen))) == NULL)
+			return false;
+		if (nnew >= 64 && (nnew & (nnew - 1)) == 0) {
+			void *n = realloc(seen, 2 * nnew * sizeof(*seen));
+
+			if (n == NULL) {
+				free(seen);
+				return false;
+			}
+			seen = n;
+		}
+		memcpy(seen[nnew++], key, (size_t)kl + 1);
+	}
+	free(seen);
+	if (!fits) {
+		srv->m.drops[DROP_SUB_LIMIT]++;
+		if (log_allow(LC_SUBSCRIBE))
+			log_info("conn=%u cid=%s subscription refused: over the "
+			    "limit of %zu", c->ssid, c->s.cid[0] ? c->s.cid :
+			    "-", srv->opt.max_subs);
+	}
+	return fits;
+}
+
 void
 router_subscribe(struct server *srv, struct conn *c, const uint8_t *tag,
     size_t len)
@@ -445,23 +561,21 @@ router_subscribe(struct server *srv, struct conn *c, const uint8_t *tag,
 	if (ch == NULL || !channel_has(ch, c)) {
 		if (s->nsubs >= srv->opt.max_subs) {
 			srv->m.drops[DROP_SUB_LIMIT]++;
-			log_info("conn=%u cid=%s subscription limit %zu",
-			    c->ssid, s->cid[0] ? s->cid : "-",
-			    srv->opt.max_subs);
+			if (log_allow(LC_SUBSCRIBE))
+				log_info("conn=%u cid=%s subscription limit "
+				    "%zu", c->ssid, s->cid[0] ? s->cid : "-",
+				    srv->opt.max_subs);
 			return;
 		}
-		ch = channel_get(srv, key, (size_t)kl);
-		if (ch->nsubs == ch->cap) {
-			ch->cap = ch->cap ? ch->cap * 2 : 4;
-			ch->subs = xreallocarray(ch->subs, ch->cap,
-			    sizeof(*ch->subs));
+		if ((ch = channel_get(srv, key, (size_t)kl)) == NULL ||
+		    grow(&ch->subs, &ch->cap, ch->nsubs) < 0 ||
+		    grow(&s->subs, &s->subcap, s->nsubs) < 0) {
+			if (ch)
+				channel_gc(srv, ch);
+			conn_nomem(c, "out of memory (subscribe)");
+			return;
 		}
 		ch->subs[ch->nsubs++] = c;
-		if (s->nsubs == s->subcap) {
-			s->subcap = s->subcap ? s->subcap * 2 : 4;
-			s->subs = xreallocarray(s->subs, s->subcap,
-			    sizeof(*s->subs));
-		}
 		s->subs[s->nsubs++] = ch;
 		srv->m.subscriptions++;
 	}

@@ -40,6 +40,12 @@ void router_free(struct server *srv);
  * from the server itself). Returns the number of recipients. */
 size_t router_publish(struct server *srv, struct conn *c, const uint8_t *m,
     size_t len);
+/* Whether every new subscription of the list fits under c's cap
+ * (--max-subscriptions): a request is applied whole or not at all.
+ * false is counted and logged. */
+struct ios_taglist;
+bool router_sub_room(struct server *srv, struct conn *c,
+    const struct ios_taglist *t);
 /* Subscribe / unsubscribe c to one tag of a tag list. */
 void router_subscribe(struct server *srv, struct conn *c, const uint8_t *tag,
     size_t len);
@@ -48,10 +54,11 @@ void router_unsubscribe(struct server *srv, struct conn *c,
 void router_unsubscribe_all(struct server *srv, struct conn *c);
 
 /* CIDs: a random "?xxxx" CID that collides with nothing online. */
-void router_assign_cid(struct server *srv, struct conn *c);
+/* 0, or -1 out of memory (no CID). */
+int router_assign_cid(struct server *srv, struct conn *c);
 struct conn *router_find_cid(struct server *srv, const char *cid, size_t len);
 /* After a login: c's CID becomes cid ("" = a random one on CID_REQ). */
-void router_set_cid(struct server *srv, struct conn *c, const char *cid);
+int router_set_cid(struct server *srv, struct conn *c, const char *cid);
 /* Retained signals saved by an earlier run. */
 void router_load_retained(struct server *srv);
 

@@ -4,9 +4,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "admit.h"
 #include "authsrc.h"
 #include "conn.h"
+#include "ctl.h"
 #include "filelog.h"
 #include "listener.h"
 #include "log.h"
@@ -18,10 +21,38 @@
 #include "tls.h"
 #include "wsock.h"
 
+/* Every deadline, lock, rate and expiry counts on the monotonic clock:
+ * a Pi has no RTC and steps its wall clock at NTP sync. */
 uint64_t
 server_now_ms(const struct server *srv)
 {
-	return (uint64_t)(ev_now(srv->loop) * 1000.0);
+	struct timespec ts;
+
+	(void)srv;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t
+server_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t
+server_uptime_s(const struct server *srv)
+{
+	return (server_now_ms(srv) - srv->start_ms) / 1000;
+}
+
+int64_t
+server_wall_of(const struct server *srv, uint64_t mono_ms)
+{
+	return (int64_t)(server_wall_ms() / 1000) -
+	    (int64_t)((server_now_ms(srv) - mono_ms) / 1000);
 }
 
 void
@@ -96,6 +127,7 @@ prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 		else
 			conn_flush(c);
 	}
+	ctl_reap(srv);
 	if (srv->stopping && srv->nconns == 0)
 		ev_break(loop, EVBREAK_ALL);
 }
@@ -261,6 +293,7 @@ server_reload(struct server *srv, const char **what, size_t *nwhat,
 	what[(*nwhat)++] = "options";
 	options_free(&srv->opt);
 	srv->opt = n;
+	admit_configure(srv);
 	return 0;
 fail:
 	authsrc_free(a);
@@ -295,6 +328,19 @@ sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	log_info("SIGHUP: reloaded %s", done);
 }
 
+/* Once a second: what the rate-limited logs held back, admission
+ * summaries, idle state swept. */
+static void
+housekeeping_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *srv = w->data;
+
+	(void)loop;
+	(void)revents;
+	log_tick();
+	admit_tick(srv);
+}
+
 void
 server_setup(struct server *srv)
 {
@@ -307,6 +353,9 @@ server_setup(struct server *srv)
 	ev_timer_init(&srv->ping, ping_cb, period, period);
 	srv->ping.data = srv;
 	ev_timer_start(loop, &srv->ping);
+	ev_timer_init(&srv->housekeeping, housekeeping_cb, 1.0, 1.0);
+	srv->housekeeping.data = srv;
+	ev_timer_start(loop, &srv->housekeeping);
 	ev_signal_init(&srv->sigint, signal_cb, SIGINT);
 	ev_signal_init(&srv->sigterm, signal_cb, SIGTERM);
 	srv->sigint.data = srv->sigterm.data = srv;

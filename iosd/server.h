@@ -20,6 +20,8 @@ struct listener;
 struct store;
 struct authsrc;
 struct backoff;
+struct audit;
+struct admit;
 struct trace_sub;
 struct ctl_listener;
 struct ctl_client;
@@ -45,14 +47,18 @@ struct server {
 	struct store *store;		/* SQLite, maybe Redis for devices */
 	struct authsrc *auth;		/* -d / -e / -E devices, or NULL */
 	struct backoff *fails;		/* failed logins by address and id */
+	struct audit *audit;		/* failed logins gathered for the log */
+	struct admit *admit;		/* admission control at accept */
 	struct trace_sub *traces;	/* trace streams of control clients */
 	size_t ntraces;
 	struct ctl_listener *ctl;	/* control sockets */
 	struct ctl_client *ctl_clients;
+	bool ctl_dead;			/* closed control clients to free */
 	struct tls_ctx *tls;		/* wss credentials, NULL without -W */
 
 	ev_prepare prepare;
 	ev_timer ping;
+	ev_timer housekeeping;		/* once a second: summaries, sweeps */
 	ev_signal sigint, sigterm, sighup;
 	ev_timer stop_timer;
 	int reserve_fd;			/* spare descriptor for EMFILE */
@@ -76,7 +82,13 @@ void server_teardown(struct server *srv);
 #define SERVER_RELOAD_MAX	6
 int server_reload(struct server *srv, const char **what, size_t *nwhat,
     char *err, size_t errlen);
+/* Monotonic milliseconds: for every timeout, lock, rate and expiry. */
 uint64_t server_now_ms(const struct server *srv);
+/* Wall clock, for display and the protocol's own timestamps only. */
+uint64_t server_wall_ms(void);
+uint64_t server_uptime_s(const struct server *srv);
+/* The Unix time (seconds) of a server_now_ms() instant, for display. */
+int64_t server_wall_of(const struct server *srv, uint64_t mono_ms);
 /* Send a SERVER_SIGNAL (JSON text) to every client. */
 void server_wall(struct server *srv, const char *json, size_t len);
 void server_add_conn(struct server *srv, struct conn *c);

@@ -205,8 +205,10 @@ on_cid_req(struct conn *c)
 	uint8_t buf[1 + SESSION_CID_MAX];
 	size_t n;
 
-	if (c->s.cid[0] == '\0')
-		router_assign_cid(c->srv, c);
+	if (c->s.cid[0] == '\0' && router_assign_cid(c->srv, c) < 0) {
+		conn_nomem(c, "out of memory (CID)");
+		return;
+	}
 	n = strlen(c->s.cid);
 	buf[0] = IOS_CID_RES;
 	memcpy(buf + 1, c->s.cid, n);
@@ -276,7 +278,8 @@ on_subscribe(struct conn *c, const uint8_t *m, size_t len)
 		c->srv->m.drops[DROP_BAD_MESSAGE]++;
 		return;
 	}
-	subscribe_list(c, &t);
+	if (router_sub_room(c->srv, c, &t))
+		subscribe_list(c, &t);
 }
 
 static void
@@ -294,6 +297,13 @@ on_subscribe_req(struct conn *c, const uint8_t *m, size_t len)
 		c->srv->m.drops[DROP_BAD_MESSAGE]++;
 		session_send_response(c, mid, IOS_STATUS_ERROR, MBP_BYTES, NULL,
 		    0);
+		return;
+	}
+	/* Over the cap: none of the list is applied, and the client's
+	 * promise fails. */
+	if (!router_sub_room(c->srv, c, &t)) {
+		session_send_response(c, mid, IOS_STATUS_ERROR, MBP_BYTES,
+		    NULL, 0);
 		return;
 	}
 	subscribe_list(c, &t);
@@ -364,7 +374,7 @@ session_on_message(struct conn *c, uint8_t *m, size_t len)
 	struct server *srv = c->srv;
 	uint8_t type;
 
-	if (len == 0 || c->state != CONN_OPEN)
+	if (len == 0 || c->state != CONN_OPEN || c->doomed)
 		return;
 	c->s.alive = true;
 	c->rx_msgs++;

@@ -700,13 +700,112 @@ store_login_ok(struct store *st, const char *id, const char *addr)
 	store_audit(st, "login_ok", id, addr, NULL);
 }
 
-void
-store_login_fail(struct store *st, const char *id, const char *addr,
-    const char *reason)
+int
+store_login_failures(struct store *st, const struct login_failures *f,
+    size_t n)
 {
-	run(st, "UPDATE devices SET failures = failures + 1 WHERE id = ?1",
-	    id, NULL, NULL, NULL);
-	store_audit(st, "login_fail", id, addr, reason);
+	sqlite3_stmt *ins = NULL, *upd = NULL;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	/* One transaction, so one sync, for the whole interval. */
+	if (sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO audit (event, device, "
+	    "addr, detail) VALUES ('login_fail', ?1, ?2, ?3)", -1, &ins,
+	    NULL) != SQLITE_OK || sqlite3_prepare_v2(st->db, "UPDATE devices "
+	    "SET failures = failures + ?2 WHERE id = ?1", -1, &upd, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		char detail[300];
+
+		if (f[i].count == 1)
+			snprintf(detail, sizeof(detail), "%s", f[i].reason);
+		else
+			snprintf(detail, sizeof(detail), "%u failures in %u s, "
+			    "last: %s", f[i].count, f[i].span_s, f[i].reason);
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, f[i].id[0] ? f[i].id : NULL, -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, f[i].addr, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, detail, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			goto out;
+		if (f[i].id[0]) {
+			sqlite3_reset(upd);
+			sqlite3_bind_text(upd, 1, f[i].id, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(upd, 2, f[i].count);
+			if (sqlite3_step(upd) != SQLITE_DONE)
+				goto out;
+		}
+	}
+	rc = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ?
+	    0 : -1;
+out:
+	if (rc < 0) {
+		log_warnx("store: audit of failed logins: %s",
+		    sqlite3_errmsg(st->db));
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	sqlite3_finalize(ins);
+	sqlite3_finalize(upd);
+	return rc;
+}
+
+static int64_t
+one_int(struct store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+long long
+store_audit_prune(struct store *st, uint64_t max_age_s, uint64_t max_rows)
+{
+	sqlite3_stmt *s;
+	long long gone = 0;
+	int64_t n;
+
+	if (max_age_s && sqlite3_prepare_v2(st->db, "DELETE FROM audit WHERE "
+	    "at < unixepoch() - ?1", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)max_age_s);
+		if (sqlite3_step(s) == SQLITE_DONE)
+			gone += sqlite3_changes(st->db);
+		sqlite3_finalize(s);
+	}
+	if (max_rows == 0 || (n = one_int(st, "SELECT count(*) FROM audit")) <
+	    0 || (uint64_t)n <= max_rows)
+		return gone;
+	/* Over the size: failed logins go first, oldest first; the rest
+	 * (logins, enrollments, changes) only when no failure is left. */
+	static const char *const by_size[] = {
+		"DELETE FROM audit WHERE seq IN (SELECT seq FROM audit WHERE "
+		    "event = 'login_fail' ORDER BY seq LIMIT ?1)",
+		"DELETE FROM audit WHERE seq IN (SELECT seq FROM audit "
+		    "ORDER BY seq LIMIT ?1)",
+	};
+	for (size_t i = 0; i < 2 && (uint64_t)n > max_rows; i++) {
+		if (sqlite3_prepare_v2(st->db, by_size[i], -1, &s, NULL) !=
+		    SQLITE_OK)
+			break;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)((uint64_t)n -
+		    max_rows));
+		if (sqlite3_step(s) == SQLITE_DONE) {
+			gone += sqlite3_changes(st->db);
+			n -= sqlite3_changes(st->db);
+		}
+		sqlite3_finalize(s);
+	}
+	return gone;
 }
 
 void

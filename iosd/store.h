@@ -112,8 +112,20 @@ size_t store_audit_list(struct store *st, const char *device,
 
 /* Login bookkeeping and the audit log (SQLite). */
 void store_login_ok(struct store *st, const char *id, const char *addr);
-void store_login_fail(struct store *st, const char *id, const char *addr,
-    const char *reason);
+/* Failed logins of one interval, one row per (id, address), written in
+ * one transaction: 0 or -1 (logged). */
+struct login_failures {
+	char id[DEVICE_ID_MAX + 1];	/* "" when none was given */
+	char addr[64];
+	unsigned count, span_s;
+	char reason[96];		/* the last one */
+};
+int store_login_failures(struct store *st, const struct login_failures *f,
+    size_t n);
+/* Audit rows older than max_age_s go; over max_rows, failed logins go
+ * first, oldest first (0: no limit). Returns the rows removed. */
+long long store_audit_prune(struct store *st, uint64_t max_age_s,
+    uint64_t max_rows);
 void store_audit(struct store *st, const char *event, const char *device,
     const char *addr, const char *detail);
 

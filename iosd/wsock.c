@@ -44,6 +44,20 @@ struct ws_state {
 	bool refused;		/* message over the limit: reading stopped */
 	bool http_next;		/* a plain request answered: wait for more */
 	unsigned http_reqs;
+	uint8_t cur_opcode;	/* of the frame being received */
+	uint8_t close_rx[2];	/* a received close frame's code */
+	uint8_t close_rx_len;
+	/* What wslay sends (control frames, header and payload apart) is
+	 * looked at on its way out, so that every close frame carries a
+	 * code and a reason, whoever detected the error. */
+	uint8_t out_pass;	/* payload bytes of a pong/ping to pass on */
+	bool out_close;		/* a close frame's payload is being held */
+	uint8_t out_need, out_have;
+	uint8_t out_buf[125];
+	/* Why, when wslay's close says only 1002 or 1007, or nothing for
+	 * an error wslay reports without a code. */
+	const char *proto_reason, *utf8_reason;
+	bool force_proto;
 };
 
 size_t
@@ -102,14 +116,136 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 	return -1;
 }
 
+/* The reason sent with a close code when nobody gave one. */
+static const char *
+close_text(uint16_t code)
+{
+	switch (code) {
+	case WS_CLOSE_PROTOCOL:
+		return "protocol error";
+	case WS_CLOSE_BAD_DATA:
+		return "invalid UTF-8";
+	case WS_CLOSE_TOO_BIG:
+		return "message too big";
+	case WS_CLOSE_POLICY:
+		return "policy violation";
+	default:
+		return NULL;
+	}
+}
+
+size_t
+wsock_close_frame(uint8_t out[WS_CLOSE_FRAME_MAX], uint16_t code,
+    const char *reason)
+{
+	size_t rl = reason ? strlen(reason) : 0;
+
+	if (code == 0) {
+		out[0] = 0x88;
+		out[1] = 0;
+		return 2;
+	}
+	if (rl > 123)
+		rl = 123;	/* a control frame carries at most 125 bytes */
+	/* Never cut a reason inside a UTF-8 sequence. */
+	while (rl > 0 && !utf8_valid((const uint8_t *)reason, rl))
+		rl--;
+	out[0] = 0x88;
+	out[1] = (uint8_t)(2 + rl);
+	out[2] = (uint8_t)(code >> 8);
+	out[3] = (uint8_t)code;
+	if (rl)
+		memcpy(out + 4, reason, rl);
+	return 4 + rl;
+}
+
+/* wslay's close frame, complete: sent as it is, or with the code of an
+ * error we saw and a reason added. */
+static void
+emit_close(struct conn *c)
+{
+	struct ws_state *ws = c->ws;
+	uint8_t f[WS_CLOSE_FRAME_MAX];
+	uint16_t code = ws->out_have >= 2 ? (uint16_t)(ws->out_buf[0] << 8 |
+	    ws->out_buf[1]) : 0;
+	const char *reason;
+	size_t n;
+
+	ws->out_close = false;
+	if (ws->out_have > 2 || (code == 0 && !ws->force_proto)) {
+		/* An echo of the peer's close, or ours with its reason. */
+		f[0] = 0x88;
+		f[1] = ws->out_have;
+		memcpy(f + 2, ws->out_buf, ws->out_have);
+		conn_send_raw(c, f, 2u + ws->out_have);
+		return;
+	}
+	if (code == 0)
+		code = WS_CLOSE_PROTOCOL;
+	reason = code == WS_CLOSE_PROTOCOL ? ws->proto_reason :
+	    code == WS_CLOSE_BAD_DATA ? ws->utf8_reason : NULL;
+	if (reason == NULL)
+		reason = close_text(code);
+	n = wsock_close_frame(f, code, reason);
+	conn_send_raw(c, f, n);
+}
+
 static ssize_t
 send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
     int flags, void *user)
 {
+	struct conn *c = user;
+	struct ws_state *ws = c->ws;
+	size_t done = 0;
+
 	(void)ctx;
 	(void)flags;
-	conn_send_raw(user, data, len);
+	while (done < len) {
+		const uint8_t *p = data + done;
+		size_t n = len - done;
+
+		if (ws->out_pass) {
+			if (n > ws->out_pass)
+				n = ws->out_pass;
+			conn_send_raw(c, p, n);
+			ws->out_pass -= (uint8_t)n;
+		} else if (ws->out_close) {
+			if (n > (size_t)(ws->out_need - ws->out_have))
+				n = ws->out_need - ws->out_have;
+			memcpy(ws->out_buf + ws->out_have, p, n);
+			ws->out_have += (uint8_t)n;
+			if (ws->out_have == ws->out_need)
+				emit_close(c);
+		} else {
+			/* A header: server frames are unmasked control
+			 * frames, 2 bytes, as wslay sends them. */
+			if (n < 2) {
+				conn_send_raw(c, p, n);
+				break;
+			}
+			n = 2;
+			if ((p[0] & 0x0f) == WSLAY_CONNECTION_CLOSE) {
+				ws->out_close = true;
+				ws->out_need = p[1] & 0x7f;
+				ws->out_have = 0;
+				if (ws->out_need == 0)
+					emit_close(c);
+			} else {
+				conn_send_raw(c, p, 2);
+				ws->out_pass = p[1] & 0x7f;
+			}
+		}
+		done += n;
+	}
 	return (ssize_t)len;
+}
+
+/* RFC 6455 7.4, as wslay checks it: the codes a peer may send. */
+static bool
+close_code_valid(uint16_t code)
+{
+	return (code >= 1000 && code <= 1011 && (code < 1004 ||
+	    code > 1006)) || (code >= 3000 && code <= 4999);
 }
 
 static void
@@ -121,8 +257,9 @@ refuse(struct conn *c, enum drop_reason why, int code, const char *reason)
 		return;
 	ws->refused = true;
 	c->srv->m.drops[why]++;
-	log_info("conn=%u cid=%s refused: %s", c->ssid,
-	    c->s.cid[0] ? c->s.cid : "-", reason);
+	if (log_allow(LC_DROP))
+		log_info("conn=%u cid=%s addr=%s refused: %s", c->ssid,
+		    c->s.cid[0] ? c->s.cid : "-", c->ip, reason);
 	wslay_event_shutdown_read(ws->ctx);
 	wslay_event_queue_close(ws->ctx, (uint16_t)code,
 	    (const uint8_t *)reason, strlen(reason));
@@ -136,7 +273,16 @@ frame_start_cb(wslay_event_context_ptr ctx,
 	struct ws_state *ws = c->ws;
 
 	(void)ctx;
+	ws->cur_opcode = arg->opcode;
 	ws->frame_fin = arg->fin;
+	if (arg->opcode == WSLAY_CONNECTION_CLOSE) {
+		ws->close_rx_len = 0;
+		ws->utf8_reason = "invalid UTF-8 in the close reason";
+		if (arg->payload_length == 1) {
+			ws->force_proto = true;
+			ws->proto_reason = "close frame with a 1-byte payload";
+		}
+	}
 	ws->frame_data = arg->opcode == WSLAY_TEXT_FRAME ||
 	    arg->opcode == WSLAY_BINARY_FRAME ||
 	    arg->opcode == WSLAY_CONTINUATION_FRAME;
@@ -175,6 +321,17 @@ frame_chunk_cb(wslay_event_context_ptr ctx,
 	struct ws_state *ws = c->ws;
 
 	(void)ctx;
+	if (ws->cur_opcode == WSLAY_CONNECTION_CLOSE) {
+		/* Its code, checked before wslay answers it. */
+		for (size_t i = 0; i < arg->data_length &&
+		    ws->close_rx_len < 2; i++)
+			ws->close_rx[ws->close_rx_len++] = arg->data[i];
+		if (ws->close_rx_len == 2 && !close_code_valid((uint16_t)(
+		    ws->close_rx[0] << 8 | ws->close_rx[1])))
+			ws->proto_reason = "close code not allowed on the wire";
+		return;
+	}
+	ws->utf8_reason = "invalid UTF-8 in a text message";
 	if (!ws->frame_data || ws->refused)
 		return;
 	if (arg->data_length > ws->rx_cap - ws->rx_len)
@@ -251,17 +408,20 @@ static const struct wslay_event_callbacks callbacks = {
 /* ---- HTTP upgrade ---- */
 
 static void
-http_reply(struct conn *c, int status, const char *text, const char *extra)
+http_reply(struct conn *c, int status, const char *text, const char *why,
+    const char *extra)
 {
 	char buf[512];
 	int n;
 
+	if (why == NULL)
+		why = text;
 	n = snprintf(buf, sizeof(buf),
 	    "HTTP/1.1 %d %s\r\nConnection: close\r\n"
 	    "Content-Type: text/plain\r\nContent-Length: %zu\r\n%s\r\n%s\n",
-	    status, text, strlen(text) + 1, extra ? extra : "", text);
+	    status, text, strlen(why) + 1, extra ? extra : "", why);
 	conn_send_raw(c, buf, (size_t)n);
-	conn_fail(c, DROP_HANDSHAKE, 0, text);
+	conn_fail(c, DROP_HANDSHAKE, 0, why);
 }
 
 static bool
@@ -283,7 +443,7 @@ token_in(const char *list, const char *token)
 }
 
 struct hs_fields {
-	const char *upgrade, *connection, *key, *version;
+	const char *host, *upgrade, *connection, *key, *version;
 	const char *xff, *xfp;
 	const char *content_length, *transfer_encoding;
 };
@@ -313,7 +473,11 @@ parse_headers(char *p, struct hs_fields *h)
 		e = v + strlen(v);
 		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
 			*--e = '\0';
-		if (strcasecmp(p, "upgrade") == 0)
+		if (strcasecmp(p, "host") == 0) {
+			if (h->host)
+				return false;	/* RFC 7230 5.4: one Host */
+			h->host = v;
+		} else if (strcasecmp(p, "upgrade") == 0)
 			h->upgrade = v;
 		else if (strcasecmp(p, "connection") == 0)
 			h->connection = v;
@@ -348,14 +512,17 @@ key_valid(const char *key)
 	    base64_decode_final(&b) && n == 16;
 }
 
-/* Behind a trusted proxy, its X-Forwarded-* headers name the client. */
-static void
+/* Behind a trusted proxy, its X-Forwarded-* headers name the client,
+ * who is admitted then (admit.h): false when it is refused. */
+static bool
 apply_forwarded(struct conn *c, const struct hs_fields *h)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&c->peer;
 	const uint8_t *a;
 	uint8_t bin[16];
 	char first[64];
+	enum admit_reason why;
+	int family;
 	size_t n;
 
 	if (sa->sa_family == AF_INET)
@@ -363,25 +530,35 @@ apply_forwarded(struct conn *c, const struct hs_fields *h)
 	else if (sa->sa_family == AF_INET6)
 		a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
 	else
-		return;
+		return true;
 	if (!options_proxy_trusted(&c->srv->opt, sa->sa_family, a))
-		return;
+		return true;
 	if (h->xfp && strcasecmp(h->xfp, "https") == 0)
 		c->tls = true;
 	if (h->xff == NULL)
-		return;
+		return true;
 	n = strcspn(h->xff, ", ");
 	if (n == 0 || n >= sizeof(first))
-		return;
+		return true;
 	memcpy(first, h->xff, n);
 	first[n] = '\0';
-	if (inet_pton(AF_INET, first, bin) == 1) {
-		snprintf(c->ip, sizeof(c->ip), "%s", first);
-		tag_home_prefix(AF_INET, bin, c->home);
-	} else if (inet_pton(AF_INET6, first, bin) == 1) {
-		snprintf(c->ip, sizeof(c->ip), "%s", first);
-		tag_home_prefix(AF_INET6, bin, c->home);
+	if (inet_pton(AF_INET, first, bin) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, first, bin) == 1)
+		family = AF_INET6;
+	else
+		return true;
+	snprintf(c->ip, sizeof(c->ip), "%s", first);
+	tag_home_prefix(family, bin, c->home);
+	why = admit_forwarded(c->srv, c, family, bin);
+	if (why != ADMIT_OK) {
+		http_reply(c, 503, "Service Unavailable", why == ADMIT_RATE ?
+		    "too many new connections from this address" :
+		    "too many connections from this address",
+		    "Retry-After: 5\r\n");
+		return false;
 	}
+	return true;
 }
 
 /*
@@ -427,18 +604,23 @@ upgrade(struct conn *c, size_t hdr_end)
 	ws->hs[hdr_end - 2] = '\0';	/* keep the last header's CRLF */
 	eol = strstr(line, "\r\n");
 	if (eol == NULL) {
-		http_reply(c, 400, "Bad Request", NULL);
+		http_reply(c, 400, "Bad Request", NULL, NULL);
 		return;
 	}
 	*eol = '\0';
 	sp1 = strchr(line, ' ');
 	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
 	if (sp1 == NULL || sp2 == NULL || strncmp(sp2 + 1, "HTTP/1.", 7) != 0) {
-		http_reply(c, 400, "Bad Request", NULL);
+		http_reply(c, 400, "Bad Request", NULL, NULL);
 		return;
 	}
 	if (!parse_headers(eol + 2, &h)) {
-		http_reply(c, 400, "Bad Request", NULL);
+		http_reply(c, 400, "Bad Request", NULL, NULL);
+		return;
+	}
+	/* RFC 7230 5.4 and RFC 6455 4.1: HTTP/1.1 requires Host. */
+	if (h.host == NULL && strcmp(sp2 + 1, "HTTP/1.1") == 0) {
+		http_reply(c, 400, "Bad Request", "no Host header", NULL);
 		return;
 	}
 	if (h.upgrade == NULL) {
@@ -446,26 +628,27 @@ upgrade(struct conn *c, size_t hdr_end)
 		return;
 	}
 	if ((size_t)(sp1 - line) != 3 || strncmp(line, "GET", 3) != 0) {
-		http_reply(c, 405, "Method Not Allowed", "Allow: GET\r\n");
+		http_reply(c, 405, "Method Not Allowed", NULL, "Allow: GET\r\n");
 		return;
 	}
 	if (strcmp(sp2 + 1, "HTTP/1.1") != 0 || h.upgrade == NULL ||
 	    !token_in(h.upgrade, "websocket") || h.connection == NULL ||
 	    !token_in(h.connection, "upgrade")) {
-		http_reply(c, 426, "Upgrade Required",
+		http_reply(c, 426, "Upgrade Required", NULL,
 		    "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n");
 		return;
 	}
 	if (h.version == NULL || strcmp(h.version, "13") != 0) {
-		http_reply(c, 426, "Upgrade Required",
+		http_reply(c, 426, "Upgrade Required", NULL,
 		    "Sec-WebSocket-Version: 13\r\n");
 		return;
 	}
 	if (h.key == NULL || !key_valid(h.key)) {
-		http_reply(c, 400, "Bad Request", NULL);
+		http_reply(c, 400, "Bad Request", NULL, NULL);
 		return;
 	}
-	apply_forwarded(c, &h);
+	if (!apply_forwarded(c, &h))
+		return;
 
 	sha1_init(&sha);
 	sha1_update(&sha, strlen(h.key), (const uint8_t *)h.key);
@@ -473,13 +656,15 @@ upgrade(struct conn *c, size_t hdr_end)
 	sha1_digest(&sha, SHA1_DIGEST_SIZE, digest);
 	base64_encode_raw(accept, SHA1_DIGEST_SIZE, digest);
 	accept[28] = '\0';
+	if (wslay_event_context_server_init(&ws->ctx, &callbacks, c) != 0) {
+		ws->ctx = NULL;
+		conn_nomem(c, "out of memory (WebSocket)");
+		return;
+	}
 	n = snprintf(resp, sizeof(resp), "HTTP/1.1 101 Switching Protocols\r\n"
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
 	conn_send_raw(c, resp, (size_t)n);
-
-	if (wslay_event_context_server_init(&ws->ctx, &callbacks, c) != 0)
-		fatalx("wslay_event_context_server_init: out of memory");
 	wslay_event_config_set_no_buffering(ws->ctx, 1);
 	/* The limit is ours (frame_start_cb answers OVER_SIZE, then 1009);
 	 * wslay would check first and close without the OVER_SIZE. */
@@ -503,8 +688,10 @@ handshake_read(struct conn *c)
 	ssize_t n;
 	char *end;
 
-	if (ws->hs == NULL)
-		ws->hs = xmalloc(HS_MAX + 1);
+	if (ws->hs == NULL && (ws->hs = malloc(HS_MAX + 1)) == NULL) {
+		conn_nomem(c, "out of memory (handshake)");
+		return;
+	}
 	n = conn_read(c, ws->hs + ws->hs_len, HS_MAX - ws->hs_len);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		c->eof = true;
@@ -525,7 +712,7 @@ handshake_read(struct conn *c)
 		end = memmem(ws->hs, ws->hs_len, "\r\n\r\n", 4);
 		hdr_end = end ? (size_t)(end - ws->hs) + 4 : ws->hs_len;
 		if (memchr(ws->hs, '\0', hdr_end)) {
-			http_reply(c, 400, "Bad Request", NULL);
+			http_reply(c, 400, "Bad Request", NULL, NULL);
 			return;
 		}
 		if (end == NULL)
@@ -546,7 +733,7 @@ handshake_read(struct conn *c)
 		ev_timer_start(c->srv->loop, &c->timer);
 	}
 	if (ws->hs_len == HS_MAX)
-		http_reply(c, 431, "Request Header Fields Too Large", NULL);
+		http_reply(c, 431, "Request Header Fields Too Large", NULL, NULL);
 }
 
 /* ---- the open connection ---- */
@@ -556,13 +743,31 @@ after_io(struct conn *c, int rv)
 {
 	struct ws_state *ws = c->ws;
 
-	if (rv == WSLAY_ERR_PROTO || rv == WSLAY_ERR_NOMEM) {
-		if (!ws->refused) {
-			c->srv->m.drops[DROP_BAD_FRAME]++;
+	if (rv == WSLAY_ERR_NOMEM) {
+		conn_nomem(c, "out of memory (WebSocket)");
+		return;
+	}
+	if (rv == WSLAY_ERR_CALLBACK_FAILURE && !c->eof) {
+		/* wslay's frame layer refused a header (a control frame over
+		 * 125 bytes or fragmented, a length not in its shortest
+		 * form) and queued a close without a code. */
+		ws->force_proto = true;
+		if (ws->proto_reason == NULL)
+			ws->proto_reason = "invalid frame header";
+	}
+	if ((rv != 0 && !c->eof) || ws->force_proto ||
+	    (!wslay_event_get_read_enabled(ws->ctx) &&
+	    !wslay_event_get_close_received(ws->ctx))) {
+		/* wslay stopped reading on an error of its own. */
+		if (!ws->refused && !c->eof) {
 			ws->refused = true;
-			log_info("conn=%u WebSocket protocol error", c->ssid);
+			c->srv->m.drops[DROP_BAD_FRAME]++;
+			if (log_allow(LC_DROP))
+				log_info("conn=%u addr=%s WebSocket protocol "
+				    "error: %s", c->ssid, c->ip,
+				    ws->force_proto && ws->proto_reason ?
+				    ws->proto_reason : "refused by wslay");
 		}
-		wslay_event_queue_close(ws->ctx, WS_CLOSE_PROTOCOL, NULL, 0);
 	}
 	if (c->state == CONN_OPEN)
 		wslay_event_send(ws->ctx);
@@ -593,10 +798,11 @@ wsock_on_readable(struct conn *c)
 	after_io(c, rv);
 }
 
-void
+int
 wsock_init(struct conn *c)
 {
-	c->ws = xcalloc(1, sizeof(*c->ws));
+	c->ws = calloc(1, sizeof(*c->ws));
+	return c->ws ? 0 : -1;
 }
 
 void

@@ -237,7 +237,7 @@ try {
     ['garbage request line', 'HELLO\r\n\r\n', 400],
     ['POST', 'POST / HTTP/1.1\r\nHost: x\r\n\r\n', 405],
     ['no Upgrade', 'GET / HTTP/1.1\r\nHost: x\r\n\r\n', 426],
-    ['version 8', 'GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n', 426],
+    ['version 8', 'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n', 426],
     ['bad key', 'GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n\r\n', 400],
     ['folded header', 'GET / HTTP/1.1\r\nHost: x\r\n  folded\r\n\r\n', 400],
     ['headers over 8 KiB', 'GET / HTTP/1.1\r\nX: ' + 'a'.repeat(9000) + '\r\n\r\n', 431]
@@ -329,7 +329,9 @@ try {
         s.destroy()
         return ok
       }, 5000, 'service after descriptors came back')
-      T.ok(/out of descriptors/.test(e.log()), 'logged')
+      // Refused at --max-connections (what the descriptor limit leaves)
+      // or, past it, at accept with no descriptor: logged either way.
+      T.ok(/out of descriptors|admission: refused/.test(e.log()), 'logged')
     } finally {
       await e.stop()
     }
