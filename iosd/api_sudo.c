@@ -15,7 +15,6 @@
 #include "router.h"
 #include "server.h"
 #include "store.h"
-#include "xmalloc.h"
 
 #define ADMIN_LEVEL 255
 
@@ -75,8 +74,12 @@ arg_text(const struct ios_request *r, size_t i, char *buf, size_t len)
 static struct reply_to *
 reply_to(struct conn *c, uint16_t mid, const char *id)
 {
-	struct reply_to *t = xcalloc(1, sizeof(*t));
+	struct reply_to *t = calloc(1, sizeof(*t));
 
+	if (t == NULL) {
+		conn_nomem(c, "out of memory (sudo)");
+		return NULL;
+	}
 	t->srv = c->srv;
 	t->ssid = c->ssid;
 	t->mid = mid;
@@ -193,6 +196,7 @@ is(const char *a, const char *b)
 static void
 add_device(struct conn *c, const struct ios_request *r)
 {
+	struct reply_to *t;
 	char id[64], key[256], cid[64], lvl[16];
 	struct device d;
 	char *end;
@@ -223,14 +227,16 @@ add_device(struct conn *c, const struct ios_request *r)
 	explicit_bzero(key, sizeof(key));
 	d.level = (int)level;
 	/* The reference's addAuth overwrites an existing id. */
-	store_device_put(c->srv->store, &d, true, "sudo adddevice", done_cb,
-	    reply_to(c, r->mid, d.id));
+	if ((t = reply_to(c, r->mid, d.id)) != NULL)
+		store_device_put(c->srv->store, &d, true, "sudo adddevice",
+		    done_cb, t);
 }
 
 void
 api_sudo(struct conn *c, const struct ios_request *r)
 {
 	struct server *srv = c->srv;
+	struct reply_to *rt;
 	char topic[32], a0[64], a1[16];
 	json_t *out;
 	size_t n = r->topic_len < sizeof(topic) - 1 ? r->topic_len :
@@ -304,18 +310,17 @@ api_sudo(struct conn *c, const struct ios_request *r)
 		if (r->pack.nargs != 1 || !arg_text(r, 0, a0, sizeof(a0)) ||
 		    strlen(a0) > DEVICE_ID_MAX)
 			send_error(c, r->mid, "getdevice: id");
-		else
-			store_device_get(srv->store, a0, get_cb,
-			    reply_to(c, r->mid, a0));
+		else if ((rt = reply_to(c, r->mid, a0)) != NULL)
+			store_device_get(srv->store, a0, get_cb, rt);
 	} else if (is(topic, "delauth") || is(topic, "deldevice")) {
 		if (r->pack.nargs != 1 || !arg_text(r, 0, a0, sizeof(a0)) ||
 		    strlen(a0) > DEVICE_ID_MAX)
 			send_error(c, r->mid, "deldevice: id");
-		else
-			store_device_del(srv->store, a0, done_cb,
-			    reply_to(c, r->mid, a0));
+		else if ((rt = reply_to(c, r->mid, a0)) != NULL)
+			store_device_del(srv->store, a0, done_cb, rt);
 	} else if (is(topic, "getauthidlist") || is(topic, "getdevicelist")) {
-		store_device_list(srv->store, list_cb, reply_to(c, r->mid, NULL));
+		if ((rt = reply_to(c, r->mid, NULL)) != NULL)
+			store_device_list(srv->store, list_cb, rt);
 	} else {
 		char msg[64];
 

@@ -10,7 +10,6 @@
 
 #include "authsrc.h"
 #include "proto.h"
-#include "xmalloc.h"
 
 #define DEFAULT_LEVEL 3
 
@@ -26,7 +25,7 @@ struct authsrc {
 struct authsrc *
 authsrc_new(void)
 {
-	return xcalloc(1, sizeof(struct authsrc));
+	return calloc(1, sizeof(struct authsrc));
 }
 
 void
@@ -100,9 +99,17 @@ add(struct authsrc *a, const char *id, const char *key, size_t keylen,
 	}
 	HASH_FIND_STR(a->byid, id, e);
 	if (e == NULL) {
-		e = xcalloc(1, sizeof(*e));
+		if ((e = calloc(1, sizeof(*e))) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 		snprintf(e->d.id, sizeof(e->d.id), "%s", id);
 		HASH_ADD_STR(a->byid, d.id, e);
+		if (e->hh.tbl == NULL) {
+			free(e);
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 	}
 	boho_stored_key(key, keylen, e->d.key);
 	snprintf(e->d.cid, sizeof(e->d.cid), "%s", cid);
@@ -160,9 +167,13 @@ int
 authsrc_load_param(struct authsrc *a, const char *spec, const char *what,
     char *err, size_t errlen)
 {
-	char *copy = xstrdup(spec), *save = NULL, *item;
+	char *copy = strdup(spec), *save = NULL, *item;
 	int n = 0, rc = 0;
 
+	if (copy == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (item = strtok_r(copy, ",", &save); item;
 	    item = strtok_r(NULL, ",", &save)) {
 		char *dot1 = strchr(item, '.'), *dot2, *end, e[256];

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include "bufmem.h"
 #include "congsock.h"
 #include "conn.h"
 #include "server.h"
@@ -50,6 +51,29 @@ frames(struct conn *c)
 	}
 }
 
+/* Room to read into, within the buffer budget: -1 when c must stop
+ * (over the budget or out of memory: it is then closed). */
+static int
+room(struct conn *c, uint8_t **p, size_t *n)
+{
+	size_t grow = cong_decoder_growth(&c->cong, READ_CHUNK);
+	int rc;
+
+	/* The buffer grows with the bytes received, never from the length
+	 * a header claims; each growth asks the budget first. */
+	if (grow && !bufmem_grow(c->srv, c, grow))
+		return -1;
+	rc = cong_decoder_space(&c->cong, READ_CHUNK, p, n);
+	if (rc == PROTO_ENOMEM) {
+		bufmem_shrink(c->srv, c, grow);
+		conn_nomem(c, "out of memory (CongSocket frame)");
+		return -1;
+	}
+	if (rc < 0 && grow)
+		bufmem_shrink(c->srv, c, grow);
+	return rc;
+}
+
 void
 congsock_on_readable(struct conn *c)
 {
@@ -60,9 +84,13 @@ congsock_on_readable(struct conn *c)
 
 		/* A frame can outgrow what we may buffer only by breaking
 		 * the limit, which next() reports; drain first. */
-		if (cong_decoder_space(&c->cong, READ_CHUNK, &p, &n) < 0) {
+		if (c->doomed)
+			return;
+		if (room(c, &p, &n) < 0) {
+			if (c->doomed)
+				return;
 			frames(c);
-			if (cong_decoder_space(&c->cong, READ_CHUNK, &p, &n) < 0)
+			if (c->state != CONN_OPEN || room(c, &p, &n) < 0)
 				return;
 		}
 		r = read(c->fd, p, n);
@@ -86,6 +114,11 @@ congsock_on_readable(struct conn *c)
 		if ((size_t)r < n)
 			break;
 	}
-	if (c->state == CONN_OPEN && cong_decoder_pending(&c->cong) == 0)
+	if (c->state == CONN_OPEN && cong_decoder_pending(&c->cong) == 0) {
+		size_t cap = cong_decoder_capacity(&c->cong);
+
 		cong_decoder_shrink(&c->cong, 65536);
+		if (cong_decoder_capacity(&c->cong) < cap)
+			bufmem_shrink(c->srv, c, cap);
+	}
 }

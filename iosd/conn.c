@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "bufmem.h"
 #include "congsock.h"
 #include "conn.h"
 #include "filelog.h"
@@ -18,7 +19,6 @@
 #include "server.h"
 #include "tls.h"
 #include "wsock.h"
-#include "xmalloc.h"
 
 #define LINGER_MS	2000
 #define IOV_MAX_BATCH	64
@@ -147,9 +147,11 @@ queue_push(struct conn *c, struct msg *m, const uint8_t *hdr, size_t hlen)
 	}
 	if (c->qlen == c->qcap) {
 		uint32_t ncap = c->qcap ? c->qcap * 2 : QUEUE_MIN;
-		struct outq_item *nq = calloc(ncap, sizeof(*nq));
+		struct outq_item *nq;
 
-		if (nq == NULL) {
+		if (!bufmem_grow(c->srv, c, (ncap - c->qcap) * sizeof(*nq)))
+			return false;
+		if ((nq = calloc(ncap, sizeof(*nq))) == NULL) {
 			conn_nomem(c, "out of memory (send queue)");
 			return false;
 		}
@@ -164,6 +166,7 @@ queue_push(struct conn *c, struct msg *m, const uint8_t *hdr, size_t hlen)
 	}
 	it = &c->q[(c->qhead + c->qlen) % c->qcap];
 	it->m = msg_ref(m);
+	bufmem_queue_ref(c->srv, m);
 	it->off = 0;
 	it->hlen = (uint8_t)hlen;
 	if (hlen)
@@ -171,6 +174,8 @@ queue_push(struct conn *c, struct msg *m, const uint8_t *hdr, size_t hlen)
 	c->qlen++;
 	c->qbytes += m->len + hlen;
 	server_want_flush(c->srv, c);
+	if (c->srv->mem.used > c->srv->mem.limit)
+		bufmem_check(c->srv);
 	return true;
 }
 
@@ -293,6 +298,7 @@ static void
 queue_clear(struct conn *c)
 {
 	while (c->qlen) {
+		bufmem_queue_unref(c->srv, c->q[c->qhead].m);
 		msg_unref(c->q[c->qhead].m);
 		c->qhead = (c->qhead + 1) % c->qcap;
 		c->qlen--;
@@ -367,6 +373,9 @@ conn_flush(struct conn *c)
 		 * flushing, anything else says why in a close frame. */
 		bool slow = c->doom_why == DROP_SLOW_CONSUMER;
 
+		/* What it had queued is not worth sending now. */
+		if (slow || c->doom_why == DROP_MEMORY)
+			queue_clear(c);
 		c->srv->m.drops[c->doom_why]--;
 		c->doomed = false;
 		conn_fail(c, c->doom_why, slow ? 0 : c->doom_why ==
@@ -421,6 +430,7 @@ conn_flush(struct conn *c)
 			}
 			n -= (ssize_t)left;
 			c->qbytes -= left;
+			bufmem_queue_unref(c->srv, it->m);
 			msg_unref(it->m);
 			c->qhead = (c->qhead + 1) % c->qcap;
 			c->qlen--;
@@ -536,6 +546,7 @@ conn_destroy(struct conn *c)
 	queue_clear(c);
 	free(c->q);
 	tls_free(c->tls_io);
+	bufmem_conn_gone(srv, c);
 	server_remove_conn(srv, c);
 	free(c);
 }

@@ -74,6 +74,8 @@ struct conn {
 	struct outq_item *q;	/* ring buffer */
 	uint32_t qcap, qhead, qlen;
 	size_t qbytes;
+	size_t bufmem;		/* buffers charged to the budget (bufmem.h) */
+	size_t mem_doomed;	/* what it held when closed over the budget */
 
 	struct cong_decoder cong;
 	struct ws_state *ws;

@@ -144,9 +144,18 @@ send_line(struct ctl_client *cl, json_t *obj)
 			cl->out_len -= cl->out_off;
 			cl->out_off = 0;
 		}
-		while (cl->out_len + n + 1 > cl->out_cap)
-			cl->out_cap = cl->out_cap ? cl->out_cap * 2 : 4096;
-		cl->out = xrealloc(cl->out, cl->out_cap);
+		size_t ncap = cl->out_cap;
+		char *no;
+
+		while (cl->out_len + n + 1 > ncap)
+			ncap = ncap ? ncap * 2 : 4096;
+		if ((no = realloc(cl->out, ncap)) == NULL) {
+			free(text);
+			client_close(cl, "out of memory");
+			return;
+		}
+		cl->out = no;
+		cl->out_cap = ncap;
 	}
 	memcpy(cl->out + cl->out_len, text, n);
 	cl->out[cl->out_len + n] = '\n';
@@ -311,8 +320,10 @@ trace_emit(void *ctx, json_t *event)
 static struct ctl_stream *
 stream_new(struct ctl_client *cl, json_int_t id)
 {
-	struct ctl_stream *s = xcalloc(1, sizeof(*s));
+	struct ctl_stream *s = calloc(1, sizeof(*s));
 
+	if (s == NULL)
+		return NULL;
 	s->cl = cl;
 	s->id = id;
 	s->next = cl->streams;
@@ -326,9 +337,14 @@ ctl_start_trace(struct ctl_client *cl, json_int_t id,
 {
 	struct ctl_stream *s = stream_new(cl, id);
 
+	if (s == NULL)
+		return -1;
 	s->queue = queue;
 	ev_init(&s->timer, NULL);
-	s->sub = trace_attach(cl->srv, f, trace_emit, s);
+	if ((s->sub = trace_attach(cl->srv, f, trace_emit, s)) == NULL) {
+		ctl_cancel(cl, id);
+		return -1;
+	}
 	return 0;
 }
 
@@ -354,6 +370,8 @@ ctl_start_watch(struct ctl_client *cl, json_int_t id, unsigned ms)
 {
 	struct ctl_stream *s = stream_new(cl, id);
 
+	if (s == NULL)
+		return -1;
 	ev_timer_init(&s->timer, watch_cb, ms / 1000.0, ms / 1000.0);
 	s->timer.data = s;
 	ev_timer_start(cl->srv->loop, &s->timer);
@@ -514,11 +532,16 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			log_warnx("control: out of descriptors");
 		return;
 	}
-	cl = xcalloc(1, sizeof(*cl));
+	if ((cl = calloc(1, sizeof(*cl))) == NULL ||
+	    (cl->in = malloc(LINE_MAX_BYTES + 1)) == NULL) {
+		free(cl);
+		close(fd);
+		log_warnx("control: out of memory: client refused");
+		return;
+	}
 	cl->srv = srv;
 	cl->fd = fd;
 	cl->read_only = l->read_only;
-	cl->in = xmalloc(LINE_MAX_BYTES + 1);
 	sl = sizeof(cl->cred);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cl->cred, &sl) < 0)
 		cl->cred.pid = -1;

@@ -24,7 +24,6 @@
 #include "server.h"
 #include "store.h"
 #include "version.h"
-#include "xmalloc.h"
 
 #define PAGE_DEFAULT	100
 #define PAGE_MAX	1000
@@ -209,6 +208,18 @@ ctl_metrics(struct server *srv)
 	json_object_set_new(q, "publish_capped",
 	    json_integer((json_int_t)m->publish_capped));
 	json_object_set_new(o, "quota", q);
+	q = json_object();
+	for (int r = ADMIT_OK + 1; r < ADMIT_COUNT; r++)
+		json_object_set_new(q, admit_reason_name((enum admit_reason)r),
+		    json_integer((json_int_t)admit_refused(srv,
+		    (enum admit_reason)r)));
+	json_object_set_new(q, "max_connections",
+	    json_integer((json_int_t)admit_max_conns(srv)));
+	json_object_set_new(o, "admission", q);
+	json_object_set_new(o, "buffer_memory", json_pack("{s:I,s:I,s:I}",
+	    "used", (json_int_t)srv->mem.used, "limit",
+	    (json_int_t)srv->mem.limit, "closed",
+	    (json_int_t)srv->mem.victims));
 	return o;
 }
 
@@ -484,8 +495,12 @@ struct dev_op {
 static struct dev_op *
 dev_op(struct ctl_client *cl, json_int_t id, const char *cmd)
 {
-	struct dev_op *op = xcalloc(1, sizeof(*op));
+	struct dev_op *op = calloc(1, sizeof(*op));
 
+	if (op == NULL) {
+		ctl_error(cl, id, "internal", "out of memory");
+		return NULL;
+	}
 	op->cl = ctl_hold(cl);
 	op->id = id;
 	op->cmd = cmd;
@@ -586,7 +601,8 @@ cmd_enroll(struct ctl_client *cl, json_int_t id, json_t *args)
 		ctl_error(cl, id, "bad_args", "key must be 1 to 1024 bytes");
 		return;
 	}
-	op = dev_op(cl, id, "enroll");
+	if ((op = dev_op(cl, id, "enroll")) == NULL)
+		return;
 	if (key == NULL) {
 		random_key(op->key, sizeof(op->key));
 		op->generated = true;
@@ -639,7 +655,8 @@ change_start(struct ctl_client *cl, json_int_t id, json_t *args,
 		ctl_error(cl, id, "not_found", "no such device");
 		return NULL;
 	}
-	op = dev_op(cl, id, cmd);
+	if ((op = dev_op(cl, id, cmd)) == NULL)
+		return NULL;
 	snprintf(op->d.id, sizeof(op->d.id), "%s", did);
 	return op;
 }
@@ -803,7 +820,8 @@ cmd_devices(struct ctl_client *cl, json_int_t id, json_t *args)
 
 	if (bad)
 		return;
-	op = dev_op(cl, id, "devices");
+	if ((op = dev_op(cl, id, "devices")) == NULL)
+		return;
 	op->off = off;
 	op->lim = lim;
 	store_device_list(ctl_server(cl)->store, list_got, op);
@@ -866,7 +884,10 @@ cmd_import(struct ctl_client *cl, json_int_t id, json_t *args)
 
 	if (bad)
 		return;
-	a = authsrc_new();
+	if ((a = authsrc_new()) == NULL) {
+		ctl_error(cl, id, "internal", "out of memory");
+		return;
+	}
 	if (authsrc_load_file(a, path, err, sizeof(err)) < 0) {
 		ctl_error(cl, id, "bad_args", "%s", err);
 		authsrc_free(a);
@@ -877,8 +898,12 @@ cmd_import(struct ctl_client *cl, json_int_t id, json_t *args)
 		authsrc_free(a);
 		return;
 	}
+	if ((op = calloc(1, sizeof(*op))) == NULL) {
+		ctl_error(cl, id, "internal", "out of memory");
+		authsrc_free(a);
+		return;
+	}
 	ctl_log_change(cl, "import", path);
-	op = xcalloc(1, sizeof(*op));
 	op->cl = ctl_hold(cl);
 	op->id = id;
 	op->srv = ctl_server(cl);
@@ -974,7 +999,10 @@ cmd_audit(struct ctl_client *cl, json_int_t id, json_t *args)
 
 	if (bad)
 		return;
-	rows = xcalloc((size_t)lim, sizeof(*rows));
+	if ((rows = calloc((size_t)lim, sizeof(*rows))) == NULL) {
+		ctl_error(cl, id, "internal", "out of memory");
+		return;
+	}
 	/* Failed logins gathered for the interval are part of it. */
 	audit_flush(ctl_server(cl)->audit);
 	n = store_audit_list(ctl_server(cl)->store, dev, rows, (size_t)lim);
@@ -1018,7 +1046,7 @@ cmd_signal(struct ctl_client *cl, json_int_t id, json_t *args)
 		return;
 	if (type == NULL || strcmp(type, "text") == 0) {
 		blen = payload ? strlen(payload) + 1 : 1;	/* the NUL */
-		body = (uint8_t *)xstrndup(payload ? payload : "", blen - 1);
+		body = (uint8_t *)strndup(payload ? payload : "", blen - 1);
 	} else if (strcmp(type, "json") == 0) {
 		json_t *j = payload ? json_loads(payload, JSON_DECODE_ANY, NULL) : NULL;
 
@@ -1029,17 +1057,17 @@ cmd_signal(struct ctl_client *cl, json_int_t id, json_t *args)
 		/* An array is the client's MJSON, anything else OBJECT. */
 		ptype = json_is_array(j) ? IOS_PAYLOAD_MJSON : IOS_PAYLOAD_OBJECT;
 		json_decref(j);
-		body = (uint8_t *)xstrdup(payload);
+		body = (uint8_t *)strdup(payload);
 		blen = strlen(payload);
 	} else if (strcmp(type, "binary") == 0) {
 		struct base64_decode_ctx b;
 		size_t len = payload ? strlen(payload) : 0;
 
-		body = xmalloc(BASE64_DECODE_LENGTH(len) + 1);
+		body = malloc(BASE64_DECODE_LENGTH(len) + 1);
 		blen = BASE64_DECODE_LENGTH(len) + 1;
 		base64_decode_init(&b);
-		if (!base64_decode_update(&b, &blen, body, len, payload ? payload : "") ||
-		    !base64_decode_final(&b)) {
+		if (body && (!base64_decode_update(&b, &blen, body, len,
+		    payload ? payload : "") || !base64_decode_final(&b))) {
 			free(body);
 			ctl_error(cl, id, "bad_args", "payload is not base64");
 			return;
@@ -1051,7 +1079,12 @@ cmd_signal(struct ctl_client *cl, json_int_t id, json_t *args)
 		ctl_error(cl, id, "bad_args", "type is text, json, binary or empty");
 		return;
 	}
-	m = msg_new(2 + strlen(tag) + 1 + blen);
+	if ((ptype != IOS_PAYLOAD_EMPTY && body == NULL) ||
+	    (m = msg_new(2 + strlen(tag) + 1 + blen)) == NULL) {
+		free(body);
+		ctl_error(cl, id, "internal", "out of memory");
+		return;
+	}
 	n = iosmsg_build_signal(IOS_SIGNAL, tag, strlen(tag), ptype, body, blen,
 	    m->data, m->len);
 	free(body);
@@ -1154,10 +1187,13 @@ cmd_trace(struct ctl_client *cl, json_int_t id, json_t *args)
 			return;
 		}
 	}
+	if (ctl_start_trace(cl, id, &f, (size_t)queue) < 0) {
+		ctl_error(cl, id, "internal", "out of memory");
+		return;
+	}
 	o = json_object();
 	json_object_set_new(o, "stream", json_integer(id));
 	ctl_ok(cl, id, o);
-	ctl_start_trace(cl, id, &f, (size_t)queue);
 }
 
 static void
@@ -1170,10 +1206,13 @@ cmd_watch(struct ctl_client *cl, json_int_t id, json_t *args)
 
 	if (bad)
 		return;
+	if (ctl_start_watch(cl, id, (unsigned)ms) < 0) {
+		ctl_error(cl, id, "internal", "out of memory");
+		return;
+	}
 	o = json_object();
 	json_object_set_new(o, "stream", json_integer(id));
 	ctl_ok(cl, id, o);
-	ctl_start_watch(cl, id, (unsigned)ms);
 }
 
 static void
@@ -1237,7 +1276,10 @@ cmd_backup(struct ctl_client *cl, json_int_t id, json_t *args)
 		ctl_error(cl, id, "bad_args", "path must be absolute");
 		return;
 	}
-	op = xcalloc(1, sizeof(*op) + strlen(path) + 1);
+	if ((op = calloc(1, sizeof(*op) + strlen(path) + 1)) == NULL) {
+		ctl_error(cl, id, "internal", "out of memory");
+		return;
+	}
 	strcpy(op->path, path);
 	op->cl = ctl_hold(cl);
 	op->id = id;

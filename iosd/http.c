@@ -145,6 +145,33 @@ exposition(struct server *srv, FILE *f)
 	    "Clients closed for staying over their trafficRate.");
 	sample(f, "iosd_quota_closes_total", "quota=\"traffic_rate\"",
 	    (double)m->rate_closes);
+	family(f, "iosd_admission_refused_total", "counter",
+	    "Connections refused at accept, by the limit that refused them.");
+	for (int r = ADMIT_OK + 1; r < ADMIT_COUNT; r++) {
+		snprintf(lab, sizeof(lab), "reason=\"%s\"",
+		    admit_reason_name((enum admit_reason)r));
+		sample(f, "iosd_admission_refused_total", lab,
+		    (double)admit_refused(srv, (enum admit_reason)r));
+	}
+	family(f, "iosd_connections_limit", "gauge",
+	    "--max-connections, after the descriptor limit.");
+	sample(f, "iosd_connections_limit", NULL,
+	    (double)admit_max_conns(srv));
+	family(f, "iosd_buffer_memory_bytes", "gauge",
+	    "Partial messages and send queues held for clients.");
+	sample(f, "iosd_buffer_memory_bytes", NULL, (double)srv->mem.used);
+	family(f, "iosd_buffer_memory_limit_bytes", "gauge",
+	    "--max-buffer-memory.");
+	sample(f, "iosd_buffer_memory_limit_bytes", NULL,
+	    (double)srv->mem.limit);
+	family(f, "iosd_log_suppressed_total", "counter",
+	    "Log lines held back by the rate limit, by category.");
+	for (int k = 0; k < LC_COUNT; k++) {
+		snprintf(lab, sizeof(lab), "category=\"%s\"",
+		    log_cat_name((enum log_cat)k));
+		sample(f, "iosd_log_suppressed_total", lab,
+		    (double)log_suppressed((enum log_cat)k));
+	}
 	family(f, "iosd_channels", "gauge", "Channels in the router.");
 	sample(f, "iosd_channels", NULL, (double)m->channels);
 	family(f, "iosd_subscriptions", "gauge", "Channel subscriptions.");

@@ -199,12 +199,21 @@ int
 listener_reconcile(struct server *srv, const struct options *n, char *err,
     size_t errlen)
 {
-	struct listener *nl = xcalloc(n->nlisten ? n->nlisten : 1,
+	struct listener *nl = calloc(n->nlisten ? n->nlisten : 1,
 	    sizeof(*nl));
-	bool *kept = xcalloc(srv->nlisteners + 1, sizeof(bool));
-	bool *released = xcalloc(srv->nlisteners + 1, sizeof(bool));
-	size_t *from = xcalloc(n->nlisten + 1, sizeof(size_t));
+	bool *kept = calloc(srv->nlisteners + 1, sizeof(bool));
+	bool *released = calloc(srv->nlisteners + 1, sizeof(bool));
+	size_t *from = calloc(n->nlisten + 1, sizeof(size_t));
 	size_t i, k;
+
+	if (!nl || !kept || !released || !from) {
+		free(nl);
+		free(kept);
+		free(released);
+		free(from);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 
 	/* The same listeners stay as they are. */
 	for (i = 0; i < n->nlisten; i++)

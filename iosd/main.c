@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gnutls/crypto.h>
@@ -30,6 +31,30 @@
 #include "store.h"
 #include "tls.h"
 #include "version.h"
+
+/*
+ * libev cannot handle a failed allocation of its own (it aborts), and it
+ * allocates only when its arrays of watchers grow: wait a little and try
+ * again, as ev(3) suggests, for about a second before giving up.
+ */
+static void *
+ev_alloc_retry(void *ptr, long size)
+{
+	if (size == 0) {
+		free(ptr);
+		return NULL;
+	}
+	for (int i = 0; i < 1000; i++) {
+		void *p = realloc(ptr, (size_t)size);
+		struct timespec ts = { 0, 1000000 };
+
+		if (p)
+			return p;
+		nanosleep(&ts, NULL);
+	}
+	log_warnx("libev: out of memory for %ld bytes", size);
+	abort();
+}
 
 static uint64_t
 env_now(void *ctx)
@@ -169,7 +194,8 @@ open_store(struct server *srv)
 	if (srv->store == NULL)
 		fatalx("store: %s", err);
 	if (o->nauth_files || o->nauth_params || o->auth_env) {
-		srv->auth = authsrc_new();
+		if ((srv->auth = authsrc_new()) == NULL)
+			fatalx("out of memory");
 		for (size_t i = 0; i < o->nauth_files; i++)
 			if (authsrc_load_file(srv->auth, o->auth_files[i], err,
 			    sizeof(err)) < 0)
@@ -252,6 +278,7 @@ main(int argc, char **argv)
 	if (gnutls_global_init() < 0)
 		fatalx("gnutls_global_init failed");
 
+	ev_set_allocator(ev_alloc_retry);
 	srv.loop = ev_default_loop(EVFLAG_AUTO);
 	if (srv.loop == NULL)
 		fatalx("cannot initialise libev");
@@ -265,6 +292,7 @@ main(int argc, char **argv)
 		options_print(&srv.opt, stdout);
 	srv.admit = admit_new();
 	admit_configure(&srv);
+	srv.mem.limit = srv.opt.max_bufmem;
 	open_store(&srv);
 	open_tls(&srv);
 	listener_open_all(&srv);

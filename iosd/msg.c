@@ -5,15 +5,17 @@
 #include <string.h>
 
 #include "msg.h"
-#include "xmalloc.h"
 
 struct msg *
 msg_new(size_t len)
 {
-	struct msg *m = xmalloc(sizeof(*m) + len);
+	struct msg *m = malloc(sizeof(*m) + len);
 
+	if (m == NULL)
+		return NULL;
 	m->refs = 1;
 	m->len = (uint32_t)len;
+	m->queued = 0;
 	return m;
 }
 
@@ -22,7 +24,7 @@ msg_copy(const void *data, size_t len)
 {
 	struct msg *m = msg_new(len);
 
-	if (len)
+	if (m && len)
 		memcpy(m->data, data, len);
 	return m;
 }

@@ -11,9 +11,11 @@
 struct msg {
 	uint32_t refs;
 	uint32_t len;
+	uint32_t queued;	/* send queues holding it (bufmem.h) */
 	uint8_t data[];
 };
 
+/* NULL when out of memory. */
 struct msg *msg_new(size_t len);
 struct msg *msg_copy(const void *data, size_t len);
 static inline struct msg *

@@ -17,7 +17,6 @@
 #include "server.h"
 #include "store.h"
 #include "trace.h"
-#include "xmalloc.h"
 
 /* ---- channels ---- */
 

@@ -101,6 +101,10 @@ server_wall(struct server *srv, const char *json, size_t len)
 {
 	struct msg *m = msg_new(len + 1);
 
+	if (m == NULL) {
+		log_warnx("wall: out of memory: not sent");
+		return;
+	}
 	m->data[0] = IOS_SERVER_SIGNAL;
 	memcpy(m->data + 1, json, len);
 	for (struct conn *c = srv->conns; c; c = c->next)
@@ -239,7 +243,10 @@ server_reload(struct server *srv, const char **what, size_t *nwhat,
 	if (n.nauth_files || n.nauth_params || n.auth_env) {
 		const char *env = getenv("BOHO_AUTH");
 
-		a = authsrc_new();
+		if ((a = authsrc_new()) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 		for (size_t i = 0; i < n.nauth_files; i++)
 			if (authsrc_load_file(a, n.auth_files[i], err,
 			    errlen) < 0)
@@ -294,6 +301,8 @@ server_reload(struct server *srv, const char **what, size_t *nwhat,
 	options_free(&srv->opt);
 	srv->opt = n;
 	admit_configure(srv);
+	srv->mem.limit = n.max_bufmem;
+	bufmem_check(srv);
 	return 0;
 fail:
 	authsrc_free(a);

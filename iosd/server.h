@@ -10,6 +10,7 @@
 
 #include <ev.h>
 
+#include "bufmem.h"
 #include "metrics.h"
 #include "options.h"
 #include "proto.h"
@@ -31,6 +32,7 @@ struct server {
 	struct ev_loop *loop;
 	struct options opt;
 	struct metrics m;
+	struct bufmem mem;		/* --max-buffer-memory */
 	struct boho_env env;		/* clock and randomness */
 
 	struct listener *listeners;

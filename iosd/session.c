@@ -20,7 +20,6 @@
 #include "server.h"
 #include "session.h"
 #include "wsock.h"
-#include "xmalloc.h"
 
 #define DEFAULT_LEVEL 3		/* reference serverOption.defaultQuotaIndex */
 
@@ -130,8 +129,11 @@ session_deliver(struct conn *c, struct msg *m)
 		struct msg *e;
 		long n;
 
+		if ((e = msg_new(BOHO_ENC_HDR + m->len)) == NULL) {
+			conn_nomem(c, "out of memory (encryption)");
+			return;
+		}
 		if (m->data[0] == IOS_SIGNAL_E2E) {
-			e = msg_new(BOHO_ENC_HDR + m->len);
 			n = boho_e2e_wrap(&c->s.boho, &c->srv->env, m->data,
 			    m->len, e->data, e->len, &hl);
 			if (n >= 0) {
@@ -139,7 +141,6 @@ session_deliver(struct conn *c, struct msg *m)
 				n += (long)(m->len - hl);
 			}
 		} else {
-			e = msg_new(BOHO_ENC_HDR + m->len);
 			n = boho_encrypt_488(&c->s.boho, &c->srv->env, m->data,
 			    m->len, e->data, e->len);
 		}
@@ -156,6 +157,10 @@ session_send_bytes(struct conn *c, const void *data, size_t len)
 {
 	struct msg *m = msg_copy(data, len);
 
+	if (m == NULL) {
+		conn_nomem(c, "out of memory (send)");
+		return;
+	}
 	session_send(c, m);
 	msg_unref(m);
 }
@@ -165,6 +170,10 @@ session_send_plain(struct conn *c, const void *data, size_t len)
 {
 	struct msg *m = msg_copy(data, len);
 
+	if (m == NULL) {
+		conn_nomem(c, "out of memory (send)");
+		return;
+	}
 	if (c->srv->ntraces)
 		trace_out(c->srv, c, m->data, m->len);
 
@@ -178,9 +187,13 @@ session_send_response(struct conn *c, uint16_t mid, uint8_t status,
 {
 	size_t cap = len + 128;
 	struct msg *m = msg_new(cap);
-	long n = iosmsg_build_response(status, mid, type, body, len, m->data,
-	    cap);
+	long n;
 
+	if (m == NULL) {
+		conn_nomem(c, "out of memory (response)");
+		return;
+	}
+	n = iosmsg_build_response(status, mid, type, body, len, m->data, cap);
 	if (n > 0) {
 		m->len = (uint32_t)n;
 		session_send(c, m);
@@ -247,14 +260,23 @@ on_iam(struct conn *c, const uint8_t *m, size_t len)
 	json_object_set_new(o, "tag", tags);
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
-	if (text) {
+	if (text == NULL) {
+		conn_nomem(c, "out of memory (IAM)");
+		return;
+	}
+	{
 		size_t tl = strlen(text);
-		uint8_t *b = xmalloc(tl + 1);
+		struct msg *b = msg_new(tl + 1);
 
-		b[0] = IOS_IAM_RES;
-		memcpy(b + 1, text, tl);
-		session_send_bytes(c, b, tl + 1);
-		free(b);
+		if (b == NULL) {
+			free(text);
+			conn_nomem(c, "out of memory (IAM)");
+			return;
+		}
+		b->data[0] = IOS_IAM_RES;
+		memcpy(b->data + 1, text, tl);
+		session_send(c, b);
+		msg_unref(b);
 		free(text);
 	}
 }

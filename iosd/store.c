@@ -442,8 +442,17 @@ sq_list(struct device_backend *b, store_list_cb *cb, void *arg)
 	}
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			v = xreallocarray(v, cap, sizeof(*v));
+			size_t ncap = cap ? cap * 2 : 64;
+			struct device *nv = reallocarray(v, ncap, sizeof(*v));
+
+			if (nv == NULL) {
+				sqlite3_finalize(s);
+				free(v);
+				cb(arg, -1, NULL, 0);
+				return;
+			}
+			v = nv;
+			cap = ncap;
 		}
 		row_device(s, &v[n++]);
 	}
@@ -558,8 +567,12 @@ void
 store_device_get(struct store *st, const char *id, store_device_cb *cb,
     void *arg)
 {
-	struct timed *t = xcalloc(1, sizeof(*t));
+	struct timed *t = calloc(1, sizeof(*t));
 
+	if (t == NULL) {
+		cb(arg, -1, NULL);	/* as a store that does not answer */
+		return;
+	}
 	t->st = st;
 	t->t0 = mono_ns();
 	t->cb = cb;
@@ -609,8 +622,10 @@ static struct audited *
 audited(struct store *st, const char *event, const char *id,
     store_done_cb *cb, void *arg)
 {
-	struct audited *a = xcalloc(1, sizeof(*a));
+	struct audited *a = calloc(1, sizeof(*a));
 
+	if (a == NULL)
+		return NULL;
 	a->st = st;
 	a->event = event;
 	snprintf(a->id, sizeof(a->id), "%s", id);	/* cb may free id */
@@ -634,6 +649,7 @@ void
 store_device_put(struct store *st, const struct device *d, bool replace,
     const char *event, store_done_cb *cb, void *arg)
 {
+	struct audited *a;
 	const char *why;
 
 	if ((why = store_check_id(d->id, strlen(d->id))) != NULL ||
@@ -647,16 +663,24 @@ store_device_put(struct store *st, const struct device *d, bool replace,
 	}
 	if (event == NULL)
 		event = replace ? "update" : "enroll";
-	st->dev->put(st->dev, d, replace, audit_done, audited(st, event,
-	    d->id, cb, arg));
+	if ((a = audited(st, event, d->id, cb, arg)) == NULL) {
+		cb(arg, -1, "out of memory");
+		return;
+	}
+	st->dev->put(st->dev, d, replace, audit_done, a);
 }
 
 void
 store_device_del(struct store *st, const char *id, store_done_cb *cb,
     void *arg)
 {
-	st->dev->del(st->dev, id, audit_done, audited(st, "revoke", id, cb,
-	    arg));
+	struct audited *a = audited(st, "revoke", id, cb, arg);
+
+	if (a == NULL) {
+		cb(arg, -1, "out of memory");
+		return;
+	}
+	st->dev->del(st->dev, id, audit_done, a);
 }
 
 void
@@ -922,7 +946,11 @@ store_backup(struct store *st, struct ev_loop *loop, const char *path,
 		return -1;
 	}
 	close(fd);
-	k = xcalloc(1, sizeof(*k) + strlen(path) + 1);
+	if ((k = calloc(1, sizeof(*k) + strlen(path) + 1)) == NULL) {
+		unlink(path);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	strcpy(k->path, path);
 	k->st = st;
 	k->loop = loop;

@@ -292,8 +292,10 @@ watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static struct op *
 op_new(struct rd *b, enum op_kind kind, void *arg)
 {
-	struct op *o = xcalloc(1, sizeof(*o));
+	struct op *o = calloc(1, sizeof(*o));
 
+	if (o == NULL)
+		return NULL;
 	o->b = b;
 	o->kind = kind;
 	o->arg = arg;
@@ -526,7 +528,10 @@ rd_get(struct device_backend *db, const char *id, store_device_cb *cb,
 		cb(arg, -1, NULL);
 		return;
 	}
-	o = op_new(b, OP_GET, arg);
+	if ((o = op_new(b, OP_GET, arg)) == NULL) {
+		cb(arg, -1, NULL);
+		return;
+	}
 	o->cb.dev = cb;
 	memcpy(o->id, key + KEY_PREFIX_LEN, strlen(id) + 1);
 	if (!op_send(o, get_reply, 2, argv))
@@ -586,7 +591,10 @@ rd_put(struct device_backend *db, const struct device *d, bool replace,
 	snprintf(now, sizeof(now), "%lld", t);
 	snprintf(created, sizeof(created), "%lld",
 	    d->created > 0 ? (long long)d->created : t);
-	o = op_new(b, OP_PUT, arg);
+	if ((o = op_new(b, OP_PUT, arg)) == NULL) {
+		cb(arg, -1, "out of memory");
+		return;
+	}
 	o->cb.done = cb;
 	memcpy(o->id, d->id, strlen(d->id) + 1);
 	if (!op_send(o, put_reply, (int)(sizeof(argv) / sizeof(argv[0])),
@@ -630,7 +638,10 @@ rd_del(struct device_backend *db, const char *id, store_done_cb *cb,
 		cb(arg, -1, b->closing ? "closing" : UNAVAILABLE);
 		return;
 	}
-	o = op_new(b, OP_DEL, arg);
+	if ((o = op_new(b, OP_DEL, arg)) == NULL) {
+		cb(arg, -1, "out of memory");
+		return;
+	}
 	o->cb.done = cb;
 	memcpy(o->id, id, strlen(id) + 1);
 	if (!op_send(o, del_reply, 2, argv))
@@ -738,8 +749,16 @@ scan_reply(redisAsyncContext *ac, void *reply, void *priv)
 			return;
 		}
 		if (o->n == o->cap) {
-			o->cap = o->cap ? o->cap * 2 : 64;
-			o->v = xreallocarray(o->v, o->cap, sizeof(*o->v));
+			size_t ncap = o->cap ? o->cap * 2 : 64;
+			struct device *nv = reallocarray(o->v, ncap,
+			    sizeof(*o->v));
+
+			if (nv == NULL) {
+				op_done(o, -1, NULL, NULL);
+				return;
+			}
+			o->v = nv;
+			o->cap = ncap;
 		}
 		d = &o->v[o->n];
 		memset(d, 0, sizeof(*d));
@@ -777,7 +796,10 @@ rd_list(struct device_backend *db, store_list_cb *cb, void *arg)
 		cb(arg, -1, NULL, 0);
 		return;
 	}
-	o = op_new(b, OP_LIST, arg);
+	if ((o = op_new(b, OP_LIST, arg)) == NULL) {
+		cb(arg, -1, NULL, 0);
+		return;
+	}
 	o->cb.list = cb;
 	if (!op_send(o, scan_reply, 6, argv))
 		op_done(o, -1, NULL, NULL);

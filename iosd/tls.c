@@ -19,7 +19,6 @@
 
 #include "log.h"
 #include "tls.h"
-#include "xmalloc.h"
 
 #define RECORD_MAX	16384
 
@@ -69,10 +68,14 @@ struct tls_ctx *
 tls_ctx_load(const char *cert, const char *key, const char *priority,
     char *err, size_t errlen)
 {
-	struct tls_ctx *x = xcalloc(1, sizeof(*x));
+	struct tls_ctx *x = calloc(1, sizeof(*x));
 	const char *where = NULL;
 	int rc;
 
+	if (x == NULL) {
+		snprintf(err, errlen, "TLS: out of memory");
+		return NULL;
+	}
 	if ((rc = gnutls_certificate_allocate_credentials(&x->cred)) < 0) {
 		snprintf(err, errlen, "TLS: %s", gnutls_strerror(rc));
 		free(x);
@@ -129,10 +132,14 @@ struct tls *
 tls_new(struct tls_ctx *x, int fd)
 {
 	static const gnutls_datum_t alpn = { (unsigned char *)"http/1.1", 8 };
-	struct tls *t = xcalloc(1, sizeof(*t));
+	struct tls *t = calloc(1, sizeof(*t));
 
-	if (gnutls_init(&t->s, GNUTLS_SERVER | GNUTLS_NONBLOCK) < 0)
-		fatalx("gnutls_init: out of memory");
+	if (t == NULL)
+		return NULL;
+	if (gnutls_init(&t->s, GNUTLS_SERVER | GNUTLS_NONBLOCK) < 0) {
+		free(t);
+		return NULL;
+	}
 	t->ctx = tls_ctx_ref(x);
 	gnutls_priority_set(t->s, x->prio);
 	gnutls_credentials_set(t->s, GNUTLS_CRD_CERTIFICATE, x->cred);
@@ -224,8 +231,10 @@ tls_writev(struct tls *t, const struct iovec *iov, int cnt)
 	if (t->wlen == 0) {
 		size_t len = 0;
 
-		if (t->wbuf == NULL)
-			t->wbuf = xmalloc(RECORD_MAX);
+		if (t->wbuf == NULL && (t->wbuf = malloc(RECORD_MAX)) == NULL) {
+			errno = ENOMEM;		/* the connection is closed */
+			return -1;
+		}
 		for (int i = 0; i < cnt && len < RECORD_MAX; i++) {
 			size_t k = iov[i].iov_len;
 

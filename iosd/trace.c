@@ -9,7 +9,6 @@
 #include "conn.h"
 #include "server.h"
 #include "trace.h"
-#include "xmalloc.h"
 
 #define TRACE_BYTES 64		/* bytes of a message shown in an event */
 
@@ -24,8 +23,10 @@ struct trace_sub *
 trace_attach(struct server *srv, const struct trace_filter *f,
     trace_emit_fn *emit, void *ctx)
 {
-	struct trace_sub *t = xcalloc(1, sizeof(*t));
+	struct trace_sub *t = calloc(1, sizeof(*t));
 
+	if (t == NULL)
+		return NULL;
 	t->f = *f;
 	t->emit = emit;
 	t->ctx = ctx;

@@ -18,12 +18,12 @@
 #include <nettle/sha1.h>
 #include <wslay/wslay.h>
 
+#include "bufmem.h"
 #include "conn.h"
 #include "http.h"
 #include "log.h"
 #include "server.h"
 #include "wsock.h"
-#include "xmalloc.h"
 
 #define HS_MAX		8192	/* bytes of request line + headers */
 #define HTTP_MAX_REQS	1000	/* plain requests on one connection */
@@ -50,7 +50,8 @@ struct ws_state {
 	/* What wslay sends (control frames, header and payload apart) is
 	 * looked at on its way out, so that every close frame carries a
 	 * code and a reason, whoever detected the error. */
-	uint8_t out_pass;	/* payload bytes of a pong/ping to pass on */
+	uint8_t out_pass;	/* payload bytes of a ping to pass on */
+	uint8_t out_drop;	/* ... of wslay's pong, to drop */
 	bool out_close;		/* a close frame's payload is being held */
 	uint8_t out_need, out_have;
 	uint8_t out_buf[125];
@@ -80,6 +81,19 @@ wsock_frame_header(uint8_t hdr[10], size_t len)
 	return 10;
 }
 
+/* The request is read and answered: its buffer goes. */
+static void
+hs_release(struct conn *c)
+{
+	struct ws_state *ws = c->ws;
+
+	if (ws->hs == NULL)
+		return;
+	free(ws->hs);
+	ws->hs = NULL;
+	bufmem_shrink(c->srv, c, HS_MAX + 1);
+}
+
 /* ---- wslay callbacks ---- */
 
 static ssize_t
@@ -96,10 +110,8 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 		memcpy(buf, ws->left, (size_t)n);
 		ws->left += n;
 		ws->left_len -= (size_t)n;
-		if (ws->left_len == 0) {
-			free(ws->hs);
-			ws->hs = NULL;
-		}
+		if (ws->left_len == 0)
+			hs_release(c);
 		return n;
 	}
 	n = conn_read(c, buf, len);
@@ -114,6 +126,21 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 	c->eof = true;
 	wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
 	return -1;
+}
+
+/* A ping or pong of ours, straight into the send queue. */
+static void
+control_frame(struct conn *c, uint8_t first, const uint8_t *p, size_t n)
+{
+	uint8_t f[2 + 125];
+
+	if (n > 125)
+		n = 125;
+	f[0] = first;
+	f[1] = (uint8_t)n;
+	if (n)
+		memcpy(f + 2, p, n);
+	conn_send_raw(c, f, 2 + n);
 }
 
 /* The reason sent with a close code when nobody gave one. */
@@ -209,6 +236,10 @@ send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
 				n = ws->out_pass;
 			conn_send_raw(c, p, n);
 			ws->out_pass -= (uint8_t)n;
+		} else if (ws->out_drop) {
+			if (n > ws->out_drop)
+				n = ws->out_drop;
+			ws->out_drop -= (uint8_t)n;
 		} else if (ws->out_close) {
 			if (n > (size_t)(ws->out_need - ws->out_have))
 				n = ws->out_need - ws->out_have;
@@ -230,6 +261,10 @@ send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
 				ws->out_have = 0;
 				if (ws->out_need == 0)
 					emit_close(c);
+			} else if ((p[0] & 0x0f) == WSLAY_PONG) {
+				/* wslay's answer to a ping: ours went out
+				 * already (msg_recv_cb); swallow its bytes. */
+				ws->out_drop = p[1] & 0x7f;
 			} else {
 				conn_send_raw(c, p, 2);
 				ws->out_pass = p[1] & 0x7f;
@@ -301,16 +336,47 @@ frame_start_cb(wslay_event_context_ptr ctx,
 		refuse(c, DROP_OVERSIZE, WS_CLOSE_TOO_BIG, "message too big");
 		return;
 	}
-	if (ws->rx_len + arg->payload_length > ws->rx_cap) {
-		size_t ncap = ws->rx_cap ? ws->rx_cap : RX_MIN;
+	/* The buffer grows as the bytes come (frame_chunk_cb), never from
+	 * the length a header claims. */
+}
 
-		while (ncap < ws->rx_len + arg->payload_length)
-			ncap *= 2;
-		if (ncap > c->s.max_signal)
-			ncap = c->s.max_signal;
-		ws->rx = xrealloc(ws->rx, ncap);
-		ws->rx_cap = ncap;
+/* Room for n more bytes of the message: false when out of memory or
+ * over the buffer budget (c is then closed). */
+static bool
+rx_room(struct conn *c, size_t n)
+{
+	struct ws_state *ws = c->ws;
+	size_t ncap;
+	uint8_t *nb;
+
+	if (n <= ws->rx_cap - ws->rx_len)
+		return true;
+	ncap = ws->rx_cap ? ws->rx_cap : RX_MIN;
+	while (ncap - ws->rx_len < n)
+		ncap *= 2;
+	if (ncap > c->s.max_signal)
+		ncap = c->s.max_signal;	/* the header check keeps n within */
+	if (!bufmem_grow(c->srv, c, ncap - ws->rx_cap))
+		return false;
+	if ((nb = realloc(ws->rx, ncap)) == NULL) {
+		bufmem_shrink(c->srv, c, ncap - ws->rx_cap);
+		conn_nomem(c, "out of memory (WebSocket message)");
+		return false;
 	}
+	ws->rx = nb;
+	ws->rx_cap = ncap;
+	return true;
+}
+
+static void
+rx_release(struct conn *c)
+{
+	struct ws_state *ws = c->ws;
+
+	bufmem_shrink(c->srv, c, ws->rx_cap);
+	free(ws->rx);
+	ws->rx = NULL;
+	ws->rx_cap = 0;
 }
 
 static void
@@ -320,7 +386,6 @@ frame_chunk_cb(wslay_event_context_ptr ctx,
 	struct conn *c = user;
 	struct ws_state *ws = c->ws;
 
-	(void)ctx;
 	if (ws->cur_opcode == WSLAY_CONNECTION_CLOSE) {
 		/* Its code, checked before wslay answers it. */
 		for (size_t i = 0; i < arg->data_length &&
@@ -332,10 +397,14 @@ frame_chunk_cb(wslay_event_context_ptr ctx,
 		return;
 	}
 	ws->utf8_reason = "invalid UTF-8 in a text message";
-	if (!ws->frame_data || ws->refused)
+	if (!ws->frame_data || ws->refused || c->doomed)
 		return;
-	if (arg->data_length > ws->rx_cap - ws->rx_len)
-		return;		/* cannot happen: sized from the header */
+	if (arg->data_length > c->s.max_signal - ws->rx_len)
+		return;		/* cannot happen: checked from the header */
+	if (!rx_room(c, arg->data_length)) {
+		wslay_event_shutdown_read(ctx);
+		return;
+	}
 	memcpy(ws->rx + ws->rx_len, arg->data, arg->data_length);
 	ws->rx_len += arg->data_length;
 }
@@ -367,11 +436,8 @@ frame_end_cb(wslay_event_context_ptr ctx, void *user)
 	}
 	ws->rx_opcode = 0;
 	/* Give back a large buffer once it is no longer needed. */
-	if (ws->rx_cap > 65536) {
-		free(ws->rx);
-		ws->rx = NULL;
-		ws->rx_cap = 0;
-	}
+	if (ws->rx_cap > 65536)
+		rx_release(c);
 	ws->rx_len = 0;
 }
 
@@ -384,6 +450,12 @@ msg_recv_cb(wslay_event_context_ptr ctx,
 	(void)ctx;
 	switch (arg->opcode) {
 	case WSLAY_PING:
+		/* Answered now, in order with what this batch of input
+		 * makes us send (wslay's own pong is dropped in send_cb). */
+		if (!c->ws->refused && !wslay_event_get_close_sent(ctx))
+			control_frame(c, 0x8a, arg->msg, arg->msg_length);
+		c->s.alive = true;
+		break;
 	case WSLAY_PONG:
 		c->s.alive = true;
 		break;
@@ -672,10 +744,8 @@ upgrade(struct conn *c, size_t hdr_end)
 	/* What the client sent after the request is the first frames. */
 	ws->left = (const uint8_t *)ws->hs + hdr_end;
 	ws->left_len = ws->hs_len - hdr_end;
-	if (ws->left_len == 0) {
-		free(ws->hs);
-		ws->hs = NULL;
-	}
+	if (ws->left_len == 0)
+		hs_release(c);
 	ev_timer_stop(c->srv->loop, &c->timer);
 	c->state = CONN_OPEN;
 	session_start(c);
@@ -688,9 +758,14 @@ handshake_read(struct conn *c)
 	ssize_t n;
 	char *end;
 
-	if (ws->hs == NULL && (ws->hs = malloc(HS_MAX + 1)) == NULL) {
-		conn_nomem(c, "out of memory (handshake)");
-		return;
+	if (ws->hs == NULL) {
+		if (!bufmem_grow(c->srv, c, HS_MAX + 1))
+			return;
+		if ((ws->hs = malloc(HS_MAX + 1)) == NULL) {
+			bufmem_shrink(c->srv, c, HS_MAX + 1);
+			conn_nomem(c, "out of memory (handshake)");
+			return;
+		}
 	}
 	n = conn_read(c, ws->hs + ws->hs_len, HS_MAX - ws->hs_len);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -820,27 +895,20 @@ wsock_free(struct conn *c)
 	c->ws = NULL;
 }
 
-static void
-control(struct conn *c, uint8_t opcode)
-{
-	struct wslay_event_msg m = { opcode, NULL, 0 };
-
-	if (c->state != CONN_OPEN || c->ws->ctx == NULL)
-		return;
-	if (wslay_event_queue_msg(c->ws->ctx, &m) == 0)
-		wslay_event_send(c->ws->ctx);
-}
-
 void
 wsock_ping(struct conn *c)
 {
-	control(c, WSLAY_PING);
+	if (c->state == CONN_OPEN && c->ws->ctx &&
+	    !wslay_event_get_close_sent(c->ws->ctx))
+		control_frame(c, 0x89, NULL, 0);
 }
 
 void
 wsock_pong(struct conn *c)
 {
-	control(c, WSLAY_PONG);
+	if (c->state == CONN_OPEN && c->ws->ctx &&
+	    !wslay_event_get_close_sent(c->ws->ctx))
+		control_frame(c, 0x8a, NULL, 0);
 }
 
 void

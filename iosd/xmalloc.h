@@ -1,6 +1,8 @@
 /*
- * xmalloc.h - allocation that cannot fail: out of memory is fatal in the
- * daemon (the bounds elsewhere keep it from happening through input).
+ * xmalloc.h - allocation that cannot fail, for start-up only: out of
+ * memory there is fatal. Everything a client or an operator can make the
+ * running daemon allocate uses malloc and handles NULL by closing that
+ * one connection (conn_nomem) or refusing that one request.
  */
 #ifndef IOSD_XMALLOC_H
 #define IOSD_XMALLOC_H

@@ -113,6 +113,33 @@ cong_decoder_pending(const struct cong_decoder *d)
 	return d->wpos - d->rpos;
 }
 
+/* The capacity space(want) needs; d->cap when it needs no more. */
+static size_t
+needed_cap(const struct cong_decoder *d, size_t want)
+{
+	size_t limit = (size_t)d->max_len + CONG_HDR_MAX, used, ncap;
+
+	if (want > limit)
+		want = limit;
+	if (want == 0)
+		want = 1;
+	used = d->wpos - d->rpos;	/* after sliding to the front */
+	if (d->cap - used >= want)
+		return d->cap;
+	ncap = d->cap ? d->cap : CONG_MIN_CAP;
+	while (ncap - used < want)
+		ncap *= 2;
+	return ncap > limit ? limit : ncap;
+}
+
+size_t
+cong_decoder_growth(const struct cong_decoder *d, size_t want)
+{
+	size_t ncap = d->err ? d->cap : needed_cap(d, want);
+
+	return ncap > d->cap ? ncap - d->cap : 0;
+}
+
 int
 cong_decoder_space(struct cong_decoder *d, size_t want, uint8_t **p,
     size_t *n)
@@ -134,13 +161,9 @@ cong_decoder_space(struct cong_decoder *d, size_t want, uint8_t **p,
 		d->wpos = pending;
 	}
 	if (d->cap - d->wpos < want) {
-		size_t ncap = d->cap ? d->cap : CONG_MIN_CAP;
+		size_t ncap = needed_cap(d, want);
 		uint8_t *nb;
 
-		while (ncap - d->wpos < want)
-			ncap *= 2;
-		if (ncap > limit)
-			ncap = limit;
 		if (ncap <= d->wpos)
 			return PROTO_ENOSPC;	/* full: drain frames first */
 		nb = realloc(d->buf, ncap);

@@ -52,6 +52,15 @@ void cong_decoder_free(struct cong_decoder *d);
 int cong_decoder_space(struct cong_decoder *d, size_t want, uint8_t **p,
     size_t *n);
 void cong_decoder_commit(struct cong_decoder *d, size_t n);
+/* How many bytes the buffer would grow by for space(want): 0 when it
+ * has room (for a caller that budgets its memory). */
+size_t cong_decoder_growth(const struct cong_decoder *d, size_t want);
+/* The buffer's size now. */
+static inline size_t
+cong_decoder_capacity(const struct cong_decoder *d)
+{
+	return d->cap;
+}
 
 /* Copy a chunk in (convenience for tests and small inputs). */
 int cong_decoder_feed(struct cong_decoder *d, const uint8_t *data,
