@@ -96,7 +96,7 @@ FUZZ_CC    ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=undefined $(CSTD) -Ilibproto $(PROTO_CFLAGS)
 
-.PHONY: all deps run test unit fuzz fuzz-build clean npm-deps bench \
+.PHONY: all deps run test unit asan fuzz fuzz-build clean npm-deps bench \
 	install uninstall
 all: $(LIBPROTO) $(IOSD_BIN) $(IOSCTL_BIN) $(IOSTUI_BIN)
 
@@ -157,6 +157,14 @@ $(BUILD)/tests/%: tests/tools/%.c
 
 unit: $(UNIT_BIN) $(TOOL_BIN)
 
+# The daemon again with AddressSanitizer and UBSan, for the suites that
+# feed it hostile input (make test runs them against it).
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	       -fno-sanitize-recover=undefined
+asan:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
+	    CFLAGS='$(ASAN_CFLAGS)' $(BUILD)/asan/iosd
+
 deps:
 	@sh tests/install-deps.sh
 
@@ -168,7 +176,7 @@ tests/node_modules/.stamp: tests/package.json tests/package-lock.json
 npm-deps: tests/node_modules/.stamp
 
 test: deps
-	@$(MAKE) --no-print-directory all unit npm-deps
+	@$(MAKE) --no-print-directory all unit asan npm-deps
 	@BUILD=$(BUILD) FUZZ_SMOKE=$(FUZZ_SMOKE) FUZZ_CC=$(FUZZ_CC) \
 	    sh tests/run.sh
 

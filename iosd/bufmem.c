@@ -77,6 +77,15 @@ bufmem_shrink(struct server *srv, struct conn *c, size_t n)
 		n = c->bufmem;
 	c->bufmem -= n;
 	srv->mem.used -= n < srv->mem.used ? n : srv->mem.used;
+	if (c->mem_doomed) {
+		/* A victim giving back what it was closed for: no longer
+		 * counted as on its way out. */
+		size_t k = n < c->mem_doomed ? n : c->mem_doomed;
+
+		c->mem_doomed -= k;
+		srv->mem.releasing -= k < srv->mem.releasing ? k :
+		    srv->mem.releasing;
+	}
 }
 
 void

@@ -25,6 +25,13 @@ congsock_free(struct conn *c)
 	cong_decoder_free(&c->cong);
 }
 
+void
+congsock_drop_input(struct conn *c)
+{
+	bufmem_shrink(c->srv, c, cong_decoder_capacity(&c->cong));
+	cong_decoder_free(&c->cong);
+}
+
 static void
 frames(struct conn *c)
 {

@@ -9,6 +9,8 @@ struct conn;
 
 void congsock_init(struct conn *c);
 void congsock_free(struct conn *c);
+/* Closing: what was being received is given back at once. */
+void congsock_drop_input(struct conn *c);
 void congsock_on_readable(struct conn *c);
 
 #endif

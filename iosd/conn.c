@@ -130,6 +130,13 @@ conn_new(struct server *srv, int fd, enum transport tr,
 
 /* ---- send queue ---- */
 
+/* The ring's own memory, charged to the budget with the buffers. */
+static size_t
+qarray_bytes(const struct conn *c)
+{
+	return (size_t)c->qcap * sizeof(struct outq_item);
+}
+
 static bool
 queue_push(struct conn *c, struct msg *m, const uint8_t *hdr, size_t hlen)
 {
@@ -385,6 +392,14 @@ conn_flush(struct conn *c)
 			close_socket(c);
 		if (c->state == CONN_DEAD)
 			return;
+	}
+	/* Closing: nothing more is read, so what was being received goes
+	 * now (here, outside any of its callbacks), not after the linger. */
+	if (c->state == CONN_CLOSING && c->bufmem > qarray_bytes(c)) {
+		if (c->tr == TR_CONG)
+			congsock_drop_input(c);
+		else
+			wsock_drop_input(c);
 	}
 	while (c->qlen) {
 		int cnt = 0;

@@ -4,6 +4,7 @@
  */
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <signal.h>
@@ -278,6 +279,11 @@ main(int argc, char **argv)
 	if (gnutls_global_init() < 0)
 		fatalx("gnutls_global_init failed");
 
+	/* Large buffers (a message being received, a big send queue) are
+	 * mapped on their own and unmapped when freed: memory that a flood
+	 * made the daemon hold goes back to the system, instead of staying
+	 * in the heap as glibc's moving threshold would leave it. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	ev_set_allocator(ev_alloc_retry);
 	srv.loop = ev_default_loop(EVFLAG_AUTO);
 	if (srv.loop == NULL)

@@ -881,6 +881,19 @@ wsock_init(struct conn *c)
 }
 
 void
+wsock_drop_input(struct conn *c)
+{
+	struct ws_state *ws = c->ws;
+
+	if (ws == NULL)
+		return;
+	ws->left_len = 0;
+	hs_release(c);
+	rx_release(c);
+	ws->rx_len = 0;
+}
+
+void
 wsock_free(struct conn *c)
 {
 	struct ws_state *ws = c->ws;

@@ -23,6 +23,8 @@ struct conn;
 /* 0, or -1 out of memory. */
 int wsock_init(struct conn *c);
 void wsock_free(struct conn *c);
+/* Closing: the message being received and the request buffer go now. */
+void wsock_drop_input(struct conn *c);
 /* The socket is readable. */
 void wsock_on_readable(struct conn *c);
 /* Frame header for a server binary message of len bytes; returns its size. */

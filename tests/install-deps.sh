@@ -6,13 +6,15 @@ set -eu
 # "build" (make install): what building needs, nothing of the tests'.
 # Otherwise also the tests': prometheus brings promtool, which checks the
 # /metrics exposition; gnutls-bin certtool, which makes the test
-# certificates; clang the fuzzers; redis-server, sqlite3, tmux the suites.
+# certificates; clang the fuzzers; redis-server, sqlite3, tmux the suites;
+# fiu-utils (libfiu's fiu-run) and faketime the fault injection of
+# tests/abuse.
 PKGS="make gcc pkg-config libev-dev libwslay-dev libgnutls28-dev nettle-dev
 libsqlite3-dev libncurses-dev libjansson-dev libhiredis-dev uthash-dev
 libsystemd-dev"
 if [ "${1:-}" != build ]; then
 	PKGS="$PKGS clang libclang-rt-dev redis-server sqlite3 tmux prometheus
-gnutls-bin"
+gnutls-bin fiu-utils faketime"
 fi
 
 missing=""

@@ -742,8 +742,14 @@ try {
   })
   await runAll(cases)
 } finally {
-  await d.stop()
+  const r = await d.stop()
   fs.rmSync(tmp, { recursive: true, force: true })
+  // Under a sanitizer build (make test runs one) a report fails the run.
+  await T.test('10.2 the daemon exits 0 on SIGTERM, with no sanitizer report', async () => {
+    T.eq(r.code, 0, 'exit status')
+    const bad = /(AddressSanitizer|LeakSanitizer|runtime error)/.exec(d.log())
+    T.ok(!bad, 'sanitizer report: ' + (bad && d.log().slice(bad.index, bad.index + 600)))
+  })
 }
 
 const good = results.filter(r => r.ok).length

@@ -40,16 +40,20 @@ process.on('exit', () => { for (const c of children) c.kill('SIGKILL') })
 
 // Start the daemon with a WebSocket and a CongSocket listener on loopback.
 // opts.ws / opts.cong reuse ports (restart tests); opts.nofile sets the
-// descriptor limit; extra are more options.
+// descriptor limit; opts.prefix runs it under a wrapper that execs it
+// (fiu-run -x, prlimit ...), so that pid stays the daemon's; opts.env adds
+// to its environment; extra are more options.
 export async function startDaemon (bin, extra = [], opts = {}) {
   if (!fs.existsSync(bin)) throw new Error(`${bin} not found: run make first`)
   const ws = opts.ws || await freePort()
   const cong = opts.cong || await freePort()
   const args = ['-l', `127.0.0.1:${ws}`, '-L', `127.0.0.1:${cong}`, ...extra]
+  const env = { ...process.env, ...(opts.env || {}) }
+  const cmd = [...(opts.prefix || []), bin, ...args]
   const child = opts.nofile
-    ? spawn('sh', ['-c', `ulimit -n ${opts.nofile} && exec "$0" "$@"`, bin, ...args],
-      { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn('sh', ['-c', `ulimit -n ${opts.nofile} && exec "$@"`, 'sh', ...cmd],
+      { stdio: ['ignore', 'pipe', 'pipe'], env })
+    : spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env })
   children.add(child)
   let log = ''
   child.stdout.on('data', d => { log += d })
