@@ -278,9 +278,12 @@ tls_step(struct conn *c)
 	int rc = tls_handshake(c->tls_io, &want_write, &why);
 
 	if (rc < 0) {
-		log_info("conn=%u addr=%s TLS handshake failed: %s", c->ssid,
-		    c->ip, why);
-		conn_fail(c, DROP_HANDSHAKE, 0, "TLS handshake failed");
+		char reason[160];
+
+		/* One line for it, with the rest (conn_fail logs it). */
+		snprintf(reason, sizeof(reason), "TLS handshake failed: %s",
+		    why);
+		conn_fail(c, DROP_HANDSHAKE, 0, reason);
 		return;
 	}
 	if (rc == 0) {
@@ -467,7 +470,6 @@ conn_close(struct conn *c, bool graceful, int ws_code, const char *reason)
 		return;
 	c->state = CONN_CLOSING;	/* from here on, never re-entered */
 	c->close_after_flush = graceful && !c->eof;
-	c->close_reason = reason;
 	/* Clients come and go all day; drops are logged by conn_fail. */
 	log_debug("conn=%u cid=%s close reason=\"%s\"", c->ssid,
 	    c->s.cid[0] ? c->s.cid : "-", reason);

@@ -83,7 +83,6 @@ struct conn {
 	struct session s;
 	UT_hash_handle hh_cid;	/* router's CID map */
 
-	const char *close_reason;
 	uint64_t since_ms;
 	uint64_t rx_msgs, tx_msgs, rx_bytes, tx_bytes;
 };

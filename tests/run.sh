@@ -82,6 +82,15 @@ step install sh tests/install/run.sh "$BUILD"
 echo "== robustness: malformed input over raw sockets"
 step robust node tests/robust/run.mjs --bin "$BUILD/iosd"
 
+echo "== abuse: hostile clients, floods, faults (tests/abuse)"
+# The sanitizer build for what must never read freed or wild memory; the
+# plain build where RSS and CPU are measured, and under libfiu.
+step abuse-wsproto node tests/abuse/wsproto.mjs --bin "$BUILD/asan/iosd"
+step abuse-ctl node tests/abuse/ctl.mjs --bin "$BUILD/asan/iosd"
+step abuse-robust-asan node tests/robust/run.mjs --bin "$BUILD/asan/iosd"
+step abuse-flood node tests/abuse/flood.mjs --bin "$BUILD/iosd"
+step abuse-faults node tests/abuse/faults.mjs --bin "$BUILD/iosd"
+
 echo "== fixtures regenerate byte for byte from the reference"
 step fixtures sh tests/fixtures/check.sh
 
