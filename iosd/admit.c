@@ -15,6 +15,8 @@
 #include "conn.h"
 #include "log.h"
 #include "server.h"
+#include "store.h"
+#include "wsock.h"
 #include "xmalloc.h"
 
 #define MAX_ADDRS	65536	/* addresses with state at once */
@@ -30,7 +32,14 @@ struct entry {
 	uint64_t refused;	/* in this report interval */
 };
 
+struct ban {
+	struct admit_ban pub;
+	struct proxy_net net;
+};
+
 struct admit {
+	struct ban *bans;
+	size_t nbans;
 	struct entry *tab;
 	unsigned n;
 	size_t max_conns;	/* effective */
@@ -42,6 +51,7 @@ struct admit {
 static const char *const reason_names[ADMIT_COUNT] = {
 	[ADMIT_OK] = "ok", [ADMIT_MAX_CONNS] = "max_connections",
 	[ADMIT_PER_IP] = "per_ip", [ADMIT_RATE] = "rate",
+	[ADMIT_BANNED] = "banned",
 };
 
 const char *
@@ -67,6 +77,7 @@ admit_free(struct admit *a)
 		HASH_DEL(a->tab, e);
 		free(e);
 	}
+	free(a->bans);
 	free(a);
 }
 
@@ -213,6 +224,24 @@ check_addr(struct server *srv, const struct admit_key *k, uint64_t now)
 	return ADMIT_OK;
 }
 
+/* Whether a ban covers the address; expired bans go on the way. */
+static bool
+banned(struct server *srv, int family, const uint8_t *addr)
+{
+	struct admit *a = srv->admit;
+	uint64_t now = server_now_ms(srv);
+
+	for (size_t i = 0; i < a->nbans; i++) {
+		struct ban *b = &a->bans[i];
+
+		if (b->pub.until_ms && b->pub.until_ms <= now)
+			continue;	/* swept by admit_tick */
+		if (options_net_match(&b->net, 1, family, addr))
+			return true;
+	}
+	return false;
+}
+
 static enum admit_reason
 count_refusal(struct server *srv, enum admit_reason r)
 {
@@ -231,9 +260,14 @@ admit_check(struct server *srv, const struct sockaddr *sa,
 	int family;
 
 	memset(key, 0, sizeof(*key));
+	if (!sockaddr_bytes(sa, &family, &addr))
+		family = 0;
+	/* A banned address is refused even when the server is full. */
+	if (family && srv->admit->nbans && banned(srv, family, addr))
+		return count_refusal(srv, ADMIT_BANNED);
 	if (srv->nconns >= srv->admit->max_conns)
 		return count_refusal(srv, ADMIT_MAX_CONNS);
-	if (!sockaddr_bytes(sa, &family, &addr))
+	if (family == 0)
 		return ADMIT_OK;
 	/* A trusted proxy stands for many clients: they are counted by
 	 * their forwarded address, once the request is read. */
@@ -251,6 +285,7 @@ admit_refuse(struct server *srv, int fd, enum transport tr,
 		[ADMIT_MAX_CONNS] = "server full: too many connections\n",
 		[ADMIT_PER_IP] = "too many connections from this address\n",
 		[ADMIT_RATE] = "too many new connections from this address\n",
+		[ADMIT_BANNED] = "this address is banned\n",
 	};
 	char resp[256], sink[4096];
 	int n;
@@ -259,10 +294,17 @@ admit_refuse(struct server *srv, int fd, enum transport tr,
 	(void)key;
 	if (tr == TR_WS && body[why]) {
 		/* No allocation: the answer is made on the stack. */
-		n = snprintf(resp, sizeof(resp), "HTTP/1.1 503 Service "
-		    "Unavailable\r\nRetry-After: %d\r\nConnection: close\r\n"
-		    "Content-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s",
-		    why == ADMIT_RATE ? 1 : 5, strlen(body[why]), body[why]);
+		if (why == ADMIT_BANNED)
+			n = snprintf(resp, sizeof(resp), "HTTP/1.1 403 "
+			    "Forbidden\r\nConnection: close\r\nContent-Type: "
+			    "text/plain\r\nContent-Length: %zu\r\n\r\n%s",
+			    strlen(body[why]), body[why]);
+		else
+			n = snprintf(resp, sizeof(resp), "HTTP/1.1 503 Service "
+			    "Unavailable\r\nRetry-After: %d\r\nConnection: "
+			    "close\r\nContent-Type: text/plain\r\n"
+			    "Content-Length: %zu\r\n\r\n%s", why == ADMIT_RATE ?
+			    1 : 5, strlen(body[why]), body[why]);
 		(void)send(fd, resp, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 		shutdown(fd, SHUT_WR);
 		/* What the client sent is read, so that close() sends FIN
@@ -308,6 +350,8 @@ admit_forwarded(struct server *srv, struct conn *c, int family,
 	struct admit_key k;
 	enum admit_reason r;
 
+	if (srv->admit->nbans && banned(srv, family, addr))
+		return count_refusal(srv, ADMIT_BANNED);
 	key_of(&k, family, addr);
 	if (c->akey.family && memcmp(&k, &c->akey, sizeof(k)) == 0)
 		return ADMIT_OK;
@@ -346,6 +390,16 @@ admit_tick(struct server *srv)
 		a->sweep_ms = now;
 		sweep(srv, now);
 	}
+	for (size_t i = 0; i < a->nbans; i++) {
+		struct ban *b = &a->bans[i];
+
+		if (b->pub.until_ms == 0 || b->pub.until_ms > now)
+			continue;
+		log_info("ban: %s expired", b->pub.net);
+		store_ban_del(srv->store, b->pub.net);
+		store_audit(srv->store, "unban", NULL, b->pub.net, "expired");
+		a->bans[i--] = a->bans[--a->nbans];
+	}
 	if (now - a->report_ms < REPORT_MS)
 		return;
 	a->report_ms = now;
@@ -362,11 +416,12 @@ admit_tick(struct server *srv)
 	else
 		snprintf(addr, sizeof(addr), "-");
 	log_warnx("admission: refused %llu connections in the last %u s "
-	    "(max_connections %llu, per_ip %llu, rate %llu); most from %s "
-	    "(%llu)", (unsigned long long)total, REPORT_MS / 1000,
+	    "(max_connections %llu, per_ip %llu, rate %llu, banned %llu); "
+	    "most from %s (%llu)", (unsigned long long)total, REPORT_MS / 1000,
 	    (unsigned long long)a->window[ADMIT_MAX_CONNS],
 	    (unsigned long long)a->window[ADMIT_PER_IP],
-	    (unsigned long long)a->window[ADMIT_RATE], addr,
+	    (unsigned long long)a->window[ADMIT_RATE],
+	    (unsigned long long)a->window[ADMIT_BANNED], addr,
 	    (unsigned long long)(top ? top->refused : 0));
 	memset(a->window, 0, sizeof(a->window));
 	HASH_ITER(hh, a->tab, e, tmp)
@@ -383,4 +438,189 @@ unsigned
 admit_addresses(const struct server *srv)
 {
 	return srv->admit->n;
+}
+
+/* ---- bans ---- */
+
+/* "ADDR" or "ADDR/N", in its canonical form. */
+static void
+net_text(const struct proxy_net *n, char *out, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(n->family, n->addr, a, sizeof(a));
+	if (n->prefix == (n->family == AF_INET ? 32u : 128u))
+		snprintf(out, len, "%s", a);
+	else
+		snprintf(out, len, "%s/%u", a, n->prefix);
+}
+
+static struct ban *
+ban_find(struct admit *a, const char *net)
+{
+	for (size_t i = 0; i < a->nbans; i++)
+		if (strcmp(a->bans[i].pub.net, net) == 0)
+			return &a->bans[i];
+	return NULL;
+}
+
+static struct ban *
+ban_add(struct server *srv, const struct proxy_net *n, const char *text)
+{
+	struct admit *a = srv->admit;
+	struct ban *b = ban_find(a, text), *nb;
+
+	if (b)
+		return b;
+	if (a->nbans == ADMIT_BANS_MAX ||
+	    (nb = realloc(a->bans, (a->nbans + 1) * sizeof(*nb))) == NULL)
+		return NULL;
+	a->bans = nb;
+	b = &a->bans[a->nbans++];
+	memset(b, 0, sizeof(*b));
+	b->net = *n;
+	snprintf(b->pub.net, sizeof(b->pub.net), "%s", text);
+	return b;
+}
+
+/* The connections a ban covers go, by the address they are known by. */
+static int
+close_covered(struct server *srv, const struct proxy_net *n,
+    const char *why)
+{
+	int closed = 0;
+
+	for (struct conn *c = srv->conns; c; c = c->next) {
+		uint8_t a[16];
+		int fam = strchr(c->ip, ':') ? AF_INET6 : AF_INET;
+
+		if (c->state >= CONN_CLOSING || inet_pton(fam, c->ip, a) != 1 ||
+		    !options_net_match(n, 1, fam, a))
+			continue;
+		log_info("conn=%u cid=%s addr=%s closed: %s", c->ssid,
+		    c->s.cid[0] ? c->s.cid : "-", c->ip, why);
+		conn_close(c, true, WS_CLOSE_POLICY, why);
+		closed++;
+	}
+	return closed;
+}
+
+int
+admit_ban(struct server *srv, const char *net, uint64_t secs,
+    const char *reason, char *err, size_t errlen)
+{
+	struct proxy_net n;
+	struct ban_row row = { 0 };
+	struct ban *b;
+	char text[64], why[160];
+
+	if (options_net_parse(net, &n) < 0) {
+		snprintf(err, errlen, "'%s' is not ADDR or ADDR/N", net);
+		return -1;
+	}
+	net_text(&n, text, sizeof(text));
+	if ((b = ban_add(srv, &n, text)) == NULL) {
+		snprintf(err, errlen, "too many bans (%d at most)",
+		    ADMIT_BANS_MAX);
+		return -1;
+	}
+	b->pub.created = (int64_t)(server_wall_ms() / 1000);
+	b->pub.until = secs ? b->pub.created + (int64_t)secs : 0;
+	b->pub.until_ms = secs ? server_now_ms(srv) + secs * 1000 : 0;
+	snprintf(b->pub.reason, sizeof(b->pub.reason), "%s", reason ?
+	    reason : "");
+	snprintf(row.net, sizeof(row.net), "%s", text);
+	row.until = b->pub.until;
+	snprintf(row.reason, sizeof(row.reason), "%s", b->pub.reason);
+	if (store_ban_put(srv->store, &row) < 0) {
+		/* Refused from now on all the same; said, not hidden. */
+		log_warnx("ban: %s is in force but could not be stored: it "
+		    "ends with this run", text);
+	}
+	snprintf(why, sizeof(why), "address banned%s%s", reason && *reason ?
+	    ": " : "", reason ? reason : "");
+	store_audit(srv->store, "ban", NULL, text, why);
+	if (secs)
+		log_info("ban: %s for %llu s%s%s", text,
+		    (unsigned long long)secs, reason && *reason ? ": " : "",
+		    reason ? reason : "");
+	else
+		log_info("ban: %s until lifted%s%s", text, reason && *reason ?
+		    ": " : "", reason ? reason : "");
+	return close_covered(srv, &n, "address banned");
+}
+
+int
+admit_unban(struct server *srv, const char *net, char *err, size_t errlen)
+{
+	struct admit *a = srv->admit;
+	struct proxy_net n;
+	struct ban *b;
+	char text[64];
+
+	if (options_net_parse(net, &n) < 0) {
+		snprintf(err, errlen, "'%s' is not ADDR or ADDR/N", net);
+		return -1;
+	}
+	net_text(&n, text, sizeof(text));
+	store_ban_del(srv->store, text);
+	if ((b = ban_find(a, text)) == NULL)
+		return 0;
+	*b = a->bans[--a->nbans];
+	store_audit(srv->store, "unban", NULL, text, NULL);
+	log_info("ban: %s lifted", text);
+	return 1;
+}
+
+const struct admit_ban *
+admit_ban_find(struct server *srv, const char *net)
+{
+	struct proxy_net n;
+	struct ban *b;
+	char text[64];
+
+	if (options_net_parse(net, &n) < 0)
+		return NULL;
+	net_text(&n, text, sizeof(text));
+	b = ban_find(srv->admit, text);
+	return b ? &b->pub : NULL;
+}
+
+size_t
+admit_ban_count(const struct server *srv)
+{
+	return srv->admit->nbans;
+}
+
+const struct admit_ban *
+admit_ban_at(const struct server *srv, size_t i)
+{
+	return i < srv->admit->nbans ? &srv->admit->bans[i].pub : NULL;
+}
+
+static void
+load_one(void *arg, const struct ban_row *r)
+{
+	struct server *srv = arg;
+	int64_t now = (int64_t)(server_wall_ms() / 1000);
+	struct proxy_net n;
+	struct ban *b;
+
+	if (options_net_parse(r->net, &n) < 0 ||
+	    (b = ban_add(srv, &n, r->net)) == NULL)
+		return;
+	b->pub.created = r->created;
+	b->pub.until = r->until;
+	/* What is left of it, on the monotonic clock from now. */
+	b->pub.until_ms = r->until ? server_now_ms(srv) + (uint64_t)(r->until >
+	    now ? r->until - now : 0) * 1000 : 0;
+	snprintf(b->pub.reason, sizeof(b->pub.reason), "%s", r->reason);
+}
+
+void
+admit_load_bans(struct server *srv)
+{
+	store_ban_load(srv->store, load_one, srv);
+	if (srv->admit->nbans)
+		log_info("ban: %zu addresses banned", srv->admit->nbans);
 }

@@ -32,6 +32,7 @@ enum admit_reason {
 	ADMIT_MAX_CONNS,	/* --max-connections (or the fd limit) */
 	ADMIT_PER_IP,		/* --max-per-ip */
 	ADMIT_RATE,		/* --conn-rate */
+	ADMIT_BANNED,		/* iosctl ban */
 	ADMIT_COUNT
 };
 
@@ -67,6 +68,33 @@ enum admit_reason admit_forwarded(struct server *srv, struct conn *c,
 
 /* Once a second: the refusal summary of the interval, and old state. */
 void admit_tick(struct server *srv);
+
+/*
+ * Bans: addresses or networks refused at accept (a WebSocket client gets
+ * 403), for a time or until lifted, kept in the store across restarts
+ * and audited. Adding one closes the connections it covers.
+ */
+#define ADMIT_BANS_MAX	4096
+struct admit_ban {
+	char net[64];		/* "ADDR" or "ADDR/N" */
+	int64_t until;		/* Unix seconds, 0: until lifted (display) */
+	uint64_t until_ms;	/* monotonic, 0: until lifted */
+	int64_t created;
+	char reason[128];
+};
+/* Ban net (ADDR[/N]) for secs (0: until lifted): the connections it
+ * closed, or -1 with err. */
+int admit_ban(struct server *srv, const char *net, uint64_t secs,
+    const char *reason, char *err, size_t errlen);
+/* 1 lifted, 0 no such ban, -1 with err. */
+int admit_unban(struct server *srv, const char *net, char *err,
+    size_t errlen);
+size_t admit_ban_count(const struct server *srv);
+/* The ban of net (any spelling of it), or NULL. */
+const struct admit_ban *admit_ban_find(struct server *srv, const char *net);
+const struct admit_ban *admit_ban_at(const struct server *srv, size_t i);
+/* The bans of the store, at start. */
+void admit_load_bans(struct server *srv);
 
 const char *admit_reason_name(enum admit_reason r);
 /* Refusals since start, by reason. */

@@ -47,8 +47,13 @@ auth_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (p && p->waiting) {
 		p->waiting = false;
 		lookup(c, p);
-	} else if (c->state == CONN_OPEN)
+	} else if (c->state == CONN_OPEN) {
 		session_send_plain(c, &fail, 1);
+		/* A disabled device stays out: it is not left connected as
+		 * an anonymous client (with whatever it would send). */
+		if (c->s.fail_closes)
+			conn_close(c, true, 1008, "device disabled");
+	}
 }
 
 void
@@ -198,6 +203,7 @@ verify(struct conn *c, const struct boho_auth_hmac *h, int rc,
 	}
 	if (d->disabled) {
 		fail(c, h->id, "device disabled");
+		c->s.fail_closes = true;
 		return;
 	}
 	if (!store_quota(c->srv->store, d->level, &q)) {
@@ -278,6 +284,8 @@ auth_on_hmac(struct conn *c, const uint8_t *m, size_t len)
 		fail(c, NULL, "malformed AUTH_HMAC");
 		return;
 	}
+	/* Whether it gets in or not: `disable` closes it too. */
+	snprintf(c->s.presented, sizeof(c->s.presented), "%s", p->h.id);
 	if (backoff_check(srv->fails, p->h.id, c->ip, server_now_ms(srv),
 	    &slow, &why)) {
 		/* Not even looked at: right or wrong, it fails. */

@@ -568,6 +568,37 @@ conn_destroy(struct conn *c)
 	free(c);
 }
 
+/* ---- rates ---- */
+
+void
+conn_rates_tick(struct server *srv)
+{
+	uint64_t now = server_now_ms(srv);
+
+	for (struct conn *c = srv->conns; c; c = c->next) {
+		struct conn_rates *r = &c->rate;
+		double dt = (double)(now - r->at_ms) / 1000.0;
+
+		if (r->at_ms == 0 || dt <= 0) {
+			r->at_rx_msgs = c->rx_msgs;
+			r->at_tx_msgs = c->tx_msgs;
+			r->at_rx_bytes = c->rx_bytes;
+			r->at_tx_bytes = c->tx_bytes;
+			r->at_ms = now;
+			continue;
+		}
+		/* Half the last second, half what came before it. */
+#define RATE(f) r->f = (float)(0.5 * r->f + 0.5 * \
+		    (double)(c->f - r->at_##f) / dt); r->at_##f = c->f
+		RATE(rx_msgs);
+		RATE(tx_msgs);
+		RATE(rx_bytes);
+		RATE(tx_bytes);
+#undef RATE
+		r->at_ms = now;
+	}
+}
+
 /* ---- watchers ---- */
 
 static void

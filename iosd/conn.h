@@ -85,6 +85,13 @@ struct conn {
 
 	uint64_t since_ms;
 	uint64_t rx_msgs, tx_msgs, rx_bytes, tx_bytes;
+	/* Per second, in and out apart, over about the last two seconds
+	 * (conn_rates_tick): what finds a flooder among its subscribers. */
+	struct conn_rates {
+		float rx_msgs, tx_msgs, rx_bytes, tx_bytes;
+		uint64_t at_rx_msgs, at_tx_msgs, at_rx_bytes, at_tx_bytes;
+		uint64_t at_ms;
+	} rate;
 };
 
 /* A new connection (admitted, with its admission key): NULL when out of
@@ -124,6 +131,9 @@ void conn_nomem(struct conn *c, const char *reason);
 /* The socket's bytes, through TLS on wss: as read(2) and writev(2). */
 ssize_t conn_read(struct conn *c, void *buf, size_t len);
 ssize_t conn_writev(struct conn *c, const struct iovec *iov, int cnt);
+
+/* Once a second: every connection's rates. */
+void conn_rates_tick(struct server *srv);
 
 /* Called by the server's prepare hook. */
 void conn_flush(struct conn *c);

@@ -3,6 +3,8 @@
  * the request's args object and answers exactly once, at once or, for
  * device commands (Redis is asynchronous), when the store has answered.
  */
+#include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,17 +117,34 @@ client_json(const struct conn *c, bool detail)
 	json_object_set_new(o, "queue_bytes", json_integer((json_int_t)c->qbytes));
 	json_object_set_new(o, "since", json_integer((json_int_t)server_wall_of(c->srv,
 	    c->since_ms)));
+	json_object_set_new(o, "rx_msgs_s", json_real(c->rate.rx_msgs));
+	json_object_set_new(o, "tx_msgs_s", json_real(c->rate.tx_msgs));
+	json_object_set_new(o, "rx_bytes_s", json_real(c->rate.rx_bytes));
+	json_object_set_new(o, "tx_bytes_s", json_real(c->rate.tx_bytes));
+	json_object_set_new(o, "state", json_string(session_state_name(
+	    c->s.state)));
 	if (detail) {
 		json_t *ch = json_array();
 
 		json_object_set_new(o, "nick", json_string(c->s.nick));
-		json_object_set_new(o, "state", json_integer(c->s.state));
+		json_object_set_new(o, "presented", c->s.presented[0] ?
+		    json_string(c->s.presented) : json_null());
 		for (size_t i = 0; i < c->s.nsubs; i++)
 			json_array_append_new(ch, json_string(c->s.subs[i]->key));
 		json_object_set_new(o, "channels", ch);
 	}
 	(void)srv;
 	return o;
+}
+
+/* Logged in now: its CID is online, held by a session of this id. */
+static bool
+device_online(struct server *srv, const struct device *d)
+{
+	struct conn *c = d->cid[0] ? router_find_cid(srv, d->cid,
+	    strlen(d->cid)) : NULL;
+
+	return c && c->state == CONN_OPEN && strcmp(c->s.did, d->id) == 0;
 }
 
 static json_t *
@@ -240,6 +259,11 @@ cmd_status(struct ctl_client *cl, json_int_t id, json_t *args)
 
 		listener_addr_str(l, a, sizeof(a));
 		*strrchr(a, ':') = '\0';
+		/* The host alone: "::", not "[::]" (the port is apart). */
+		if (a[0] == '[') {
+			memmove(a, a + 1, strlen(a));
+			a[strlen(a) - 1] = '\0';
+		}
 		json_object_set_new(j, "transport", json_string(transport_name(l->tr)));
 		json_object_set_new(j, "address", json_string(a));
 		json_object_set_new(j, "port", json_integer(listener_port(l)));
@@ -318,18 +342,116 @@ cmd_reload(struct ctl_client *cl, json_int_t id, json_t *args)
 
 /* ---- clients and channels ---- */
 
+/*
+ * Which clients a request names: any of cid, ssid, device (logged in as,
+ * or only presented at a login), address (ADDR or ADDR/N, the address
+ * shown, X-Forwarded-For behind a trusted proxy), anonymous (true: not
+ * logged in), transport, and filter (text in cid, device or address).
+ * All that are given must hold.
+ */
+struct client_sel {
+	const char *cid, *device, *transport, *filter;
+	json_int_t ssid;	/* 0: any */
+	struct proxy_net net;
+	bool have_net;
+	int anonymous;		/* -1: any */
+};
+
 static bool
-client_matches(const struct conn *c, const char *filter, const char *tr,
-    int authorized)
+sel_parse(struct ctl_client *cl, json_int_t id, json_t *args,
+    struct client_sel *s)
+{
+	bool bad = false;
+	const char *addr;
+	json_t *an = json_object_get(args, "anonymous");
+
+	memset(s, 0, sizeof(*s));
+	s->cid = arg_str(cl, id, args, "cid", false, &bad);
+	s->device = bad ? NULL : arg_str(cl, id, args, "device", false, &bad);
+	s->transport = bad ? NULL : arg_str(cl, id, args, "transport", false,
+	    &bad);
+	s->filter = bad ? NULL : arg_str(cl, id, args, "filter", false, &bad);
+	addr = bad ? NULL : arg_str(cl, id, args, "address", false, &bad);
+	s->ssid = bad ? 0 : arg_int(cl, id, args, "ssid", 0, 0, UINT32_MAX,
+	    &bad);
+	if (bad)
+		return false;
+	if (addr) {
+		if (options_net_parse(addr, &s->net) < 0) {
+			ctl_error(cl, id, "bad_args", "address: '%s' is not "
+			    "ADDR or ADDR/N", addr);
+			return false;
+		}
+		s->have_net = true;
+	}
+	if (an && !json_is_boolean(an)) {
+		ctl_error(cl, id, "bad_args", "'anonymous' must be true or false");
+		return false;
+	}
+	s->anonymous = an ? json_is_true(an) : -1;
+	return true;
+}
+
+static bool
+sel_any(const struct client_sel *s)
+{
+	return s->cid || s->device || s->ssid || s->have_net ||
+	    s->anonymous >= 0 || s->transport || s->filter;
+}
+
+static bool
+sel_match(const struct client_sel *s, const struct conn *c)
 {
 	if (c->state != CONN_OPEN)
 		return false;
-	if (tr && strcmp(tr, transport_name(c->tr)) != 0)
+	if (s->cid && strcmp(s->cid, c->s.cid) != 0)
 		return false;
-	if (authorized >= 0 && c->s.boho.authorized != (authorized != 0))
+	if (s->ssid && (json_int_t)c->ssid != s->ssid)
 		return false;
-	return filter == NULL || strstr(c->s.cid, filter) ||
-	    strstr(c->s.did, filter) || strstr(c->ip, filter);
+	if (s->device && strcmp(s->device, c->s.did) != 0 &&
+	    strcmp(s->device, c->s.presented) != 0)
+		return false;
+	if (s->anonymous >= 0 && c->s.boho.authorized == (s->anonymous != 0))
+		return false;
+	if (s->transport && strcmp(s->transport, transport_name(c->tr)) != 0)
+		return false;
+	if (s->filter && !strstr(c->s.cid, s->filter) &&
+	    !strstr(c->s.did, s->filter) && !strstr(c->ip, s->filter))
+		return false;
+	if (s->have_net) {
+		uint8_t a[16];
+		int fam = strchr(c->ip, ':') ? AF_INET6 : AF_INET;
+
+		if (inet_pton(fam, c->ip, a) != 1 ||
+		    !options_net_match(&s->net, 1, fam, a))
+			return false;
+	}
+	return true;
+}
+
+/* clients: sorted by a rate, busiest first, for a "top talkers" list. */
+static const struct {
+	const char *name;
+	size_t off;		/* of a float in struct conn_rates */
+} sort_keys[] = {
+	{ "rx_msgs_s", offsetof(struct conn_rates, rx_msgs) },
+	{ "tx_msgs_s", offsetof(struct conn_rates, tx_msgs) },
+	{ "rx_bytes_s", offsetof(struct conn_rates, rx_bytes) },
+	{ "tx_bytes_s", offsetof(struct conn_rates, tx_bytes) },
+};
+static size_t sort_off;
+
+static int
+by_rate(const void *pa, const void *pb)
+{
+	const struct conn *a = *(struct conn *const *)pa;
+	const struct conn *b = *(struct conn *const *)pb;
+	float x = *(const float *)((const char *)&a->rate + sort_off);
+	float y = *(const float *)((const char *)&b->rate + sort_off);
+
+	if (x != y)
+		return x < y ? 1 : -1;
+	return a->ssid > b->ssid ? 1 : a->ssid < b->ssid ? -1 : 0;
 }
 
 static void
@@ -337,75 +459,232 @@ cmd_clients(struct ctl_client *cl, json_int_t id, json_t *args)
 {
 	struct server *srv = ctl_server(cl);
 	bool bad = false;
-	const char *filter = arg_str(cl, id, args, "filter", false, &bad);
-	const char *tr = bad ? NULL : arg_str(cl, id, args, "transport", false, &bad);
-	json_t *ja = json_object_get(args, "authorized");
-	json_int_t off = bad ? 0 : arg_int(cl, id, args, "offset", 0, 0, 1 << 30, &bad);
-	json_int_t lim = bad ? 0 : arg_int(cl, id, args, "limit", PAGE_DEFAULT, 1,
-	    PAGE_MAX, &bad);
-	int authorized = ja && json_is_boolean(ja) ? json_is_true(ja) : -1;
-	json_t *list, *o;
-	struct conn *c, *last = NULL;
-	json_int_t total = 0;
+	struct client_sel sel;
+	const char *sort = NULL;
+	json_int_t off, lim;
+	struct conn *c, *last = NULL, **v;
+	size_t n = 0, k;
+	json_t *list, *o, *ja = json_object_get(args, "authorized");
 
+	if (!sel_parse(cl, id, args, &sel))
+		return;
+	/* "authorized": the older spelling of !anonymous. */
+	if (ja && json_is_boolean(ja) && sel.anonymous < 0)
+		sel.anonymous = !json_is_true(ja);
+	sort = arg_str(cl, id, args, "sort", false, &bad);
+	off = bad ? 0 : arg_int(cl, id, args, "offset", 0, 0, 1 << 30, &bad);
+	lim = bad ? 0 : arg_int(cl, id, args, "limit", PAGE_DEFAULT, 1,
+	    PAGE_MAX, &bad);
 	if (bad)
 		return;
-	list = json_array();
+	for (k = 0; sort && k < sizeof(sort_keys) / sizeof(sort_keys[0]); k++)
+		if (strcmp(sort, sort_keys[k].name) == 0)
+			break;
+	if (sort && k == sizeof(sort_keys) / sizeof(sort_keys[0])) {
+		ctl_error(cl, id, "bad_args", "sort is rx_msgs_s, tx_msgs_s, "
+		    "rx_bytes_s or tx_bytes_s");
+		return;
+	}
+	if ((v = calloc(srv->nconns + 1, sizeof(*v))) == NULL) {
+		ctl_error(cl, id, "internal", "out of memory");
+		return;
+	}
 	/* Oldest first: walk from the tail of the newest-first list. */
 	for (c = srv->conns; c; c = c->next)
 		last = c;
-	for (c = last; c; c = c->prev) {
-		if (!client_matches(c, filter, tr, authorized))
-			continue;
-		if (total >= off && total < off + lim)
-			json_array_append_new(list, client_json(c, false));
-		total++;
+	for (c = last; c; c = c->prev)
+		if (sel_match(&sel, c))
+			v[n++] = c;
+	if (sort) {
+		sort_off = sort_keys[k].off;
+		qsort(v, n, sizeof(*v), by_rate);
 	}
+	list = json_array();
+	for (size_t i = (size_t)off; i < n && i < (size_t)(off + lim); i++)
+		json_array_append_new(list, client_json(v[i], false));
+	free(v);
 	o = json_object();
-	json_object_set_new(o, "total", json_integer(total));
+	json_object_set_new(o, "total", json_integer((json_int_t)n));
 	json_object_set_new(o, "clients", list);
 	ctl_ok(cl, id, o);
 }
 
+/* The one client of a cid or ssid. */
 static struct conn *
-find_cid(struct ctl_client *cl, json_int_t id, json_t *args)
+find_one(struct ctl_client *cl, json_int_t id, json_t *args)
 {
-	bool bad = false;
-	const char *cid = arg_str(cl, id, args, "cid", true, &bad);
-	struct conn *c;
+	struct client_sel sel;
 
-	if (bad)
+	if (!sel_parse(cl, id, args, &sel))
 		return NULL;
-	c = router_find_cid(ctl_server(cl), cid, strlen(cid));
-	if (c == NULL || c->state != CONN_OPEN)
-		ctl_error(cl, id, "not_found", "no client %s", cid);
-	return c && c->state == CONN_OPEN ? c : NULL;
+	if (!sel.cid && !sel.ssid) {
+		ctl_error(cl, id, "bad_args", "cid or ssid is required");
+		return NULL;
+	}
+	for (struct conn *c = ctl_server(cl)->conns; c; c = c->next)
+		if (sel_match(&sel, c))
+			return c;
+	if (sel.cid)
+		ctl_error(cl, id, "not_found", "no client %s", sel.cid);
+	else
+		ctl_error(cl, id, "not_found", "no client #%lld",
+		    (long long)sel.ssid);
+	return NULL;
 }
 
 static void
 cmd_client(struct ctl_client *cl, json_int_t id, json_t *args)
 {
-	struct conn *c = find_cid(cl, id, args);
+	struct conn *c = find_one(cl, id, args);
 
 	if (c)
 		ctl_ok(cl, id, client_json(c, true));
 }
 
+/* kick: every client the selection names (at least one criterion). */
 static void
 cmd_kick(struct ctl_client *cl, json_int_t id, json_t *args)
 {
+	struct server *srv = ctl_server(cl);
 	bool bad = false;
 	const char *reason = arg_str(cl, id, args, "reason", false, &bad);
-	struct conn *c = bad ? NULL : find_cid(cl, id, args);
+	struct client_sel sel;
+	json_t *list, *o;
+	char what[160];
+	int n = 0;
+
+	if (bad || !sel_parse(cl, id, args, &sel))
+		return;
+	if (!sel_any(&sel)) {
+		ctl_error(cl, id, "bad_args", "name the clients: cid, ssid, "
+		    "address, device, anonymous, transport or filter");
+		return;
+	}
+	if (reason == NULL)
+		reason = "kicked by an operator";
+	list = json_array();
+	for (struct conn *c = srv->conns; c; c = c->next) {
+		if (!sel_match(&sel, c))
+			continue;
+		json_array_append_new(list, json_pack("{s:I,s:s,s:s}", "ssid",
+		    (json_int_t)c->ssid, "cid", c->s.cid, "address", c->ip));
+		log_info("conn=%u cid=%s addr=%s kicked: %s", c->ssid,
+		    c->s.cid[0] ? c->s.cid : "-", c->ip, reason);
+		conn_close(c, true, 1000, reason);
+		n++;
+	}
+	if (n == 0) {
+		json_decref(list);
+		ctl_error(cl, id, "not_found", "no client matches");
+		return;
+	}
+	snprintf(what, sizeof(what), "%d client%s, reason \"%s\"", n,
+	    n == 1 ? "" : "s", reason);
+	ctl_log_change(cl, "kick", what);
+	o = json_object();
+	json_object_set_new(o, "kicked", json_integer(n));
+	json_object_set_new(o, "clients", list);
+	ctl_ok(cl, id, o);
+}
+
+/* ---- bans ---- */
+
+/* "90", "90s", "15m", "2h", "7d", "1w": seconds; -1 if not one. */
+static long long
+duration_s(const char *s)
+{
+	char *end;
+	long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoll(s, &end, 10);
+	if (v < 0 || v > 100LL * 365 * 86400)
+		return -1;
+	switch (*end) {
+	case '\0': case 's': break;
+	case 'm': v *= 60; break;
+	case 'h': v *= 3600; break;
+	case 'd': v *= 86400; break;
+	case 'w': v *= 7 * 86400; break;
+	default: return -1;
+	}
+	return *end && end[1] ? -1 : v;
+}
+
+static json_t *
+ban_json(const struct admit_ban *b)
+{
+	return json_pack("{s:s,s:o,s:I,s:s}", "address", b->net, "until",
+	    b->until ? json_integer(b->until) : json_null(), "created",
+	    (json_int_t)b->created, "reason", b->reason);
+}
+
+static void
+cmd_ban(struct ctl_client *cl, json_int_t id, json_t *args)
+{
+	struct server *srv = ctl_server(cl);
+	bool bad = false;
+	const char *addr = arg_str(cl, id, args, "address", true, &bad);
+	const char *dur = bad ? NULL : arg_str(cl, id, args, "for", false, &bad);
+	const char *reason = bad ? NULL : arg_str(cl, id, args, "reason", false,
+	    &bad);
+	long long secs = 0;
+	char err[256], what[200];
+	int closed;
 	json_t *o;
 
-	if (c == NULL)
+	if (bad)
 		return;
-	ctl_log_change(cl, "kick", c->s.cid);
-	o = json_object();
-	json_object_set_new(o, "kicked", json_string(c->s.cid));
-	conn_close(c, true, 1000, reason ? reason : "kicked by an operator");
+	if (dur && (secs = duration_s(dur)) <= 0) {
+		ctl_error(cl, id, "bad_args", "for: a duration such as 90s, "
+		    "15m, 2h or 7d, not '%s'", dur);
+		return;
+	}
+	if ((closed = admit_ban(srv, addr, (uint64_t)secs, reason, err,
+	    sizeof(err))) < 0) {
+		ctl_error(cl, id, "bad_args", "%s", err);
+		return;
+	}
+	snprintf(what, sizeof(what), "%s%s%s", addr, dur ? " for " : "",
+	    dur ? dur : "");
+	ctl_log_change(cl, "ban", what);
+	o = ban_json(admit_ban_find(srv, addr));
+	json_object_set_new(o, "closed", json_integer(closed));
 	ctl_ok(cl, id, o);
+}
+
+static void
+cmd_unban(struct ctl_client *cl, json_int_t id, json_t *args)
+{
+	bool bad = false;
+	const char *addr = arg_str(cl, id, args, "address", true, &bad);
+	char err[256];
+	int rc;
+
+	if (bad)
+		return;
+	if ((rc = admit_unban(ctl_server(cl), addr, err, sizeof(err))) < 0)
+		ctl_error(cl, id, "bad_args", "%s", err);
+	else if (rc == 0)
+		ctl_error(cl, id, "not_found", "%s is not banned", addr);
+	else {
+		ctl_log_change(cl, "unban", addr);
+		ctl_ok(cl, id, json_pack("{s:s}", "unbanned", addr));
+	}
+}
+
+static void
+cmd_bans(struct ctl_client *cl, json_int_t id, json_t *args)
+{
+	struct server *srv = ctl_server(cl);
+	json_t *list = json_array();
+
+	(void)args;
+	for (size_t i = 0; i < admit_ban_count(srv); i++)
+		json_array_append_new(list, ban_json(admit_ban_at(srv, i)));
+	ctl_ok(cl, id, json_pack("{s:I,s:o}", "total",
+	    (json_int_t)admit_ban_count(srv), "bans", list));
 }
 
 static void
@@ -516,15 +795,18 @@ dev_op_free(struct dev_op *op)
 	free(op);
 }
 
-/* Close the live sessions of a device (revoke, disable). */
+/* Close every connection that logged in as the device or presented its
+ * id at a login, successful or not (revoke, disable). */
 static int
 kick_device(struct server *srv, const char *did, const char *why)
 {
 	int n = 0;
 
 	for (struct conn *c = srv->conns; c; c = c->next)
-		if (c->state == CONN_OPEN && c->s.boho.authorized &&
-		    strcmp(c->s.did, did) == 0) {
+		if (c->state == CONN_OPEN && (strcmp(c->s.did, did) == 0 ||
+		    strcmp(c->s.presented, did) == 0)) {
+			log_info("conn=%u cid=%s addr=%s closed: %s", c->ssid,
+			    c->s.cid[0] ? c->s.cid : "-", c->ip, why);
 			conn_close(c, true, 1008, why);
 			n++;
 		}
@@ -770,9 +1052,13 @@ device_got(void *arg, int rc, const struct device *d)
 {
 	struct dev_op *op = arg;
 
-	if (rc == 0 && d)
-		ctl_ok(op->cl, op->id, device_json(d));
-	else
+	if (rc == 0 && d) {
+		json_t *j = device_json(d);
+
+		json_object_set_new(j, "online", json_boolean(device_online(
+		    ctl_server(op->cl), d)));
+		ctl_ok(op->cl, op->id, j);
+	} else
 		ctl_error(op->cl, op->id, rc < 0 ? "store_error" : "not_found",
 		    "%s: %s", op->d.id, rc < 0 ? "store unavailable" :
 		    "no such device");
@@ -800,8 +1086,13 @@ list_got(void *arg, int rc, const struct device *d, size_t n)
 		return;
 	}
 	list = json_array();
-	for (size_t i = (size_t)op->off; i < n && i < (size_t)(op->off + op->lim); i++)
-		json_array_append_new(list, device_json(&d[i]));
+	for (size_t i = (size_t)op->off; i < n && i < (size_t)(op->off + op->lim); i++) {
+		json_t *j = device_json(&d[i]);
+
+		json_object_set_new(j, "online", json_boolean(device_online(
+		    ctl_server(op->cl), &d[i])));
+		json_array_append_new(list, j);
+	}
 	o = json_object();
 	json_object_set_new(o, "total", json_integer((json_int_t)n));
 	json_object_set_new(o, "devices", list);
@@ -1147,10 +1438,13 @@ cmd_trace(struct ctl_client *cl, json_int_t id, json_t *args)
 	const char *tr = bad ? NULL : arg_str(cl, id, args, "transport", false, &bad);
 	json_int_t queue = bad ? 0 : arg_int(cl, id, args, "queue", 1000, 1,
 	    100000, &bad);
+	json_int_t ssid = bad ? 0 : arg_int(cl, id, args, "ssid", 0, 0,
+	    UINT32_MAX, &bad);
 	json_t *o;
 
 	if (bad)
 		return;
+	f.ssid = (uint32_t)ssid;
 	if ((cid && strlen(cid) >= sizeof(f.cid)) ||
 	    (dev && strlen(dev) >= sizeof(f.device)) ||
 	    (tag && strlen(tag) >= sizeof(f.tag))) {
@@ -1298,6 +1592,9 @@ static const struct ctl_cmd commands[] = {
 	{ "clients", cmd_clients, true },
 	{ "client", cmd_client, true },
 	{ "kick", cmd_kick, false },
+	{ "ban", cmd_ban, false },
+	{ "unban", cmd_unban, false },
+	{ "bans", cmd_bans, true },
 	{ "channels", cmd_channels, true },
 	{ "subscribers", cmd_subscribers, true },
 	{ "devices", cmd_devices, true },

@@ -219,6 +219,7 @@ open_store(struct server *srv)
 	}
 	srv->fails = backoff_new(srv->opt.auth_fail_ms);
 	srv->audit = audit_new(srv);
+	admit_load_bans(srv);
 	router_load_retained(srv);
 	log_info("store: %s, devices in %s", o->db_path,
 	    store_backend_name(srv->store));

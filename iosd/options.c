@@ -340,6 +340,26 @@ net_match(const struct proxy_net *nets, size_t n, int family,
 	return false;
 }
 
+int
+options_net_parse(const char *arg, struct proxy_net *out)
+{
+	bool was = quiet;
+	size_t n = 0;
+	int rc;
+
+	quiet = true;		/* the caller says what is wrong */
+	rc = parse_net(out, &n, "address", arg);
+	quiet = was;
+	return rc == 0 ? 0 : -1;
+}
+
+bool
+options_net_match(const struct proxy_net *nets, size_t n, int family,
+    const uint8_t *addr)
+{
+	return net_match(nets, n, family, addr);
+}
+
 bool
 options_metrics_allowed(const struct options *o, int family,
     const uint8_t *addr)

@@ -104,6 +104,10 @@ void options_free(struct options *o);
 char *options_own(struct options *o, const char *s);
 bool options_proxy_trusted(const struct options *o, int family,
     const uint8_t *addr);
+/* ADDR or ADDR/N into *out: 0, or -1 when it is neither. */
+int options_net_parse(const char *arg, struct proxy_net *out);
+bool options_net_match(const struct proxy_net *nets, size_t n, int family,
+    const uint8_t *addr);
 /* GET /metrics for a peer: on, and the peer in --metrics-allow if any. */
 bool options_metrics_allowed(const struct options *o, int family,
     const uint8_t *addr);

@@ -348,6 +348,7 @@ housekeeping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	log_tick();
 	admit_tick(srv);
+	conn_rates_tick(srv);
 }
 
 void

@@ -23,6 +23,24 @@
 
 #define DEFAULT_LEVEL 3		/* reference serverOption.defaultQuotaIndex */
 
+const char *
+session_state_name(enum session_state s)
+{
+	static const char *const names[] = {
+		[SS_INIT] = "init",
+		[SS_SENT_SERVER_READY] = "sent_server_ready",
+		[SS_RECV_AUTH_REQ] = "recv_auth_req",
+		[SS_SENT_SERVER_NONCE] = "sent_server_nonce",
+		[SS_RECV_AUTH_HMAC] = "recv_auth_hmac",
+		[SS_AUTH_FAIL] = "auth_fail",
+		[SS_AUTH_READY] = "auth_ready",
+		[SS_CID_READY] = "cid_ready",
+	};
+
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) && names[s] ?
+	    names[s] : "unknown";
+}
+
 void
 session_init(struct conn *c)
 {

@@ -38,6 +38,7 @@ struct session {
 	enum session_state state;
 	char cid[SESSION_CID_MAX];	/* "" until CID_REQ or login */
 	char did[BOHO_ID_LEN + 1];	/* device id after login */
+	char presented[BOHO_ID_LEN + 1];	/* the last id it tried */
 	char nick[SESSION_NICK_MAX];
 	uint8_t level;
 	bool alive;			/* traffic since the last ping tick */
@@ -47,6 +48,7 @@ struct session {
 	size_t nsubs, subcap;
 	struct cid_retained *retained;	/* own "@$topic" signals */
 	struct auth_pending *auth;	/* device lookup in flight */
+	bool fail_closes;		/* closed after its AUTH_FAIL */
 	/* quota of the level, and the trafficRate token bucket */
 	uint32_t traffic_rate;		/* bytes per second, 0 = no limit */
 	uint32_t publish_counter;
@@ -55,6 +57,9 @@ struct session {
 	uint64_t over_since_ms;		/* first drop of the current excess */
 	uint64_t last_drop_ms;
 };
+
+/* "cid_ready" and the like, for operators. */
+const char *session_state_name(enum session_state s);
 
 /* Apply a level's quota (signalSize, trafficRate, publishCounter). */
 void session_set_level(struct conn *c, int level);

@@ -832,6 +832,72 @@ store_audit_prune(struct store *st, uint64_t max_age_s, uint64_t max_rows)
 	return gone;
 }
 
+int
+store_ban_put(struct store *st, const struct ban_row *b)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO bans (net, until, reason) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (net) DO UPDATE SET until = ?2, "
+	    "reason = ?3", -1, &s, NULL) != SQLITE_OK) {
+		log_warnx("store: bans: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, b->net, -1, SQLITE_STATIC);
+	if (b->until)
+		sqlite3_bind_int64(s, 2, b->until);
+	if (b->reason[0])
+		sqlite3_bind_text(s, 3, b->reason, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
+	if (rc < 0)
+		log_warnx("store: bans: %s", sqlite3_errmsg(st->db));
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_ban_del(struct store *st, const char *net)
+{
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM bans WHERE net = ?1", -1,
+	    &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(s, 1, net, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_DONE)
+		rc = sqlite3_changes(st->db) > 0;
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int
+store_ban_load(struct store *st, store_ban_cb *cb, void *arg)
+{
+	sqlite3_stmt *s;
+
+	exec_sql(st->db, "DELETE FROM bans WHERE until IS NOT NULL AND "
+	    "until <= unixepoch()", NULL, 0);
+	if (sqlite3_prepare_v2(st->db, "SELECT net, coalesce(until, 0), "
+	    "coalesce(reason, ''), created_at FROM bans ORDER BY created_at",
+	    -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct ban_row b = { 0 };
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+		const char *r = (const char *)sqlite3_column_text(s, 2);
+
+		snprintf(b.net, sizeof(b.net), "%s", t ? t : "");
+		b.until = sqlite3_column_int64(s, 1);
+		snprintf(b.reason, sizeof(b.reason), "%s", r ? r : "");
+		b.created = sqlite3_column_int64(s, 3);
+		cb(arg, &b);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
 void
 store_retained_put(struct store *st, const char *key, const uint8_t *msg,
     size_t len)

@@ -129,6 +129,19 @@ long long store_audit_prune(struct store *st, uint64_t max_age_s,
 void store_audit(struct store *st, const char *event, const char *device,
     const char *addr, const char *detail);
 
+/* Banned addresses (SQLite): until is Unix seconds, 0 for no end. */
+struct ban_row {
+	char net[64];
+	int64_t until, created;
+	char reason[128];
+};
+int store_ban_put(struct store *st, const struct ban_row *b);
+/* 1 when it was there, 0 when not, -1 on error. */
+int store_ban_del(struct store *st, const char *net);
+/* Every ban not expired yet (expired ones are removed); -1 on error. */
+typedef void store_ban_cb(void *arg, const struct ban_row *b);
+int store_ban_load(struct store *st, store_ban_cb *cb, void *arg);
+
 /* Retained signals that survive a restart (SQLite). */
 void store_retained_put(struct store *st, const char *key,
     const uint8_t *msg, size_t len);

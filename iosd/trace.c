@@ -76,6 +76,8 @@ matches(const struct trace_filter *f, const struct conn *c, enum trace_dir d,
 		return false;
 	if (f->cid[0] && (c == NULL || strcmp(f->cid, c->s.cid) != 0))
 		return false;
+	if (f->ssid && (c == NULL || c->ssid != f->ssid))
+		return false;
 	if (f->device[0] && (c == NULL || strcmp(f->device, c->s.did) != 0))
 		return false;
 	if (f->tag[0] && fnmatch(f->tag, tag, 0) != 0)

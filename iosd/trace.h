@@ -20,6 +20,7 @@ enum trace_dir { TRACE_IN = 1, TRACE_ROUTE = 2, TRACE_OUT = 4 };
 
 struct trace_filter {
 	char cid[32];		/* "" = any */
+	uint32_t ssid;		/* one connection, 0 = any */
 	char device[16];
 	char tag[256];		/* glob: * and ? */
 	int type;		/* message type byte, -1 = any */

@@ -623,6 +623,10 @@ apply_forwarded(struct conn *c, const struct hs_fields *h)
 	snprintf(c->ip, sizeof(c->ip), "%s", first);
 	tag_home_prefix(family, bin, c->home);
 	why = admit_forwarded(c->srv, c, family, bin);
+	if (why == ADMIT_BANNED) {
+		http_reply(c, 403, "Forbidden", "this address is banned", NULL);
+		return false;
+	}
 	if (why != ADMIT_OK) {
 		http_reply(c, 503, "Service Unavailable", why == ADMIT_RATE ?
 		    "too many new connections from this address" :

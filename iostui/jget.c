@@ -26,3 +26,11 @@ jget_copy(const json_t *o, const char *key, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%s", jget_str(o, key));
 }
+
+double
+jget_num(const json_t *o, const char *key, double def)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : def;
+}

@@ -12,6 +12,8 @@
 
 /* An integer member (a real is truncated), def when there is none. */
 long long jget_int(const json_t *o, const char *key, long long def);
+/* A number member, integer or real, def when there is none. */
+double jget_num(const json_t *o, const char *key, double def);
 /* A string member, "" when there is none. */
 const char *jget_str(const json_t *o, const char *key);
 /* The same, copied into buf (cut to cap). */

@@ -46,6 +46,11 @@
 #define KEY_BINDINGS(B) \
 	B(KICK, SC_CLIENTS, KF_WRITE | KF_HINT, "k", "kick", \
 	    "kick the selected client (asks first)", 'k') \
+	B(BAN, SC_CLIENTS, KF_WRITE | KF_HINT, "b", "ban", \
+	    "ban the selected client's address: a form with the address, " \
+	    "how long and why; Enter takes them", 'b') \
+	B(TRACE_CLIENT, SC_CLIENTS, KF_HINT, "t", "trace", \
+	    "the live trace of the selected client", 't') \
 	B(ENROLL, SC_DEVICES, KF_WRITE | KF_HINT, "e", "enroll", \
 	    "enroll a device: a form for id, cid and level; the key is " \
 	    "shown once", 'e') \

@@ -101,8 +101,8 @@ view_resize(void)
 	view_dirty_all();
 }
 
-static void
-go(enum view_id to)
+void
+view_go(enum view_id to)
 {
 	uint64_t now = ui_now_ms();
 
@@ -161,21 +161,22 @@ view_key(bool fn, int code)
 	case A_QUIT:
 		return false;
 	case A_VIEW1: case A_VIEW2: case A_VIEW3: case A_VIEW4: case A_VIEW5:
-		go((enum view_id)(V_DASH + (a - A_VIEW1)));
+		view_go((enum view_id)(V_DASH + (a - A_VIEW1)));
 		break;
 	case A_NEXT:
-		go(cur == V_HELP ? before_help : (enum view_id)((cur + 1) % V_HELP));
+		view_go(cur == V_HELP ? before_help :
+		    (enum view_id)((cur + 1) % V_HELP));
 		break;
 	case A_PREV:
-		go(cur == V_HELP ? before_help :
+		view_go(cur == V_HELP ? before_help :
 		    (enum view_id)((cur + V_HELP - 1) % V_HELP));
 		break;
 	case A_HELP:
-		go(cur == V_HELP ? before_help : V_HELP);
+		view_go(cur == V_HELP ? before_help : V_HELP);
 		break;
 	case A_BACK:
 		if (cur == V_HELP) {
-			go(before_help);
+			view_go(before_help);
 			break;
 		}
 		views[cur]->key(views[cur], a);

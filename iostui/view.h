@@ -54,6 +54,7 @@ int view_wait_ms(uint64_t now);
 
 /* For the views. */
 void view_dirty(const struct view *v);	/* its body needs a draw */
+void view_go(enum view_id to);		/* make it the current view */
 void view_dirty_all(void);
 bool view_is_current(const struct view *v);
 __attribute__((format(printf, 2, 3)))

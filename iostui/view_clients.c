@@ -1,7 +1,11 @@
 /*
  * view_clients.c - the connected clients: a table sortable by any
- * column and filtered by text, a details pane for the selected client
- * (its counters and subscriptions, from `client`), and kick.
+ * column and filtered by text, busiest sender first (messages in per
+ * second: a flooder stands out from the subscribers it floods, whose
+ * messages go out); a details pane for the selected client (its counters
+ * and subscriptions, from `client`); its live trace, kick, and a ban of
+ * its address, one key each. Rows are keyed by session number, so a
+ * client without a CID is one like the others.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +18,7 @@
 #include "table.h"
 #include "ui.h"
 #include "view_clients.h"
+#include "view_trace.h"
 
 #define LIMIT		1000	/* the daemon's largest page */
 
@@ -23,21 +28,25 @@ struct crow {
 	long long level, subs, tx_msgs, rx_msgs, tx_bytes, rx_bytes;
 	long long qmsgs, qbytes, since;
 	bool authorized, encrypted;
-	double rate;		/* messages per second, both ways */
+	/* per second, as the daemon measures them */
+	double in_rate, out_rate, in_bytes, out_bytes;
 };
 
-enum { C_CID, C_DEVICE, C_TR, C_ADDR, C_LEVEL, C_AUTH, C_SUBS, C_RATE,
-	C_QUEUE, C_AGE, C_COUNT };
+enum { C_SSID, C_CID, C_DEVICE, C_TR, C_ADDR, C_AUTH, C_IN, C_OUT,
+	C_INB, C_OUTB, C_SUBS, C_QUEUE, C_AGE, C_COUNT };
 
 static const struct table_col ccols[C_COUNT] = {
+	[C_SSID] = { "#", 4, 0, true },
 	[C_CID] = { "CID", 8, 3, false },
 	[C_DEVICE] = { "DEVICE", 8, 2, false },
 	[C_TR] = { "TR", 4, 0, false },
 	[C_ADDR] = { "ADDRESS", 15, 2, false },
-	[C_LEVEL] = { "LVL", 3, 0, true },
 	[C_AUTH] = { "AUTH", 4, 0, false },
+	[C_IN] = { "IN/S", 6, 0, true },
+	[C_OUT] = { "OUT/S", 6, 0, true },
+	[C_INB] = { "INB/S", 6, 0, true },
+	[C_OUTB] = { "OUTB/S", 6, 0, true },
 	[C_SUBS] = { "SUBS", 4, 0, true },
-	[C_RATE] = { "MSG/S", 6, 0, true },
 	[C_QUEUE] = { "QUEUE", 5, 0, true },
 	[C_AGE] = { "AGE", 6, 0, true },
 };
@@ -54,7 +63,7 @@ static struct {
 	char filter[FORM_VALUE];
 	bool detail;		/* the pane is open */
 	json_t *info;		/* the `client` answer for it */
-	char sel_cid[64];	/* the selection survives refreshes */
+	long long sel_ssid;	/* the selection survives refreshes */
 } cv;
 
 static const struct crow *
@@ -76,6 +85,13 @@ cmp_ll(long long a, long long b)
 	return (a > b) - (a < b);
 }
 
+/* Rates sort busiest first: the ones to look at come on top. */
+static int
+cmp_rate(double a, double b)
+{
+	return (b > a) - (b < a);
+}
+
 static int
 cmp_rows(const void *pa, const void *pb)
 {
@@ -85,18 +101,21 @@ cmp_rows(const void *pa, const void *pb)
 	int r = 0;
 
 	switch (cv.t.sort) {
+	case C_SSID: r = cmp_ll(a->ssid, b->ssid); break;
 	case C_CID: r = strcmp(a->cid, b->cid); break;
 	case C_DEVICE: r = strcmp(a->device, b->device); break;
 	case C_TR: r = strcmp(a->transport, b->transport); break;
 	case C_ADDR: r = strcmp(a->address, b->address); break;
-	case C_LEVEL: r = cmp_ll(a->level, b->level); break;
 	case C_AUTH:
 		auth_text(a, x, sizeof(x));
 		auth_text(b, y, sizeof(y));
 		r = strcmp(x, y);
 		break;
 	case C_SUBS: r = cmp_ll(a->subs, b->subs); break;
-	case C_RATE: r = (a->rate > b->rate) - (a->rate < b->rate); break;
+	case C_IN: r = cmp_rate(a->in_rate, b->in_rate); break;
+	case C_OUT: r = cmp_rate(a->out_rate, b->out_rate); break;
+	case C_INB: r = cmp_rate(a->in_bytes, b->in_bytes); break;
+	case C_OUTB: r = cmp_rate(a->out_bytes, b->out_bytes); break;
 	case C_QUEUE: r = cmp_ll(a->qmsgs, b->qmsgs); break;
 	case C_AGE: r = cmp_ll(b->since, a->since); break;
 	}
@@ -113,14 +132,12 @@ matches(const struct crow *r)
 	    cv.filter) || strcasestr(r->transport, cv.filter);
 }
 
-/* Filter and sort, keeping the selected client selected. */
-/* Note the selected row's cid, while shown[] still indexes rows. */
+/* Note the selected row's session, while shown[] still indexes rows. */
 static void
 snap(void)
 {
 	if (cv.t.n > 0 && cv.t.cur < cv.t.n)
-		snprintf(cv.sel_cid, sizeof(cv.sel_cid), "%s",
-		    row_at(cv.t.cur)->cid);
+		cv.sel_ssid = row_at(cv.t.cur)->ssid;
 }
 
 /* Filter and sort rows into shown[], the noted row selected again. */
@@ -136,7 +153,7 @@ reorder(void)
 			cv.shown[n++] = (int)i;
 	qsort(cv.shown, (size_t)n, sizeof(int), cmp_rows);
 	for (int i = 0; i < n; i++)
-		if (strcmp(cv.rows[cv.shown[i]].cid, cv.sel_cid) == 0)
+		if (cv.rows[cv.shown[i]].ssid == cv.sel_ssid)
 			cv.t.cur = i;
 	table_set_rows(&cv.t, n);
 	view_dirty(&view_clients);
@@ -149,23 +166,13 @@ rebuild(void)
 	reorder();
 }
 
-static const struct crow *
-old_row(const struct crow *old, size_t n, long long ssid)
-{
-	for (size_t i = 0; i < n; i++)
-		if (old[i].ssid == ssid)
-			return &old[i];
-	return NULL;
-}
-
 static void
 clients_reply(void *arg, bool ok, json_t *res)
 {
 	json_t *list, *o;
 	struct crow *old = cv.rows;
-	size_t n, i, oldn = cv.nrows;
+	size_t n, i;
 	uint64_t now = ui_now_ms();
-	double dt = (double)(now - cv.at_ms) / 1000.0;
 
 	(void)arg;
 	cv.busy = false;
@@ -177,7 +184,6 @@ clients_reply(void *arg, bool ok, json_t *res)
 	cv.rows = calloc(n + 1, sizeof(*cv.rows));
 	json_array_foreach(list, i, o) {
 		struct crow *r = &cv.rows[i];
-		const struct crow *was;
 
 		r->ssid = jget_int(o, "ssid", 0);
 		jget_copy(o, "cid", r->cid, sizeof(r->cid));
@@ -195,10 +201,10 @@ clients_reply(void *arg, bool ok, json_t *res)
 		r->qmsgs = jget_int(o, "queue_msgs", 0);
 		r->qbytes = jget_int(o, "queue_bytes", 0);
 		r->since = jget_int(o, "since", 0);
-		/* Quadratic, but at most a thousand rows once a refresh. */
-		was = cv.loaded ? old_row(old, oldn, r->ssid) : NULL;
-		r->rate = was && dt > 0.05 ? (double)(r->tx_msgs + r->rx_msgs -
-		    was->tx_msgs - was->rx_msgs) / dt : 0;
+		r->in_rate = jget_num(o, "rx_msgs_s", 0);
+		r->out_rate = jget_num(o, "tx_msgs_s", 0);
+		r->in_bytes = jget_num(o, "rx_bytes_s", 0);
+		r->out_bytes = jget_num(o, "tx_bytes_s", 0);
 	}
 	free(old);
 	cv.nrows = n;
@@ -213,15 +219,14 @@ static void request_rows(void);
 static void
 client_reply(void *arg, bool ok, json_t *res)
 {
-	const char *cid = json_string_value(json_object_get(res, "cid"));
+	long long ssid = jget_int(res, "ssid", -1);
 
 	(void)arg;
 	cv.detail_busy = false;
 	json_decref(cv.info);
 	cv.info = NULL;
 	/* The selection moved while this was on its way: ask again. */
-	if (ok && cv.t.n > 0 && (cid == NULL ||
-	    strcmp(cid, row_at(cv.t.cur)->cid) != 0)) {
+	if (ok && cv.t.n > 0 && ssid != row_at(cv.t.cur)->ssid) {
 		request_rows();
 		return;
 	}
@@ -232,12 +237,16 @@ client_reply(void *arg, bool ok, json_t *res)
 static void
 request_rows(void)
 {
+	/* The busiest senders first: with more clients than a page, the
+	 * ones that matter are the ones kept. */
 	if (!cv.busy)
-		cv.busy = ctl_request(cv.ctl, "clients", json_pack("{s:i}",
-		    "limit", LIMIT), clients_reply, NULL) >= 0;
+		cv.busy = ctl_request(cv.ctl, "clients", json_pack("{s:i,s:s}",
+		    "limit", LIMIT, "sort", "rx_msgs_s"), clients_reply,
+		    NULL) >= 0;
 	if (cv.detail && cv.t.n > 0 && !cv.detail_busy)
-		cv.detail_busy = ctl_request(cv.ctl, "client", json_pack("{s:s}",
-		    "cid", row_at(cv.t.cur)->cid), client_reply, NULL) >= 0;
+		cv.detail_busy = ctl_request(cv.ctl, "client", json_pack("{s:I}",
+		    "ssid", (json_int_t)row_at(cv.t.cur)->ssid), client_reply,
+		    NULL) >= 0;
 }
 
 static void
@@ -245,7 +254,7 @@ clients_init(struct view *v, struct ctl *c)
 {
 	(void)v;
 	cv.ctl = c;
-	table_init(&cv.t, ccols, C_COUNT, C_CID);
+	table_init(&cv.t, ccols, C_COUNT, C_IN);
 }
 
 static void
@@ -280,20 +289,28 @@ cell(void *arg, int row, int col, char *buf, size_t cap, int *attr)
 
 	(void)arg;
 	switch (col) {
-	case C_CID: snprintf(buf, cap, "%s", r->cid); break;
+	case C_SSID: snprintf(buf, cap, "%lld", r->ssid); break;
+	case C_CID: snprintf(buf, cap, "%s", r->cid[0] ? r->cid : "-"); break;
 	case C_DEVICE:
 		snprintf(buf, cap, "%s", r->device[0] ? r->device : "-");
 		break;
 	case C_TR: snprintf(buf, cap, "%s", r->transport); break;
 	case C_ADDR: snprintf(buf, cap, "%s", r->address); break;
-	case C_LEVEL: snprintf(buf, cap, "%lld", r->level); break;
 	case C_AUTH:
 		auth_text(r, buf, cap);
 		if (r->authorized)
 			*attr = ui_attr(UC_GOOD);
 		break;
 	case C_SUBS: snprintf(buf, cap, "%lld", r->subs); break;
-	case C_RATE: fmt_num(buf, cap, r->rate); break;
+	case C_IN:
+		fmt_num(buf, cap, r->in_rate);
+		/* Sending much more than it receives: worth a look. */
+		if (r->in_rate >= 10 && r->in_rate > 4 * r->out_rate)
+			*attr = ui_attr(UC_WARN);
+		break;
+	case C_OUT: fmt_num(buf, cap, r->out_rate); break;
+	case C_INB: fmt_bytes(buf, cap, r->in_bytes); break;
+	case C_OUTB: fmt_bytes(buf, cap, r->out_bytes); break;
 	case C_QUEUE:
 		fmt_num(buf, cap, (double)r->qmsgs);
 		if (r->qmsgs > 0)
@@ -316,23 +333,26 @@ draw_detail(WINDOW *w, int y, int h)
 	json_t *o;
 	size_t i;
 
-	ui_box(w, y, 0, h, cols, ui_attr(UC_DIM), r->cid);
+	snprintf(buf, sizeof(buf), "#%lld %s", r->ssid, r->cid);
+	ui_box(w, y, 0, h, cols, ui_attr(UC_DIM), buf);
 	ui_printf(w, y + 1, 2, cols - 4, ui_attr(UC_NORMAL), UI_LEFT,
-	    "device %s  nick %s  %s %s  level %lld  %s  %s",
+	    "device %s  nick %s  %s %s  level %lld  %s  %s  %s",
 	    r->device[0] ? r->device : "-", nick && *nick ? nick : "-",
 	    r->transport,
 	    r->address, r->level, r->authorized ? "logged in" : "anonymous",
-	    r->encrypted ? "encrypted" : "not encrypted");
+	    r->encrypted ? "encrypted" : "not encrypted",
+	    jget_str(cv.info, "state"));
 	ui_printf(w, y + 2, 2, cols - 4, ui_attr(UC_NORMAL), UI_LEFT,
 	    "received %s msgs %s   sent %s msgs %s   queued %s msgs %s   "
-	    "%s msg/s",
+	    "in %s/s  out %s/s",
 	    fmt_num(a, sizeof(a), (double)r->rx_msgs),
 	    fmt_bytes(b, sizeof(b), (double)r->rx_bytes),
 	    fmt_num(c, sizeof(c), (double)r->tx_msgs),
 	    fmt_bytes(d, sizeof(d), (double)r->tx_bytes),
 	    fmt_num(buf, 32, (double)r->qmsgs),
 	    fmt_bytes(buf + 32, 32, (double)r->qbytes),
-	    fmt_num(buf + 64, 32, r->rate));
+	    fmt_num(buf + 64, 32, r->in_rate),
+	    fmt_num(buf + 96, 32, r->out_rate));
 	ui_printf(w, y + 3, 2, cols - 4, ui_attr(UC_EM), UI_LEFT,
 	    "Subscriptions (%zu)%s", json_array_size(ch),
 	    json_array_size(ch) ? ":" : "");
@@ -391,23 +411,53 @@ filter_done(void *arg, struct form_field *f, int n)
 static void
 kick_reply(void *arg, bool ok, json_t *res)
 {
-	const char *s = json_string_value(json_object_get(res, ok ? "kicked" :
-	    "message"));
-
 	(void)arg;
 	if (ok)
-		view_flash(ui_attr(UC_GOOD), " kicked %s", s ? s : "");
+		view_flash(ui_attr(UC_GOOD), " kicked %lld client%s",
+		    jget_int(res, "kicked", 0), jget_int(res, "kicked", 0) == 1 ?
+		    "" : "s");
 	else
-		view_flash(ui_attr(UC_BAD), " kick failed: %s", s ? s : "?");
+		view_flash(ui_attr(UC_BAD), " kick failed: %s",
+		    jget_str(res, "message"));
 	request_rows();
 }
 
 static void
-kick_yes(void *arg, const char *cid)
+kick_yes(void *arg, const char *ssid)
 {
 	(void)arg;
-	if (ctl_request(cv.ctl, "kick", json_pack("{s:s, s:s}", "cid", cid,
-	    "reason", "kicked by an operator (iostui)"), kick_reply, NULL) < 0)
+	if (ctl_request(cv.ctl, "kick", json_pack("{s:I, s:s}", "ssid",
+	    (json_int_t)strtoll(ssid, NULL, 10), "reason",
+	    "kicked by an operator (iostui)"), kick_reply, NULL) < 0)
+		view_flash(ui_attr(UC_BAD), " not connected to iosd");
+}
+
+static void
+ban_reply(void *arg, bool ok, json_t *res)
+{
+	(void)arg;
+	if (ok)
+		view_flash(ui_attr(UC_GOOD), " banned %s (%lld closed)",
+		    jget_str(res, "address"), jget_int(res, "closed", 0));
+	else
+		view_flash(ui_attr(UC_BAD), " ban failed: %s",
+		    jget_str(res, "message"));
+	request_rows();
+}
+
+/* The ban form: the address, how long, why; Enter takes the defaults. */
+static void
+ban_done(void *arg, struct form_field *f, int n)
+{
+	json_t *args = json_pack("{s:s}", "address", f[0].value);
+
+	(void)arg;
+	(void)n;
+	if (f[1].value[0] && strcmp(f[1].value, "forever") != 0)
+		json_object_set_new(args, "for", json_string(f[1].value));
+	if (f[2].value[0])
+		json_object_set_new(args, "reason", json_string(f[2].value));
+	if (ctl_request(cv.ctl, "ban", args, ban_reply, NULL) < 0)
 		view_flash(ui_attr(UC_BAD), " not connected to iosd");
 }
 
@@ -457,17 +507,43 @@ clients_key(struct view *v, enum action a)
 			cv.filter[0] = '\0';
 		rebuild();
 		break;
-	case A_KICK:
+	case A_KICK: {
+		const struct crow *r;
+		char ssid[24];
+
 		if (cv.t.n == 0)
 			break;
-		snprintf(q, sizeof(q), "Kick client %s (%s%s%s)? Its connection "
-		    "is closed now.", row_at(cv.t.cur)->cid,
-		    row_at(cv.t.cur)->device[0] ? row_at(cv.t.cur)->device : "",
-		    row_at(cv.t.cur)->device[0] ? ", " : "",
-		    row_at(cv.t.cur)->address);
-		confirm_open(q, row_at(cv.t.cur)->cid, kick_yes, NULL);
+		r = row_at(cv.t.cur);
+		snprintf(q, sizeof(q), "Kick client #%lld %s (%s%s%s)? Its "
+		    "connection is closed now.", r->ssid, r->cid[0] ? r->cid :
+		    "without a CID", r->device[0] ? r->device : "",
+		    r->device[0] ? ", " : "", r->address);
+		snprintf(ssid, sizeof(ssid), "%lld", r->ssid);
+		confirm_open(q, ssid, kick_yes, NULL);
 		view_dirty(&view_clients);
 		break;
+	}
+	case A_TRACE_CLIENT:
+		if (cv.t.n == 0)
+			break;
+		view_trace_client(row_at(cv.t.cur)->ssid, row_at(cv.t.cur)->cid);
+		break;
+	case A_BAN: {
+		struct form_field f[3] = {
+			{ "address", "ADDR or ADDR/N", "" },
+			{ "for", "90s 15m 2h 7d, or forever", "1h" },
+			{ "reason", NULL, "flooding (iostui)" },
+		};
+
+		if (cv.t.n == 0)
+			break;
+		snprintf(f[0].value, sizeof(f[0].value), "%s",
+		    row_at(cv.t.cur)->address);
+		form_open("Ban the address: its connections close, new ones are "
+		    "refused", f, 3, ban_done, NULL);
+		view_dirty(&view_clients);
+		break;
+	}
 	default:
 		break;
 	}

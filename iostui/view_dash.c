@@ -1,13 +1,15 @@
 /*
  * view_dash.c - the dashboard: connections, channels, store, and every
  * rate of the model with its average and a sparkline of the last
- * minutes; drops by reason below.
+ * minutes; the top talkers (the clients sending the most) and drops by
+ * reason below.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jget.h"
 #include "model.h"
 #include "ui.h"
 #include "view_dash.h"
@@ -15,8 +17,47 @@
 #define SPAN_S		300	/* a sparkline covers five minutes */
 #define LABEL_W		20
 #define NUM_W		10
+#define TOP_N		5	/* top talkers shown */
 
 static struct ctl *dctl;
+
+/* The busiest senders, from `clients` sorted by messages in per second. */
+static struct talker {
+	long long ssid;
+	char cid[32], device[16], address[64], transport[8];
+	double in, out;
+} top[TOP_N];
+static int ntop;
+static bool top_busy;
+
+static void
+top_reply(void *arg, bool ok, json_t *res)
+{
+	json_t *o;
+	size_t i;
+
+	(void)arg;
+	top_busy = false;
+	if (!ok)
+		return;
+	ntop = 0;
+	json_array_foreach(json_object_get(res, "clients"), i, o) {
+		struct talker *t = &top[ntop];
+
+		if (ntop == TOP_N)
+			break;
+		t->ssid = jget_int(o, "ssid", 0);
+		jget_copy(o, "cid", t->cid, sizeof(t->cid));
+		jget_copy(o, "device", t->device, sizeof(t->device));
+		jget_copy(o, "address", t->address, sizeof(t->address));
+		jget_copy(o, "transport", t->transport, sizeof(t->transport));
+		t->in = jget_num(o, "rx_msgs_s", 0);
+		t->out = jget_num(o, "tx_msgs_s", 0);
+		if (t->in >= 0.05)	/* the silent are no talkers */
+			ntop++;
+	}
+	view_dirty(&view_dash);
+}
 
 static void
 dash_init(struct view *v, struct ctl *c)
@@ -31,6 +72,37 @@ dash_tick(struct view *v, uint64_t now)
 	(void)v;
 	(void)now;
 	model_poll_clients();
+	if (!top_busy)
+		top_busy = ctl_request(dctl, "clients", json_pack("{s:i,s:s}",
+		    "limit", TOP_N, "sort", "rx_msgs_s"), top_reply, NULL) >= 0;
+}
+
+/* Top talkers: who sends the most, which is how a flooder shows. */
+static int
+draw_top(WINDOW *w, int y, int rows)
+{
+	char in[32], out[32];
+	int cols = getmaxx(w);
+
+	ui_text(w, y, 0, -1, ui_attr(UC_EM), UI_LEFT,
+	    " Top talkers (messages in per second; Clients view: t trace, "
+	    "k kick, b ban)");
+	if (ntop == 0) {
+		ui_text(w, y + 1, 1, -1, ui_attr(UC_DIM), UI_LEFT,
+		    "nobody is sending");
+		return 2;
+	}
+	for (int i = 0; i < ntop && i + 1 < rows; i++) {
+		const struct talker *t = &top[i];
+
+		ui_printf(w, y + 1 + i, 1, cols - 2, i == 0 && t->in >= 10 &&
+		    t->in > 4 * t->out ? ui_attr(UC_WARN) : ui_attr(UC_NORMAL),
+		    UI_LEFT, "%8s in  %8s out  #%-5lld %-10s %-8s %-4s %s",
+		    fmt_num(in, sizeof(in), t->in), fmt_num(out, sizeof(out),
+		    t->out), t->ssid, t->cid[0] ? t->cid : "-", t->device[0] ?
+		    t->device : "-", t->transport, t->address);
+	}
+	return 1 + ntop;
 }
 
 static char *
@@ -193,13 +265,17 @@ dash_draw(struct view *v, WINDOW *w)
 		sw = MODEL_HIST;
 	if (sw > 4)
 		buckets(m, 0, sw, spark, &k);
-	snprintf(span, sizeof(span), "last %s", fmt_dur(c, sizeof(c),
+	snprintf(span, sizeof(span), "trend, last %s", fmt_dur(c, sizeof(c),
 	    (long long)(k * (size_t)sw * m->interval_ms / 1000)));
+	/* The average is over every sample kept, which is not the
+	 * sparkline's span: each says its own. */
+	snprintf(a, sizeof(a), "avg %s", fmt_dur(b, sizeof(b), (long long)
+	    (m->nhist * m->interval_ms / 1000)));
 	ui_fill(w, y, 0, cols, ui_attr(UC_HEAD));
 	ui_text(w, y, 1, LABEL_W, ui_attr(UC_HEAD), UI_PAD, "per second");
 	ui_text(w, y, 1 + LABEL_W, NUM_W, ui_attr(UC_HEAD), UI_RIGHT, "now");
 	ui_text(w, y, 2 + LABEL_W + NUM_W, NUM_W, ui_attr(UC_HEAD), UI_RIGHT,
-	    "average");
+	    a);
 	if (sw > 4)
 		ui_text(w, y, cols - sw - 1, sw, ui_attr(UC_HEAD), UI_PAD, span);
 	y++;
@@ -222,6 +298,8 @@ dash_draw(struct view *v, WINDOW *w)
 		}
 	}
 	y++;
+	if (y < rows - 3)
+		y += draw_top(w, y, rows - y - 2) + 1;
 	if (y < rows - 1)
 		draw_drops(m, w, y, rows - y);
 }

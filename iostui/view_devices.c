@@ -20,17 +20,18 @@
 struct drow {
 	char id[64], cid[64], last_addr[64];
 	long long level, last_seen, logins, failures;
-	bool disabled;
+	bool disabled, online;
 };
 
-enum { D_ID, D_CID, D_LEVEL, D_STATE, D_SEEN, D_ADDR, D_LOGINS, D_FAILS,
-	D_COUNT };
+enum { D_ID, D_CID, D_LEVEL, D_STATE, D_ONLINE, D_SEEN, D_ADDR, D_LOGINS,
+	D_FAILS, D_COUNT };
 
 static const struct table_col dcols[D_COUNT] = {
 	[D_ID] = { "ID", 10, 2, false },
 	[D_CID] = { "CID", 10, 2, false },
 	[D_LEVEL] = { "LVL", 3, 0, true },
 	[D_STATE] = { "STATE", 8, 0, false },
+	[D_ONLINE] = { "ONLINE", 6, 0, false },
 	[D_SEEN] = { "LAST SEEN", 9, 0, true },
 	[D_ADDR] = { "LAST ADDRESS", 15, 1, false },
 	[D_LOGINS] = { "LOGINS", 6, 0, true },
@@ -78,6 +79,7 @@ cmp_rows(const void *pa, const void *pb)
 	case D_CID: r = strcmp(a->cid, b->cid); break;
 	case D_LEVEL: r = cmp_ll(a->level, b->level); break;
 	case D_STATE: r = cmp_ll(a->disabled, b->disabled); break;
+	case D_ONLINE: r = cmp_ll(b->online, a->online); break;
 	case D_SEEN: r = cmp_ll(b->last_seen, a->last_seen); break;
 	case D_ADDR: r = strcmp(a->last_addr, b->last_addr); break;
 	case D_LOGINS: r = cmp_ll(a->logins, b->logins); break;
@@ -153,6 +155,7 @@ devices_reply(void *arg, bool ok, json_t *res)
 		    jget_str(o, "last_addr"));
 		r->level = jget_int(o, "level", 0);
 		r->disabled = json_is_true(json_object_get(o, "disabled"));
+		r->online = json_is_true(json_object_get(o, "online"));
 		r->last_seen = jget_int(o, "last_seen", 0);
 		r->logins = jget_int(o, "logins", 0);
 		r->failures = jget_int(o, "failures", 0);
@@ -217,6 +220,11 @@ cell(void *arg, int row, int col, char *buf, size_t cap, int *attr)
 	case D_STATE:
 		snprintf(buf, cap, "%s", r->disabled ? "disabled" : "enabled");
 		*attr = ui_attr(r->disabled ? UC_BAD : UC_GOOD);
+		break;
+	case D_ONLINE:
+		snprintf(buf, cap, "%s", r->online ? "yes" : "-");
+		if (r->online)
+			*attr = ui_attr(UC_GOOD);
 		break;
 	case D_SEEN:
 		if (r->last_seen)

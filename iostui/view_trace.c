@@ -52,8 +52,9 @@ static const struct table_col tcols[T_COUNT] = {
 };
 
 /* The filter form's fields, in order; also the stream's arguments. */
-enum { F_CID, F_TAG, F_TYPE, F_DIR, F_COUNT };
-static const char *const fargs[F_COUNT] = { "cid", "tag", "type", "dir" };
+enum { F_CID, F_SSID, F_TAG, F_TYPE, F_DIR, F_COUNT };
+static const char *const fargs[F_COUNT] = { "cid", "ssid", "tag", "type",
+	"dir" };
 
 static struct {
 	struct ctl *ctl;
@@ -174,7 +175,8 @@ stream_start(void)
 	args = json_pack("{s:i}", "queue", QUEUE);
 	for (int i = 0; i < F_COUNT; i++)
 		if (tv.filter[i][0])
-			json_object_set_new(args, fargs[i],
+			json_object_set_new(args, fargs[i], i == F_SSID ?
+			    json_integer(strtoll(tv.filter[i], NULL, 10)) :
 			    json_string(tv.filter[i]));
 	tv.refused = false;
 	tv.stream = ctl_stream(tv.ctl, "trace", args, on_reply, on_event, NULL);
@@ -395,7 +397,7 @@ static void
 trace_draw(struct view *v, WINDOW *w)
 {
 	int rows = getmaxy(w), th = rows - 1, dh = 0, x;
-	char rate[32], fil[4 * (FORM_VALUE + 8)], num[3][32];
+	char rate[32], fil[F_COUNT * (FORM_VALUE + 8)], num[3][32];
 
 	(void)v;
 	fil[0] = '\0';
@@ -457,6 +459,20 @@ filter_done(void *arg, struct form_field *f, int n)
 	view_dirty(&view_trace);
 }
 
+void
+view_trace_client(long long ssid, const char *cid)
+{
+	/* Only this connection, whatever it says (cid for the header). */
+	memset(tv.filter, 0, sizeof(tv.filter));
+	snprintf(tv.filter[F_SSID], sizeof(tv.filter[F_SSID]), "%lld", ssid);
+	history_clear();
+	view_go(V_TRACE);
+	stream_start();
+	view_flash(ui_attr(UC_GOOD), " tracing #%lld %s (Esc: everyone)",
+	    ssid, cid && *cid ? cid : "");
+	view_dirty(&view_trace);
+}
+
 static void
 trace_key(struct view *v, enum action a)
 {
@@ -478,6 +494,7 @@ trace_key(struct view *v, enum action a)
 	case A_FILTER: {
 		struct form_field f[F_COUNT] = {
 			{ "cid", "one client's CID", "" },
+			{ "ssid", "one connection's session number", "" },
 			{ "tag", "glob: * and ?", "" },
 			{ "type", "e.g. SIGNAL, SUBSCRIBE_REQ", "" },
 			{ "direction", "in, out or route", "" },

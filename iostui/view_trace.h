@@ -8,4 +8,7 @@
 
 extern struct view view_trace;
 
+/* Show the live trace of one connection (from the Clients view). */
+void view_trace_client(long long ssid, const char *cid);
+
 #endif

@@ -37,15 +37,20 @@ function client (port, id, key) {
   })
 }
 
+// The schema version a new database gets: the last migration's number.
+const migrations = fs.readdirSync(new URL('../../migrations/', import.meta.url))
+  .filter(f => /^\d+_.*\.sql$/.test(f)).sort()
+const LATEST = String(parseInt(migrations[migrations.length - 1], 10))
+
 await T.test('a new database: created 0600 in a 0700 folder, migrated', async () => {
   const db = dbPath('new')
   const d = await startDaemon(bin, ['-D', db])
   await d.stop()
   T.eq((fs.statSync(db).mode & 0o777).toString(8), '600', 'file mode')
   T.eq((fs.statSync(path.dirname(db)).mode & 0o777).toString(8), '700', 'folder mode')
-  T.eq(sql(db, 'PRAGMA user_version'), '1', 'schema version')
+  T.eq(sql(db, 'PRAGMA user_version'), LATEST, 'schema version')
   T.eq(sql(db, "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type='table' ORDER BY name)"),
-    'audit,devices,quota_levels,retained', 'tables')
+    'audit,bans,devices,quota_levels,retained', 'tables')
   T.eq(sql(db, 'SELECT count(*) FROM quota_levels'), '9', 'quota levels seeded')
   T.eq(sql(db, 'PRAGMA journal_mode'), 'wal', 'WAL')
 })
@@ -56,7 +61,18 @@ await T.test('an up-to-date database is opened as it is', async () => {
   const d = await startDaemon(bin, ['-D', db])
   await d.stop()
   T.eq(sql(db, "SELECT count(*) FROM audit WHERE event = 'marker'"), '1', 'data kept')
-  T.eq(sql(db, 'PRAGMA user_version'), '1', 'version unchanged')
+  T.eq(sql(db, 'PRAGMA user_version'), LATEST, 'version unchanged')
+})
+
+await T.test('a database of schema version 1 is migrated to the latest, data kept', async () => {
+  const db = dbPath('v1')
+  fs.mkdirSync(path.dirname(db), { mode: 0o700 })
+  const init = fs.readFileSync(new URL('../../migrations/' + migrations[0], import.meta.url), 'utf8')
+  execFileSync('sqlite3', [db], { input: `${init}; PRAGMA user_version = 1; INSERT INTO audit (event) VALUES ('v1 marker');` })
+  const d = await startDaemon(bin, ['-D', db])
+  await d.stop()
+  T.eq(sql(db, 'PRAGMA user_version'), LATEST, 'migrated')
+  T.eq(sql(db, "SELECT count(*) FROM audit WHERE event = 'v1 marker'"), '1', 'data kept')
 })
 
 await T.test('a database newer than the binary is refused', async () => {
