@@ -132,11 +132,12 @@ matches(const struct crow *r)
 	    cv.filter) || strcasestr(r->transport, cv.filter);
 }
 
-/* Note the selected row's session, while shown[] still indexes rows. */
+/* Note the selected row's session, while shown[] still indexes rows
+ * (-1: the first row, whoever it is). */
 static void
 snap(void)
 {
-	if (cv.t.n > 0 && cv.t.cur < cv.t.n)
+	if (cv.t.n > 0 && cv.t.cur < cv.t.n && cv.sel_ssid != -1)
 		cv.sel_ssid = row_at(cv.t.cur)->ssid;
 }
 
@@ -152,6 +153,8 @@ reorder(void)
 		if (matches(&cv.rows[i]))
 			cv.shown[n++] = (int)i;
 	qsort(cv.shown, (size_t)n, sizeof(int), cmp_rows);
+	if (cv.sel_ssid == -1)
+		cv.t.cur = 0;
 	for (int i = 0; i < n; i++)
 		if (cv.rows[cv.shown[i]].ssid == cv.sel_ssid)
 			cv.t.cur = i;
@@ -272,6 +275,20 @@ clients_tick(struct view *v, uint64_t now)
 	(void)v;
 	(void)now;
 	request_rows();
+}
+
+/* Coming to the view sorted by a rate: the busiest is the one selected,
+ * which is what the operator came for. */
+static void
+clients_show(struct view *v, bool shown)
+{
+	(void)v;
+	if (!shown || (cv.t.sort != C_IN && cv.t.sort != C_OUT &&
+	    cv.t.sort != C_INB && cv.t.sort != C_OUTB) || cv.t.rev)
+		return;
+	cv.sel_ssid = -1;
+	cv.t.cur = cv.t.top = 0;
+	view_dirty(&view_clients);
 }
 
 static void
@@ -468,6 +485,9 @@ clients_key(struct view *v, enum action a)
 
 	(void)v;
 	if (table_move(&cv.t, a)) {
+		/* A row chosen by hand is followed from now on. */
+		if (cv.t.n > 0)
+			cv.sel_ssid = row_at(cv.t.cur)->ssid;
 		if (cv.detail) {
 			json_decref(cv.info);
 			cv.info = NULL;
@@ -557,5 +577,6 @@ struct view view_clients = {
 	.draw = clients_draw,
 	.key = clients_key,
 	.tick = clients_tick,
+	.show = clients_show,
 	.conn = clients_conn,
 };

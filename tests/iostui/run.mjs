@@ -10,6 +10,7 @@ import path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { IO } from 'iosignal'
 import { startDaemon, tap, until, ready } from '../lib/daemon.mjs'
+import { Peer, MSG } from '../lib/raw.mjs'
 
 const argv = process.argv.slice(2)
 const opt = (name, def) => argv.includes(name) ? argv[argv.indexOf(name) + 1] : def
@@ -163,6 +164,67 @@ try {
       T.ok(/Connections 2/.test(s), `the dashboard body at ${cols}x${rows}`)
     }
   })
+
+  await T.test('the flood story: a device floods a channel; find it, watch it, stop it for good, in at most 10 keys', async () => {
+    // Three subscribers count what reaches them from the flooder.
+    const subs = []
+    let got = 0
+    for (let i = 0; i < 3; i++) {
+      const io = await ready(client())
+      await io.subscribe_promise('floodroom')
+      io.on('floodroom', m => { if (String(m).startsWith('flood')) got++ })
+      subs.push(io)
+    }
+    // The flooder: a CongSocket board at its own address, 100 signals a
+    // second, that reconnects whenever it is closed, as firmware does.
+    const tag = Buffer.from('floodroom')
+    let flooder = null; let stop = false; let refused = 0; let timer = null
+    const connectFlooder = async () => {
+      if (stop) return
+      try { flooder = await Peer.open(d.cong, { from: '127.0.0.90' }) } catch { refused++; setTimeout(connectFlooder, 200); return }
+      flooder.s.on('close', () => { refused += flooder.msgs.length === 0 ? 1 : 0; setTimeout(connectFlooder, 200) })
+    }
+    await connectFlooder()
+    timer = setInterval(() => {
+      if (flooder && !flooder.closed) flooder.send([MSG.SIGNAL, tag.length, ...tag, 1, ...Buffer.from('flood'), 0])
+    }, 10)
+    try {
+      await until(() => got > 200, 10000, 'the flood reaching the subscribers')
+      keys('1')
+      await see(/Top talkers[\s\S]*127\.0\.0\.90/, 'the flooder among the top talkers', 10000)
+      // The story, key by key.
+      let presses = 0
+      const press = k => { presses++; keys(k) }
+      const t0 = Date.now()
+      press('2') // Clients: busiest sender first, selected
+      await see(/\n\s*#\s+CID\s[^\n]*\n[^\n]*127\.0\.0\.90/, 'the flooder on the first row of Clients')
+      press('t') // its live trace
+      await see(/filter ssid=\d+[\s\S]*SIGNAL\s+floodroom[\s\S]*flood/, 'its live trace')
+      press('2') // back
+      press('b') // ban its address
+      await see(/Ban the address/, 'the ban form')
+      T.ok(/127\.0\.0\.90/.test(screen()), 'the form has the flooder\'s address')
+      press('Enter'); press('Enter'); press('Enter') // address, for 1h, reason: as they are
+      await see(/banned 127\.0\.0\.90/, 'the ban reported')
+      const ms = Date.now() - t0
+      // Stopped for good: nothing more reaches the subscribers, its
+      // reconnections are refused.
+      const at = got
+      const before = refused
+      await until(() => refused >= before + 3, 8000, 'reconnections refused')
+      T.eq(got, at, 'no delivery from the flooder after the ban')
+      T.ok(presses <= 10, `${presses} keystrokes`)
+      process.stdout.write(`# flood story: ${presses} keystrokes, ${(ms / 1000).toFixed(1)} s from the first key to the ban; ` +
+        `${got} deliveries before, none after; ${refused - before} reconnections refused\n`)
+    } finally {
+      stop = true
+      clearInterval(timer)
+      if (flooder) flooder.close()
+      for (const io of subs) io.stop()
+      spawnSync(path.join(path.dirname(tui), 'iosctl'), ['-c', sock, 'unban', '127.0.0.90'])
+      keys('Escape'); keys('1')
+    }
+  }, 60000)
 
   await T.test('stopping iosd shows the disconnected state; restarting recovers', async () => {
     const r = await d.stop()
