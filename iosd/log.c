@@ -15,6 +15,7 @@
 static enum log_level cur_level = LOG_LVL_INFO;
 static int with_time;
 static bool to_syslog;
+static bool to_journal;		/* stderr is systemd's journal stream */
 
 static const char *const level_names[] = {
 	[LOG_LVL_ERROR] = "error", [LOG_LVL_WARN] = "warn",
@@ -27,6 +28,9 @@ log_init(enum log_level level)
 	cur_level = level;
 	/* On a terminal nobody adds timestamps for us. */
 	with_time = isatty(STDERR_FILENO);
+	/* Under systemd, stderr is the journal: a "<N>" prefix gives each
+	 * line its priority, so that journalctl -p warning filters. */
+	to_journal = !with_time && getenv("JOURNAL_STREAM") != NULL;
 }
 
 void
@@ -79,6 +83,14 @@ vlog(enum log_level lvl, int err, const char *fmt, va_list ap)
 		else
 			syslog(prio[lvl], "%s", buf);
 		return;
+	}
+	if (to_journal) {
+		static const char *const pfx[] = {
+			[LOG_LVL_ERROR] = "<3>", [LOG_LVL_WARN] = "<4>",
+			[LOG_LVL_INFO] = "<6>", [LOG_LVL_DEBUG] = "<7>",
+		};
+
+		fputs(pfx[lvl], stderr);
 	}
 	if (with_time) {
 		char ts[32];

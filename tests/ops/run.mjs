@@ -270,6 +270,22 @@ await T.test('--syslog: the log goes to syslog, not stderr', async () => {
   } finally { await d.stop() }
 })
 
+await T.test('under systemd (JOURNAL_STREAM): each stderr line starts with its syslog priority, <6> info, <4> warn', async () => {
+  // --max-connections past the descriptor limit: a warning at start.
+  const d = await startDaemon(bin, ['-D', f('j.db'), '--max-connections', '16000000'],
+    { env: { JOURNAL_STREAM: '8:12345' } })
+  try {
+    await until(() => /<6>info iosd [\d.]+ ready/.test(d.log()), 3000, 'the ready line with <6>')
+    T.ok(/^<4>warn --max-connections/m.test(d.log()), 'the warning with <4>')
+    const lines = d.log().split('\n').filter(l => /^(<\d>)?(info|warn|error|debug) /.test(l))
+    T.ok(lines.length > 1 && lines.every(l => /^<[3467]>/.test(l)), `every log line has a prefix: ${lines.slice(0, 3).join(' | ')}`)
+  } finally { await d.stop() }
+  const plain = await startDaemon(bin, ['-D', f('j2.db')])
+  try {
+    T.ok(/^info iosd [\d.]+ ready/m.test(plain.log()), 'without it, no prefix')
+  } finally { await plain.stop() }
+})
+
 await T.test('iosctl backup: an online copy while enrollments go on, 0600, integrity ok', async () => {
   const sock = f('bk.sock')
   const d = await startDaemon(bin, ['-D', f('bk.db'), '-c', sock])
