@@ -1,17 +1,22 @@
 /*
  * authsrc.c - see authsrc.h.
  */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <uthash.h>
 
+#include "authjs.h"
 #include "authsrc.h"
 #include "proto.h"
 
 #define DEFAULT_LEVEL 3
+#define JS_MAX (4u << 20)
 
 struct entry {
 	UT_hash_handle hh;
@@ -117,16 +122,81 @@ add(struct authsrc *a, const char *id, const char *key, size_t keylen,
 	return 0;
 }
 
+struct js_load {
+	struct authsrc *a;
+	const char *path;
+};
+
+static int
+js_row(void *arg, unsigned line, const char *id, const char *key,
+    size_t keylen, const char *cid, long level, bool has_level, char *err,
+    size_t errlen)
+{
+	struct js_load *l = arg;
+	char e[256];
+
+	(void)has_level;	/* missing: 0, which becomes the default */
+	if (add(l->a, id, key, keylen, cid, level, e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "%u: %s", line, e);
+		return -1;
+	}
+	return 0;
+}
+
+/* The reference's auth_file.mjs (or .js): read, never run. */
+static int
+load_js(struct authsrc *a, const char *path, char *err, size_t errlen)
+{
+	struct js_load l = { a, path };
+	char e[300], *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r");
+	int rc;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* A device table, not a program: a few MB at most. */
+	text = malloc(JS_MAX + 1);
+	if (text)
+		len = fread(text, 1, JS_MAX + 1, f);
+	fclose(f);
+	if (text == NULL || len > JS_MAX) {
+		free(text);
+		snprintf(err, errlen, "%s: %s", path, text ? "over 4 MiB" :
+		    "out of memory");
+		return -1;
+	}
+	rc = authjs_parse(text, len, js_row, &l, e, sizeof(e));
+	explicit_bzero(text, len);
+	free(text);
+	if (rc < 0)
+		snprintf(err, errlen, "%s:%s", path, e);
+	return rc;
+}
+
+static bool
+is_js(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	return dot && (strcasecmp(dot, ".mjs") == 0 ||
+	    strcasecmp(dot, ".js") == 0);
+}
+
 int
 authsrc_load_file(struct authsrc *a, const char *path, char *err,
     size_t errlen)
 {
 	json_error_t je;
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je), *row;
+	json_t *root, *row;
 	size_t i;
 	char e[256];
 
-	if (root == NULL) {
+	if (is_js(path))
+		return load_js(a, path, err, errlen);
+	if ((root = json_load_file(path, JSON_REJECT_DUPLICATES, &je)) == NULL) {
 		snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
 		return -1;
 	}

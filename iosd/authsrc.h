@@ -1,6 +1,8 @@
 /*
  * authsrc.h - the io-server compatibility inputs: -d auth_file.json rows
- * [id, key, cid, level], -e / BOHO_AUTH "id.key.level,...". They load into
+ * [id, key, cid, level] (or auth_file.mjs, the same rows in the
+ * reference's `export const authInfo = [...]`, read by authjs.c),
+ * -e / BOHO_AUTH "id.key.level,...". They load into
  * an in-memory table consulted before the store, with the reference's
  * quirks where a client could notice (level 0 or missing -> 3, CID = id
  * for -e/-E).

@@ -28,7 +28,7 @@ enum session_state {
 	SS_CID_READY = 7,
 };
 
-#define SESSION_CID_MAX 16	/* bytes of a CID, NUL included */
+#define SESSION_CID_MAX 24	/* bytes of a CID (20), NUL included */
 #define SESSION_NICK_MAX 128
 
 struct cid_retained;

@@ -54,6 +54,7 @@ echo "== devices, login, encryption, quotas (SQLite, -d/-e/-E, Redis)"
 step auth-iosd node tests/auth/run.mjs --server iosd --bin "$BUILD/iosd"
 step auth-reference node tests/auth/run.mjs --server ref
 step auth-guard node tests/auth/guard.mjs --bin "$BUILD/iosd"
+step auth-files node tests/auth/files.mjs --bin "$BUILD/iosd"
 
 echo "== the store: migrations, crashes, bad ids, retained across restarts"
 step store node tests/store/run.mjs --bin "$BUILD/iosd"
@@ -89,7 +90,6 @@ step abuse-wsproto node tests/abuse/wsproto.mjs --bin "$BUILD/asan/iosd"
 step abuse-ctl node tests/abuse/ctl.mjs --bin "$BUILD/asan/iosd"
 step abuse-robust-asan node tests/robust/run.mjs --bin "$BUILD/asan/iosd"
 step abuse-flood node tests/abuse/flood.mjs --bin "$BUILD/iosd"
-step abuse-faults node tests/abuse/faults.mjs --bin "$BUILD/iosd"
 
 echo "== fixtures regenerate byte for byte from the reference"
 step fixtures sh tests/fixtures/check.sh
