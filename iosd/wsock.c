@@ -397,8 +397,9 @@ frame_chunk_cb(wslay_event_context_ptr ctx,
 		return;
 	}
 	ws->utf8_reason = "invalid UTF-8 in a text message";
-	if (!ws->frame_data || ws->refused || c->doomed)
-		return;
+	if (!ws->frame_data || ws->refused || c->doomed ||
+	    arg->data_length == 0)
+		return;		/* an empty fragment may come before any buffer */
 	if (arg->data_length > c->s.max_signal - ws->rx_len)
 		return;		/* cannot happen: checked from the header */
 	if (!rx_room(c, arg->data_length)) {

@@ -742,7 +742,7 @@ try {
   })
   await runAll(cases)
 } finally {
-  const r = await d.stop()
+  const r = await d.stop(); if (process.env.DUMPLOG) fs.writeFileSync(process.env.DUMPLOG, d.log())
   fs.rmSync(tmp, { recursive: true, force: true })
   // Under a sanitizer build (make test runs one) a report fails the run.
   await T.test('10.2 the daemon exits 0 on SIGTERM, with no sanitizer report', async () => {
