@@ -20,6 +20,7 @@ static const char *const quota_keys[QF_COUNT][2] = {
 };
 
 #define QUOTA_MAX	4294967295LL
+#define T_CID		256	/* a tag's CID, made safe to print */
 
 enum payload_type { PT_TEXT, PT_JSON, PT_BINARY, PT_EMPTY, PT_COUNT };
 
@@ -94,14 +95,36 @@ is_base64(const char *s)
 	return s[n + strspn(s + n, "=")] == '\0';
 }
 
+/*
+ * The CID of a unicast tag, "CID@topic" (the daemon's tag_classify: a
+ * '@' after the first byte, no leading '$'); its length, or 0.
+ */
+static size_t
+unicast_cid(const char *tag)
+{
+	const char *at = strchr(tag, '@');
+
+	return tag[0] != '$' && at && at != tag ? (size_t)(at - tag) : 0;
+}
+
 int
 admin_signal(struct cmd_ctx *ctx)
 {
 	const char *payload = cmd_val(ctx, "PAYLOAD");
+	const char *tag = cmd_val(ctx, "TAG");
+	size_t cidlen = unicast_cid(tag);
 	enum payload_type type = PT_TEXT;
 	json_error_t jerr;
-	json_t *res, *j;
+	json_t *res, *j, *n;
+	char raw[T_CID], cid[T_CID];
 	int rc;
+
+	/* Tags the daemon drops from the server whoever listens. */
+	if (tag[0] == '$')
+		return cmd_bad(ctx, "TAG: '$' tags are reserved");
+	if (tag[0] == '@')
+		return cmd_bad(ctx, "TAG: '@topic' publishes as a client's own "
+		    "CID; the server has none (give CID@topic)");
 
 	for (int t = 0; t < PT_COUNT; t++) {
 		if (payload_opts[t] == NULL || !cmd_val(ctx, payload_opts[t]))
@@ -127,6 +150,19 @@ admin_signal(struct cmd_ctx *ctx)
 	    json_string(payload_types[type]));
 	if ((rc = cmd_call(ctx, "signal", ctx->args, &res)) != ST_OK)
 		return rc;
+	/*
+	 * A unicast tag that reached nobody named a CID that is not
+	 * connected: not found. A channel without subscribers is not an
+	 * error: delivered to 0.
+	 */
+	n = json_object_get(res, "delivered");
+	if (cidlen > 0 && json_is_integer(n) && json_integer_value(n) == 0) {
+		json_decref(res);
+		snprintf(raw, sizeof(raw), "%.*s", (int)cidlen, tag);
+		out_clean(cid, sizeof(cid), raw);
+		return fail(FAIL_NOT_FOUND, "no client with CID %s: the "
+		    "signal reached nobody", cid);
+	}
 	rc = cmd_print(ctx, res, show_signal);
 	json_decref(res);
 	return rc;

@@ -48,6 +48,8 @@ static const struct cmd_arg clients_args[] = {
 	FLAG("authorized", "authorized", ARG_TRUE, "logged-in clients only"),
 	FLAG("anonymous", "authorized", ARG_FALSE,
 	    "clients that have not logged in"),
+	OPT("sort", "rx_msgs_s|tx_msgs_s|rx_bytes_s|tx_bytes_s", "sort",
+	    ARG_CHOICE, 0, 0, "busiest first by this rate (top talkers)"),
 	LIMIT(100),
 	END
 };
@@ -57,10 +59,42 @@ static const struct cmd_arg client_args[] = {
 	END
 };
 
+/* Which clients: the daemon's selection (doc/control.md, "kick"). */
+#define CLIENT_SEL \
+	OPT("ssid", "N", "ssid", ARG_INT, 1, 4294967295LL, \
+	    "the session number (SSID column)"), \
+	OPT("address", "ADDR[/N]", "address", ARG_STR, 0, 0, \
+	    "every client from this address or network"), \
+	OPT("device", "ID", "device", ARG_ID, 1, 8, \
+	    "every client that presented this device id"), \
+	FLAG("anonymous", "anonymous", ARG_TRUE, \
+	    "only clients that have not logged in"), \
+	OPT("transport", "ws|wss|cong", "transport", ARG_CHOICE, 0, 0, \
+	    "only clients of one transport")
+
 static const struct cmd_arg kick_args[] = {
-	POS("CID", "cid", ARG_ID, 1, 0, 0, "the client's CID"),
+	POS("CID", "cid", ARG_ID, 1, 20, ARG_OPTIONAL,
+	    "the client's CID (or select with the options)"),
 	POS("REASON", "reason", ARG_STR, 0, 0, ARG_OPTIONAL | ARG_REST,
-	    "why, for the daemon's log"),
+	    "why (as --reason)"),
+	CLIENT_SEL,
+	OPT("reason", "TEXT", "reason", ARG_STR, 0, 0,
+	    "why: sent in the close and written to the daemon's log"),
+	END
+};
+
+static const struct cmd_arg ban_args[] = {
+	POS("ADDR[/N]", "address", ARG_STR, 0, 0, 0,
+	    "an address or a network, e.g. 192.0.2.7 or 2001:db8::/48"),
+	OPT("for", "DURATION", "for", ARG_STR, 0, 0,
+	    "how long: 90s, 15m, 2h, 7d, 1w (default: until unbanned)"),
+	OPT("reason", "TEXT", "reason", ARG_STR, 0, 0, "why, for the record"),
+	END
+};
+
+static const struct cmd_arg unban_args[] = {
+	POS("ADDR[/N]", "address", ARG_STR, 0, 0, 0,
+	    "the address or network as 'bans' lists it"),
 	END
 };
 
@@ -89,8 +123,8 @@ static const struct cmd_arg device_args[] = {
 
 static const struct cmd_arg enroll_args[] = {
 	DEVICE_ID,
-	OPT("cid", "CID", "cid", ARG_ID, 1, 10,
-	    "its CID, 1-10 bytes (default: the id)"),
+	OPT("cid", "CID", "cid", ARG_ID, 1, 20,
+	    "its CID, 1-20 bytes (default: the id)"),
 	OPT("level", "N", "level", ARG_INT, 0, 255,
 	    "its quota level (default 1)"),
 	FLAG("update", "update", ARG_TRUE,
@@ -203,85 +237,104 @@ static const struct cmd_arg help_args[] = {
 
 static const struct cmd commands[] = {
 	{ "status", NULL, CMD_RO, "status", show_status, no_args,
-	    "the daemon's version, uptime, listeners and store", NULL },
+	    "the daemon's version, uptime, listeners and store", NULL, NULL },
 	{ "metrics", NULL, CMD_RO, "metrics", show_metrics, no_args,
-	    "counters: connections, messages, drops, logins", NULL },
-	{ "clients", NULL, CMD_RO, "clients", show_clients, clients_args,
-	    "connected clients", NULL },
-	{ "client", NULL, CMD_RO, "client", show_client, client_args,
-	    "one client in detail", NULL },
+	    "counters: connections, messages, drops, logins", NULL, NULL },
+	{ "clients", NULL, CMD_RO | CMD_SESSIONS, "clients", show_clients,
+	    clients_args, "connected clients", NULL, "clients" },
+	{ "client", NULL, CMD_RO | CMD_SESSIONS, "client", show_client,
+	    client_args, "one client in detail", NULL, NULL },
 	{ "kick", NULL, 0, "kick", show_kick, kick_args,
-	    "disconnect a client", NULL },
+	    "disconnect clients: by CID, session, address, device",
+	    "At least one of CID or the options; all that are given must\n"
+	    "match. e.g. iosctl kick --address 192.0.2.7 --anonymous",
+	    NULL },
+	{ "ban", NULL, 0, "ban", show_ban, ban_args,
+	    "refuse new connections from an address or network",
+	    "Its open connections are closed. Kept in the database across\n"
+	    "restarts, audited, and dropped when it expires.", NULL },
+	{ "unban", NULL, 0, "unban", show_unban, unban_args,
+	    "lift a ban", NULL, NULL },
+	{ "bans", NULL, CMD_RO, "bans", show_bans, no_args,
+	    "the addresses and networks refused", NULL, "bans" },
 	{ "channels", NULL, CMD_RO, "channels", show_channels, channels_args,
-	    "channels with subscribers or retained signals", NULL },
+	    "channels with subscribers or retained signals", NULL,
+	    "channels" },
 	{ "subscribers", NULL, CMD_RO, "subscribers", show_subscribers,
-	    subscribers_args, "the clients subscribed to a channel", NULL },
+	    subscribers_args, "the clients subscribed to a channel", NULL,
+	    "subscribers" },
 	{ "devices", NULL, CMD_RO, "devices", show_devices, devices_args,
-	    "enrolled devices", NULL },
+	    "enrolled devices", NULL, "devices" },
 	{ "device", NULL, CMD_RO, "device", show_device, device_args,
-	    "one enrolled device", NULL },
+	    "one enrolled device", NULL, NULL },
 	{ "enroll", device_enroll, 0, "enroll", NULL, enroll_args,
 	    "enroll a device with a new random key, printed once",
 	    "The key is 24 random bytes, base64url: 32 characters. It is\n"
 	    "printed once and never stored: iosd keeps only its hash.\n"
 	    "--key-file and --key-stdin take a key instead (one line).\n"
 	    "env: shell assignments of IOSD_ID, IOSD_KEY, IOSD_CID and\n"
-	    "IOSD_LEVEL; arduino: #defines of the host, port, id and key." },
+	    "IOSD_LEVEL; arduino: #defines of the host, port, id and key.",
+	    NULL },
 	{ "revoke", NULL, 0, "revoke", show_revoke, device_args,
-	    "delete a device and close its session", NULL },
+	    "delete a device and close its session", NULL, NULL },
 	{ "disable", NULL, 0, "disable", show_disabled, device_args,
-	    "refuse a device's logins and close its session", NULL },
+	    "refuse a device's logins and close its session", NULL, NULL },
 	{ "enable", NULL, 0, "enable", show_disabled, device_args,
-	    "accept a disabled device's logins again", NULL },
+	    "accept a disabled device's logins again", NULL, NULL },
 	{ "set-level", NULL, 0, "set-level", show_set_level, set_level_args,
-	    "change a device's quota level", NULL },
+	    "change a device's quota level", NULL, NULL },
 	{ "rotate-key", device_rotate_key, 0, "rotate-key", NULL,
-	    rotate_key_args, "give a device a new key, printed once", NULL },
+	    rotate_key_args, "give a device a new key, printed once", NULL,
+	    NULL },
 	{ "import", NULL, 0, "import", show_import, import_args,
 	    "enroll the devices of a reference auth_file.json",
-	    "FILE is made absolute here and read by the daemon." },
+	    "FILE is made absolute here and read by the daemon.", NULL },
 	{ "quota-list", NULL, CMD_RO, "quota-list", show_quota_list, no_args,
-	    "the quota table", NULL },
+	    "the quota table", NULL, "" },
 	{ "quota-set", admin_quota_set, 0, "quota-set", NULL, quota_set_args,
 	    "change a quota level (applies to new logins)",
-	    "e.g. iosctl quota-set 10 signal_size=4096 traffic_rate=200000" },
+	    "e.g. iosctl quota-set 10 signal_size=4096 traffic_rate=200000",
+	    NULL },
 	{ "audit", NULL, CMD_RO, "audit", show_audit, audit_args,
-	    "the audit log, newest first", NULL },
+	    "the audit log, newest first", NULL, "" },
 	{ "signal", admin_signal, 0, "signal", NULL, signal_args,
-	    "publish a signal as the server", NULL },
+	    "publish a signal as the server", NULL, NULL },
 	{ "wall", NULL, 0, "wall", show_wall, wall_args,
 	    "send a SERVER_SIGNAL to every client",
-	    "e.g. iosctl wall '{\"text\":\"restart at 22:00\"}'" },
+	    "e.g. iosctl wall '{\"text\":\"restart at 22:00\"}'", NULL },
 	{ "trace", stream_trace, CMD_RO | CMD_STREAM, "trace", NULL,
 	    trace_args, "print messages as iosd sees them",
 	    "One line per message until interrupted (^C), --count or\n"
-	    "--duration. With --json, one JSON object per line." },
+	    "--duration. With --json, one JSON object per line.", NULL },
 	{ "watch", stream_watch, CMD_RO | CMD_STREAM, "watch", NULL,
 	    watch_args, "print metrics and rates every interval",
 	    "One line per sample until interrupted (^C), --count or\n"
-	    "--duration. With --json, one JSON object per line." },
+	    "--duration. With --json, one JSON object per line.", NULL },
 	{ "reload", NULL, 0, "reload", show_reload, no_args,
 	    "as SIGHUP: configuration, devices, quotas, TLS, listeners",
-	    "All or nothing: a broken part is named and nothing changes." },
+	    "All or nothing: a broken part is named and nothing changes.",
+	    NULL },
 	{ "log-level", NULL, 0, "log-level", show_log_level, log_level_args,
-	    "change the daemon's log level", NULL },
+	    "change the daemon's log level", NULL, NULL },
 	{ "backup", NULL, 0, "backup", show_backup, backup_args,
 	    "an online copy of the database into FILE",
 	    "SQLite's backup API, a few pages at a time: clients go on.\n"
-	    "FILE must not exist; it is made 0600 (it holds key hashes)." },
+	    "FILE must not exist; it is made 0600 (it holds key hashes).",
+	    NULL },
 	{ "help", help_run, CMD_LOCAL, NULL, NULL, help_args,
-	    "this list, or one command's usage", NULL },
-	{ NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL },
+	    "this list, or one command's usage", NULL, NULL },
+	{ NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 /* Hints after an error, where there is something to do about it. */
-static const char *const err_hints[CTL_ERR_COUNT] = {
-	[CTL_ERR_READ_ONLY] = "this is the read-only socket: use the "
+static const char *const err_hints[FAIL_COUNT] = {
+	[FAIL_READ_ONLY] = "this is the read-only socket: use the "
 	    "read-write one (-c)",
-	[CTL_ERR_UNKNOWN_COMMAND] = "the daemon is older than this iosctl",
-	[CTL_ERR_TOO_LARGE] = "the request is over the daemon's line limit",
-	[CTL_ERR_BAD_JSON] = "iosctl and iosd disagree: report a bug",
-	[CTL_ERR_BAD_REQUEST] = "iosctl and iosd disagree: report a bug",
+	[FAIL_UNKNOWN_COMMAND] = "the daemon is older than this iosctl",
+	[FAIL_TOO_LARGE] = "the request is over the daemon's line limit",
+	[FAIL_BAD_JSON] = "iosctl and iosd disagree: report a bug",
+	[FAIL_BAD_REQUEST] = "iosctl and iosd disagree: report a bug",
+	[FAIL_STORE_ERROR] = "the daemon's store failed: see its log",
 };
 
 const struct cmd *
@@ -299,34 +352,22 @@ cmd_table(void)
 	return commands;
 }
 
-void
-cmd_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("iosctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 int
 cmd_bad(const struct cmd_ctx *ctx, const char *fmt, ...)
 {
+	char msg[1024];
+	size_t n = 0;
 	va_list ap;
 
-	fputs("iosctl: ", stderr);
 	if (ctx->cmd)
-		fprintf(stderr, "%s: ", ctx->cmd->name);
+		n = (size_t)snprintf(msg, sizeof(msg), "%s: ", ctx->cmd->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
 	va_end(ap);
-	if (ctx->cmd)
-		fprintf(stderr, "\nTry 'iosctl %s --help'.\n", ctx->cmd->name);
-	else
-		fputs("\nTry 'iosctl --help'.\n", stderr);
+	fail(FAIL_USAGE, "%s", msg);
+	if (!fail_json())
+		fprintf(stderr, "Try 'iosctl %s%s--help'.\n", ctx->cmd ?
+		    ctx->cmd->name : "", ctx->cmd ? " " : "");
 	return ST_USAGE;
 }
 
@@ -399,7 +440,8 @@ cmd_help_all(FILE *f)
 	    "for one command\n"
 	    "  -V, --version          iosctl's version\n"
 	    "\nExit status: 0 done, 1 iosd refused, 2 usage, 3 iosd "
-	    "unreachable.\n", f);
+	    "unreachable,\n4 not found, 5 already exists, 6 iosd's store "
+	    "unavailable (iosctl(8)).\n", f);
 }
 
 static int
@@ -539,10 +581,8 @@ convert(struct cmd_ctx *ctx, const struct cmd_arg *a, const char *v)
 	case ARG_PATH:
 		if (*v == '\0')
 			return cmd_bad(ctx, "%s: empty", name);
-		if ((j = absolute(v)) == NULL) {
-			cmd_warn("%s: %s", v, strerror(errno));
-			return ST_USAGE;
-		}
+		if ((j = absolute(v)) == NULL)
+			return fail(FAIL_USAGE, "%s: %s", v, strerror(errno));
 		break;
 	case ARG_JSON:
 		j = json_loads(v, JSON_DECODE_ANY, &jerr);
@@ -680,10 +720,8 @@ cmd_parse(struct cmd_ctx *ctx, int argc, char **argv, bool *done)
 		if (args[pos].flags & ARG_REST) {
 			ctx->restv = realloc(ctx->restv, (ctx->nrest + 1) *
 			    sizeof(*ctx->restv));
-			if (ctx->restv == NULL) {
-				perror("iosctl");
-				exit(ST_REFUSED);
-			}
+			if (ctx->restv == NULL)
+				exit(fail(FAIL_IO, "%s", strerror(errno)));
 			ctx->restv[ctx->nrest++] = argv[i];
 			rlen += strlen(w) + 1;
 		}
@@ -699,10 +737,8 @@ cmd_parse(struct cmd_ctx *ctx, int argc, char **argv, bool *done)
 			continue;
 		if (a->flags & ARG_REST) {
 			/* Words of a REST value are joined by spaces. */
-			if ((ctx->rest = malloc(rlen)) == NULL) {
-				perror("iosctl");
-				exit(ST_REFUSED);
-			}
+			if ((ctx->rest = malloc(rlen)) == NULL)
+				exit(fail(FAIL_IO, "%s", strerror(errno)));
 			ctx->rest[0] = '\0';
 			for (size_t k = 0; k < ctx->nrest; k++) {
 				if (k)
@@ -740,18 +776,19 @@ cmd_connect(struct cmd_ctx *ctx)
 	if ((ctx->ctl = ctl_open(ctx->socket, ctx->timeout_ms)) != NULL)
 		return ST_OK;
 	e = errno;
-	cmd_warn("cannot connect to %s: %s", ctx->socket, strerror(e));
+	fail(FAIL_UNREACHABLE, "cannot connect to %s: %s", ctx->socket,
+	    strerror(e));
 	switch (e) {
 	case EACCES:
 	case EPERM:
-		cmd_warn("the socket is mode 0660: run iosctl as iosd's user "
+		fail_note("the socket is mode 0660: run iosctl as iosd's user "
 		    "or a member of its group");
 		break;
 	case ENAMETOOLONG:
-		cmd_warn("a socket path is at most 107 bytes");
+		fail_note("a socket path is at most 107 bytes");
 		break;
 	default:
-		cmd_warn("is iosd running? Give its control socket with "
+		fail_note("is iosd running? Give its control socket with "
 		    "-c SOCKET or IOSD_CONTROL.");
 		break;
 	}
@@ -761,8 +798,39 @@ cmd_connect(struct cmd_ctx *ctx)
 int
 cmd_lost(struct cmd_ctx *ctx, int rc)
 {
-	cmd_warn("%s: %s", ctx->socket, ctl_strerror(ctx->ctl, rc));
-	return rc == CTL_ETOOBIG ? ST_USAGE : ST_UNREACHABLE;
+	enum fail_code c;
+
+	switch (rc) {
+	case CTL_ETIMEDOUT:
+		c = FAIL_TIMEOUT;
+		break;
+	case CTL_EPROTO:
+		c = FAIL_PROTOCOL;
+		break;
+	case CTL_ETOOBIG:
+		c = FAIL_TOO_LARGE;
+		break;
+	default:
+		c = FAIL_UNREACHABLE;
+		break;
+	}
+	return fail(c, "%s: %s", ctx->socket, ctl_strerror(ctx->ctl, rc));
+}
+
+int
+cmd_refused(struct cmd_ctx *ctx, const json_t *reply)
+{
+	const char *code, *msg;
+	json_t *res;
+	int st;
+
+	if (ctl_reply(reply, &res, &code, &msg))
+		return ST_OK;
+	ctx->last_err = fail_code(code);
+	st = fail_msg(ctx->last_err, code, msg);
+	if (err_hints[ctx->last_err])
+		fail_note("%s", err_hints[ctx->last_err]);
+	return st;
 }
 
 int
@@ -770,8 +838,7 @@ cmd_call(struct cmd_ctx *ctx, const char *wire, json_t *args,
     json_t **result)
 {
 	json_t *reply, *res;
-	enum ctl_err code;
-	const char *msg;
+	const char *code, *msg;
 	int rc;
 
 	*result = NULL;
@@ -781,16 +848,43 @@ cmd_call(struct cmd_ctx *ctx, const char *wire, json_t *args,
 	    CTL_OK)
 		return cmd_lost(ctx, rc);
 	if (!ctl_reply(reply, &res, &code, &msg)) {
-		ctx->last_err = code;
-		cmd_warn("%s", msg);
-		if (err_hints[code])
-			cmd_warn("%s", err_hints[code]);
+		rc = cmd_refused(ctx, reply);
 		json_decref(reply);
-		return ST_REFUSED;
+		return rc;
 	}
 	*result = res ? json_incref(res) : json_object();
 	json_decref(reply);
 	return ST_OK;
+}
+
+json_t *
+cmd_list_shape(json_t *result, const char *key)
+{
+	json_t *o, *l = NULL, *total;
+
+	if ((o = json_is_array(result) ? json_object() : json_copy(result)) ==
+	    NULL)
+		return json_incref(result);
+	if (json_is_array(result))
+		l = json_incref(result);
+	else {
+		if (json_is_array(json_object_get(o, "list")))
+			l = json_incref(json_object_get(o, "list"));
+		else if (key && *key &&
+		    json_is_array(json_object_get(o, key))) {
+			l = json_incref(json_object_get(o, key));
+			json_object_del(o, key);
+		}
+	}
+	if (l == NULL)
+		l = json_array();
+	/* A total the daemon did not count is the length of the list. */
+	total = json_object_get(o, "total");
+	if (!json_is_integer(total))
+		json_object_set_new(o, "total",
+		    json_integer((json_int_t)json_array_size(l)));
+	json_object_set_new(o, "list", l);
+	return o;
 }
 
 int
@@ -801,9 +895,10 @@ cmd_print(const struct cmd_ctx *ctx, const json_t *result, cmd_show_fn *show)
 	else
 		show(result);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
+		/* Where the error goes when standard output is what failed. */
 		fprintf(stderr, "iosctl: standard output: %s\n",
 		    strerror(errno));
-		return ST_REFUSED;
+		return fail_status(FAIL_IO);
 	}
 	return ST_OK;
 }
@@ -819,6 +914,14 @@ cmd_run(struct cmd_ctx *ctx)
 		return c->run(ctx);
 	if ((st = cmd_call(ctx, c->wire, ctx->args, &result)) != ST_OK)
 		return st;
+	if (c->list) {
+		json_t *shaped = cmd_list_shape(result, c->list);
+
+		json_decref(result);
+		result = shaped;
+	}
+	if (c->flags & CMD_SESSIONS)
+		show_states(result);
 	st = cmd_print(ctx, result, c->show);
 	json_decref(result);
 	return st;

@@ -12,15 +12,8 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "fail.h"
 #include "output.h"
-
-/* Exit statuses (iosctl(8)). */
-enum {
-	ST_OK = 0,
-	ST_REFUSED = 1,		/* the daemon said no */
-	ST_USAGE = 2,		/* bad or missing arguments */
-	ST_UNREACHABLE = 3,	/* no daemon, or it went away */
-};
 
 enum arg_kind {
 	ARG_STR,	/* a string */
@@ -63,7 +56,7 @@ struct cmd_ctx {
 	size_t		 nrest;
 	char		*rest;		/* the same, joined by spaces */
 	struct ctl	*ctl;		/* opened on first use */
-	enum ctl_err	 last_err;	/* of the last refused cmd_call */
+	enum fail_code	 last_err;	/* of the last refused cmd_call */
 };
 
 typedef int cmd_run_fn(struct cmd_ctx *);
@@ -73,6 +66,7 @@ typedef void cmd_show_fn(const json_t *result);
 #define CMD_RO		0x1	/* the read-only socket accepts it */
 #define CMD_STREAM	0x2	/* trace, watch: events until stopped */
 #define CMD_LOCAL	0x4	/* needs no daemon */
+#define CMD_SESSIONS	0x8	/* shows clients: their states by name */
 
 struct cmd {
 	const char		*name;
@@ -83,6 +77,12 @@ struct cmd {
 	const struct cmd_arg	*args;	/* NULL-opt, NULL-meta terminated */
 	const char		*summary;
 	const char		*help;	/* more lines for --help, or NULL */
+	/*
+	 * A list command: the member of the daemon's result that holds the
+	 * list ("" when the result is the array itself). Its result is
+	 * printed as {"total": N, "list": [...]} (cmd_list_shape).
+	 */
+	const char		*list;
 };
 
 const struct cmd *cmd_find(const char *name);
@@ -103,17 +103,24 @@ void cmd_ctx_free(struct cmd_ctx *ctx);
 
 /* For handlers. */
 const char *cmd_val(const struct cmd_ctx *ctx, const char *name);
+/* A usage error (fail.h): ST_USAGE, after the message and, for a person,
+ * where to read the usage. */
 int cmd_bad(const struct cmd_ctx *ctx, const char *fmt, ...) OUT_PRINTF(2, 3);
 int cmd_connect(struct cmd_ctx *ctx);
 /* One request, one answer: ST_OK with *result (a new reference, never
  * NULL), or the exit status after the message was printed. */
 int cmd_call(struct cmd_ctx *ctx, const char *wire, json_t *args,
     json_t **result);
-/* The message for a failed ctl_* call, ST_UNREACHABLE. */
+/* The error of a failed ctl_* call: unreachable, timeout, protocol (all
+ * ST_UNREACHABLE), or too_large (ST_USAGE). */
 int cmd_lost(struct cmd_ctx *ctx, int rc);
+/* The error of a refused reply (the daemon's code and message). */
+int cmd_refused(struct cmd_ctx *ctx, const json_t *reply);
+/* A list result as {"total": N, "list": [...]}: a bare array, or the
+ * array of member key, moved to "list"; other members kept. New ref. */
+json_t *cmd_list_shape(json_t *result, const char *key);
 /* Prints a result: as JSON with --json, else with show. */
 int cmd_print(const struct cmd_ctx *ctx, const json_t *result,
     cmd_show_fn *show);
-void cmd_warn(const char *fmt, ...) OUT_PRINTF(1, 2);
 
 #endif

@@ -26,20 +26,6 @@ struct ctl {
 	char		 detail[160];	/* what CTL_EPROTO saw */
 };
 
-static const char *const err_names[CTL_ERR_COUNT] = {
-	[CTL_ERR_OTHER] = "error",
-	[CTL_ERR_BAD_JSON] = "bad_json",
-	[CTL_ERR_BAD_REQUEST] = "bad_request",
-	[CTL_ERR_UNKNOWN_COMMAND] = "unknown_command",
-	[CTL_ERR_BAD_ARGS] = "bad_args",
-	[CTL_ERR_TOO_LARGE] = "too_large",
-	[CTL_ERR_NOT_FOUND] = "not_found",
-	[CTL_ERR_EXISTS] = "exists",
-	[CTL_ERR_READ_ONLY] = "read_only",
-	[CTL_ERR_STORE_ERROR] = "store_error",
-	[CTL_ERR_INTERNAL] = "internal",
-};
-
 static const char *const rc_text[] = {
 	[-CTL_OK] = "success",
 	[-CTL_EIO] = "I/O error",
@@ -370,38 +356,23 @@ ctl_msg_id(const json_t *msg)
 }
 
 int
-ctl_reply(const json_t *reply, json_t **result, enum ctl_err *code,
+ctl_reply(const json_t *reply, json_t **result, const char **code,
     const char **message)
 {
-	json_t *err, *cj, *mj;
-	const char *name;
+	json_t *err, *mj;
 
 	if (json_is_true(json_object_get(reply, "ok"))) {
 		*result = json_object_get(reply, "result");
 		return 1;
 	}
-	*code = CTL_ERR_OTHER;
-	*message = NULL;
 	err = json_object_get(reply, "error");
-	cj = json_object_get(err, "code");
+	*code = json_string_value(json_object_get(err, "code"));
 	mj = json_object_get(err, "message");
-	if ((name = json_string_value(cj)) != NULL)
-		for (int i = 1; i < CTL_ERR_COUNT; i++)
-			if (strcmp(name, err_names[i]) == 0) {
-				*code = (enum ctl_err)i;
-				break;
-			}
 	if (json_is_string(mj) && json_string_length(mj) > 0)
 		*message = json_string_value(mj);
-	else if (name)
-		*message = name;
+	else if (*code)
+		*message = *code;
 	else
 		*message = "the daemon refused the request";
 	return 0;
-}
-
-const char *
-ctl_err_name(enum ctl_err e)
-{
-	return (unsigned)e < CTL_ERR_COUNT ? err_names[e] : "error";
 }

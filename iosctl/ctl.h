@@ -26,16 +26,6 @@ enum ctl_rc {
 	CTL_ETOOBIG = -6,	/* our request is over the daemon's limit */
 };
 
-/* The daemon's error codes (doc/control.md), parsed once. */
-enum ctl_err {
-	CTL_ERR_OTHER,		/* a code this iosctl does not know */
-	CTL_ERR_BAD_JSON, CTL_ERR_BAD_REQUEST, CTL_ERR_UNKNOWN_COMMAND,
-	CTL_ERR_BAD_ARGS, CTL_ERR_TOO_LARGE, CTL_ERR_NOT_FOUND,
-	CTL_ERR_EXISTS, CTL_ERR_READ_ONLY, CTL_ERR_STORE_ERROR,
-	CTL_ERR_INTERNAL,
-	CTL_ERR_COUNT
-};
-
 struct ctl;
 
 /* NULL with errno set when the socket cannot be reached. */
@@ -62,9 +52,12 @@ const char *ctl_strerror(const struct ctl *c, int rc);
 /* Reading messages: events carry "event"; responses "ok". */
 bool ctl_is_event(const json_t *msg);
 long long ctl_msg_id(const json_t *msg);
-/* 1 when ok (result borrowed, may be NULL), 0 with the error's parts. */
-int ctl_reply(const json_t *reply, json_t **result, enum ctl_err *code,
+/*
+ * 1 when ok (result borrowed, may be NULL), 0 with the error's parts:
+ * its code as the daemon named it (NULL when it named none; fail.h maps
+ * the names) and a message, never NULL; both borrowed from reply.
+ */
+int ctl_reply(const json_t *reply, json_t **result, const char **code,
     const char **message);
-const char *ctl_err_name(enum ctl_err e);
 
 #endif

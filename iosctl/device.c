@@ -79,8 +79,8 @@ key_generate(struct key *k)
 	int rc;
 
 	if ((rc = gnutls_rnd(GNUTLS_RND_KEY, raw, sizeof(raw))) < 0) {
-		cmd_warn("no random key: %s", gnutls_strerror(rc));
-		return ST_REFUSED;
+		return fail(FAIL_INTERNAL, "no random key: %s",
+		    gnutls_strerror(rc));
 	}
 	b64url(raw, sizeof(raw), k->text);
 	explicit_bzero(raw, sizeof(raw));
@@ -159,24 +159,20 @@ key_get(struct cmd_ctx *ctx, const char *id, struct key *k)
 		return key_generate(k);
 	if (file == NULL)
 		fd = STDIN_FILENO;
-	else if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
-		cmd_warn("%s: %s", file, strerror(errno));
-		return ST_USAGE;
-	}
+	else if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return fail(FAIL_USAGE, "%s: %s", file, strerror(errno));
 	if (file == NULL && isatty(fd))
 		n = read_tty(fd, k->text, cap, id);
 	else
 		n = read_all(fd, k->text, cap);
 	if (file)
 		close(fd);
-	if (n < 0) {
-		cmd_warn("%s: %s", from, strerror(errno));
-		return ST_USAGE;
-	}
+	if (n < 0)
+		return fail(FAIL_USAGE, "%s: %s", from, strerror(errno));
 	if ((size_t)n == cap) {
 		explicit_bzero(k->text, sizeof(k->text));
-		cmd_warn("%s: a key is at most %d bytes", from, DEVICE_KEY_MAX);
-		return ST_USAGE;
+		return fail(FAIL_USAGE, "%s: a key is at most %d bytes", from,
+		    DEVICE_KEY_MAX);
 	}
 	/* One trailing newline (a CRLF one too) is the file's, not the key's. */
 	if (n > 0 && k->text[n - 1] == '\n')
@@ -184,16 +180,13 @@ key_get(struct cmd_ctx *ctx, const char *id, struct key *k)
 	if (n > 0 && k->text[n - 1] == '\r')
 		n--;
 	k->text[n] = '\0';
-	if (n == 0) {
-		cmd_warn("%s: empty key", from);
-		return ST_USAGE;
-	}
+	if (n == 0)
+		return fail(FAIL_USAGE, "%s: empty key", from);
 	for (ssize_t i = 0; i < n; i++)
 		if ((unsigned char)k->text[i] < 0x20 || k->text[i] == 0x7f) {
 			explicit_bzero(k->text, sizeof(k->text));
-			cmd_warn("%s: the key must be one line of printable "
-			    "text", from);
-			return ST_USAGE;
+			return fail(FAIL_USAGE, "%s: the key must be one line "
+			    "of printable text", from);
 		}
 	return ST_OK;
 }
@@ -272,8 +265,8 @@ cong_port(struct cmd_ctx *ctx, long long *port)
 		return ST_OK;
 	}
 	json_decref(st);
-	cmd_warn("iosd has no CongSocket listener: give --port");
-	return ST_REFUSED;
+	return fail(FAIL_USAGE, "iosd has no CongSocket listener: give "
+	    "--port");
 }
 
 /* Shell words: bare when safe, else in single quotes. */
@@ -379,10 +372,12 @@ static int
 flush_key(const char *id)
 {
 	if (fflush(stdout) == EOF || ferror(stdout)) {
-		cmd_warn("standard output: %s", strerror(errno));
-		cmd_warn("%s has a key nobody saw: run 'iosctl rotate-key "
-		    "%s'", id, id);
-		return ST_REFUSED;
+		/* Standard output is what failed: this goes to stderr. */
+		fprintf(stderr, "iosctl: standard output: %s\n",
+		    strerror(errno));
+		fprintf(stderr, "iosctl: %s has a key nobody saw: run 'iosctl "
+		    "rotate-key %s'\n", id, id);
+		return fail_status(FAIL_IO);
 	}
 	return ST_OK;
 }
@@ -405,11 +400,9 @@ device_enroll(struct cmd_ctx *ctx)
 	if (f == FMT_ARDUINO) {
 		e.host = cmd_val(ctx, "host");
 		if (e.host == NULL) {
-			if (local_ipv4(host, sizeof(host)) < 0) {
-				cmd_warn("no IPv4 address here to give the "
-				    "device: use --host");
-				return ST_USAGE;
-			}
+			if (local_ipv4(host, sizeof(host)) < 0)
+				return fail(FAIL_USAGE, "no IPv4 address here "
+				    "to give the device: use --host");
 			e.host = host;
 		}
 		if (cmd_val(ctx, "port"))
@@ -430,8 +423,8 @@ device_enroll(struct cmd_ctx *ctx)
 	rc = cmd_call(ctx, "enroll", ctx->args, &res);
 	wipe_key(ctx->args);
 	if (rc != ST_OK) {
-		if (ctx->last_err == CTL_ERR_EXISTS)
-			cmd_warn("'enroll --update %s' replaces it, with a new "
+		if (ctx->last_err == FAIL_EXISTS)
+			fail_note("'enroll --update %s' replaces it, with a new "
 			    "key", id);
 		goto out;
 	}

@@ -9,12 +9,27 @@
 
 #include "../iosd/version.h"
 #include "cmd.h"
+#include "fail.h"
 #include "output.h"
 
 #ifndef IOSCTL_DEFAULT_SOCKET
 #define IOSCTL_DEFAULT_SOCKET	"/run/iosd/control.sock"
 #endif
 #define DEFAULT_TIMEOUT_MS	60000
+
+/*
+ * --json anywhere before a "--" (as after the command): so that even an
+ * error in the words before it is a JSON object.
+ */
+static bool
+wants_json(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-j") == 0 ||
+		    strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
+}
 
 int
 main(int argc, char **argv)
@@ -28,6 +43,9 @@ main(int argc, char **argv)
 	ctx.socket = env && *env ? env : IOSCTL_DEFAULT_SOCKET;
 	ctx.timeout_ms = DEFAULT_TIMEOUT_MS;
 	out_init();
+	/* Results and errors alike (--json is also taken where it stands). */
+	ctx.json = wants_json(argc, argv);
+	fail_init(ctx.json);
 
 	for (i = 1; i < argc; i++) {
 		const char *w = argv[i];
@@ -55,10 +73,8 @@ main(int argc, char **argv)
 		return cmd_bad(&ctx, "no command");
 	if ((ctx.cmd = cmd_find(argv[i])) == NULL)
 		return cmd_bad(&ctx, "no command '%s'", argv[i]);
-	if ((ctx.args = json_object()) == NULL) {
-		perror("iosctl");
-		return ST_REFUSED;
-	}
+	if ((ctx.args = json_object()) == NULL)
+		return fail(FAIL_IO, "out of memory");
 	st = cmd_parse(&ctx, argc - i, argv + i, &done);
 	if (st == ST_OK && !done)
 		st = cmd_run(&ctx);

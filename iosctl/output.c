@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fail.h"
 #include "output.h"
 
 #define KV_WIDTH	15	/* the key column of out_kv */
@@ -117,7 +118,19 @@ out_ago(char *buf, size_t cap, double t)
 		snprintf(buf, cap, "never");
 		return buf;
 	}
-	if (d < 0)		/* clocks apart: do not print "-3s ago" */
+	if (d < -2) {		/* ahead: a ban's expiry, "in 2h" */
+		v = (long long)-d;
+		if (v < 60)
+			snprintf(buf, cap, "in %llds", v);
+		else if (v < 3600)
+			snprintf(buf, cap, "in %lldm", v / 60);
+		else if (v < 86400)
+			snprintf(buf, cap, "in %lldh", v / 3600);
+		else
+			snprintf(buf, cap, "in %lldd", v / 86400);
+		return buf;
+	}
+	if (d < 0)		/* clocks a little apart: not "-1s ago" */
 		d = 0;
 	v = (long long)d;
 	if (v < 60)
@@ -289,8 +302,7 @@ table_new(const char *const *cols)
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
 	    (t->width = calloc(n, sizeof(*t->width))) == NULL ||
 	    (t->right = calloc(n, sizeof(*t->right))) == NULL) {
-		perror("iosctl");
-		exit(1);
+		exit(fail(FAIL_IO, "out of memory"));
 	}
 	t->ncols = n;
 	t->cols = cols;
@@ -311,14 +323,12 @@ table_add(struct table *t, const char *cell)
 		t->cap = t->cap ? t->cap * 2 : 64;
 		t->cells = realloc(t->cells, t->cap * sizeof(*t->cells));
 		if (t->cells == NULL) {
-			perror("iosctl");
-			exit(1);
+			exit(fail(FAIL_IO, "out of memory"));
 		}
 	}
 	out_clean(clean, sizeof(clean), cell && *cell ? cell : "-");
 	if ((t->cells[t->ncells] = strdup(clean)) == NULL) {
-		perror("iosctl");
-		exit(1);
+		exit(fail(FAIL_IO, "out of memory"));
 	}
 	t->ncells++;
 	if ((w = columns(clean)) > t->width[col])

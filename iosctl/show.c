@@ -69,19 +69,50 @@ when(char *buf, size_t cap, const json_t *o, const char *key)
 }
 
 const json_t *
-show_list(const json_t *r, const char *key)
+show_list(const json_t *r)
 {
-	const char *k;
-	json_t *v;
+	return json_is_array(r) ? r : json_object_get(r, "list");
+}
 
-	if (json_is_array(r))
-		return r;
-	if (json_is_array(json_object_get(r, key)))
-		return json_object_get(r, key);
-	json_object_foreach((json_t *)r, k, v)
-		if (json_is_array(v))
-			return v;
-	return NULL;
+/* The reference's CLIENT_STATE, by number (iosd's enum session_state). */
+static const char *const session_states[] = {
+	"init", "sent_server_ready", "recv_auth_req", "sent_server_nonce",
+	"recv_auth_hmac", "auth_fail", "auth_ready", "cid_ready",
+};
+
+const char *
+show_state_name(const json_t *state)
+{
+	json_int_t n;
+
+	/* A daemon that names its states already: the name as it is. */
+	if (json_is_string(state))
+		return json_string_value(state);
+	if (!json_is_integer(state))
+		return NULL;
+	n = json_integer_value(state);
+	return n >= 0 && n < (json_int_t)(sizeof(session_states) /
+	    sizeof(session_states[0])) ? session_states[n] : "unknown";
+}
+
+static void
+add_state_name(json_t *o)
+{
+	const char *name = show_state_name(json_object_get(o, "state"));
+
+	if (name)
+		json_object_set_new(o, "state_name", json_string(name));
+}
+
+void
+show_states(json_t *r)
+{
+	size_t i;
+	json_t *e;
+
+	add_state_name(r);
+	json_array_foreach(json_object_get(r, "list"), i, e)
+		add_state_name(e);
 }
 
 /* "12 of 250 clients": on a terminal, when the list is cut. */
@@ -122,7 +153,7 @@ show_status(const json_t *r)
 		out_kv("store", "%s", out_text(a, sizeof(a), store));
 	if (json_object_get(r, "control"))
 		out_kv("control", "%s", txt(a, sizeof(a), r, "control"));
-	if ((l = show_list(json_object_get(r, "listeners"), "")) == NULL)
+	if ((l = show_list(json_object_get(r, "listeners"))) == NULL)
 		return;
 	t = table_new(cols);
 	for (i = 0; i < json_array_size(l); i++) {
@@ -244,10 +275,10 @@ show_metrics(const json_t *r)
 void
 show_clients(const json_t *r)
 {
-	static const char *const cols[] = { "CID", "DEVICE", "TRANSPORT",
-	    "ADDRESS", ">LEVEL", "AUTH", "ENC", ">SUBS", ">IN", ">OUT",
-	    ">QUEUE", "SINCE", NULL };
-	const json_t *l = show_list(r, "clients");
+	static const char *const cols[] = { ">SSID", "CID", "DEVICE",
+	    "TRANSPORT", "ADDRESS", ">LEVEL", "AUTH", ">SUBS", ">MSG/S IN",
+	    ">MSG/S OUT", ">IN", ">OUT", ">QUEUE", "SINCE", NULL };
+	const json_t *l = show_list(r);
 	char a[T], b[B];
 	struct table *t = table_new(cols);
 	size_t i;
@@ -255,14 +286,18 @@ show_clients(const json_t *r)
 	for (i = 0; i < json_array_size(l); i++) {
 		const json_t *c = json_array_get(l, i);
 
+		table_add(t, txt(a, sizeof(a), c, "ssid"));
 		table_add(t, txt(a, sizeof(a), c, "cid"));
 		table_add(t, txt(a, sizeof(a), c, "device"));
 		table_add(t, txt(a, sizeof(a), c, "transport"));
 		table_add(t, txt(a, sizeof(a), c, "address"));
 		table_add(t, txt(a, sizeof(a), c, "level"));
 		table_add(t, yesno(c, "authorized"));
-		table_add(t, yesno(c, "encrypted"));
 		table_add(t, txt(a, sizeof(a), c, "subscriptions"));
+		snprintf(b, sizeof(b), "%.1f", j_num(c, "rx_msgs_s", 0));
+		table_add(t, b);
+		snprintf(b, sizeof(b), "%.1f", j_num(c, "tx_msgs_s", 0));
+		table_add(t, b);
 		table_add(t, bytes(b, sizeof(b), c, "rx_bytes"));
 		table_add(t, bytes(b, sizeof(b), c, "tx_bytes"));
 		table_add(t, bytes(b, sizeof(b), c, "queue_bytes"));
@@ -272,6 +307,64 @@ show_clients(const json_t *r)
 		table_print(t);
 	table_free(t);
 	footer(r, i, "clients");
+}
+
+/* "192.0.2.7 until 2026-12-05 10:00:00 (in 2h)" or "... for good". */
+static void
+ban_line(const json_t *b, const char *verb)
+{
+	char a[T], w[B];
+	const json_t *u = json_object_get(b, "until");
+
+	printf("%s%s", verb, txt(a, sizeof(a), b, "address"));
+	if (json_is_integer(u))
+		printf(" until %s", when(w, sizeof(w), b, "until"));
+	else
+		printf(" until unbanned");
+	putchar('\n');
+}
+
+void
+show_ban(const json_t *r)
+{
+	double n = j_num(r, "closed", 0);
+
+	ban_line(r, "banned ");
+	if (n > 0)
+		printf("closed %.0f connection%s\n", n, n == 1 ? "" : "s");
+}
+
+void
+show_unban(const json_t *r)
+{
+	char a[T];
+
+	printf("unbanned %s\n", txt(a, sizeof(a), r, "unbanned"));
+}
+
+void
+show_bans(const json_t *r)
+{
+	static const char *const cols[] = { "ADDRESS", "UNTIL", "SINCE",
+	    "REASON", NULL };
+	const json_t *l = show_list(r);
+	char a[T], b[B];
+	struct table *t = table_new(cols);
+	size_t i;
+
+	for (i = 0; i < json_array_size(l); i++) {
+		const json_t *e = json_array_get(l, i);
+
+		table_add(t, txt(a, sizeof(a), e, "address"));
+		table_add(t, json_is_integer(json_object_get(e, "until")) ?
+		    when(b, sizeof(b), e, "until") : "unbanned");
+		table_add(t, ago(b, sizeof(b), e, "created"));
+		table_add(t, txt(a, sizeof(a), e, "reason"));
+	}
+	if (table_rows(t))
+		table_print(t);
+	table_free(t);
+	footer(r, i, "bans");
 }
 
 /* Messages and bytes: "12 msgs, 3.4 kB". */
@@ -290,10 +383,13 @@ show_client(const json_t *r)
 {
 	static const char *const plain[] = { "cid", "nick", "ssid", "device",
 	    "state", "transport", "address", "level", NULL };
+	const char *state = show_state_name(json_object_get(r, "state"));
 	char a[T];
 
 	for (size_t i = 0; plain[i]; i++)
-		if (json_object_get(r, plain[i]))
+		if (state && strcmp(plain[i], "state") == 0)
+			out_kv("state", "%s", out_clean(a, sizeof(a), state));
+		else if (json_object_get(r, plain[i]))
 			out_kv(plain[i], "%s", txt(a, sizeof(a), r, plain[i]));
 	out_kv("authorized", "%s", yesno(r, "authorized"));
 	out_kv("encrypted", "%s", yesno(r, "encrypted"));
@@ -306,12 +402,22 @@ show_client(const json_t *r)
 		out_kv("channels", "%s", txt(a, sizeof(a), r, "channels"));
 }
 
+/* "kicked ?ab12": the CID, or a count and the clients it names. */
 void
 show_kick(const json_t *r)
 {
+	const json_t *l = json_object_get(r, "clients"), *e;
 	char a[T];
+	size_t i;
 
-	printf("kicked %s\n", txt(a, sizeof(a), r, "kicked"));
+	if (!json_is_array(l)) {
+		printf("kicked %s\n", txt(a, sizeof(a), r, "kicked"));
+		return;
+	}
+	printf("kicked");
+	json_array_foreach(l, i, e)
+		printf("%s %s", i ? "," : "", txt(a, sizeof(a), e, "cid"));
+	putchar('\n');
 }
 
 void
@@ -319,7 +425,7 @@ show_channels(const json_t *r)
 {
 	static const char *const cols[] = { "CHANNEL", ">SUBSCRIBERS",
 	    ">RETAINED", ">RETAINED BYTES", NULL };
-	const json_t *l = show_list(r, "channels");
+	const json_t *l = show_list(r);
 	char a[T], b[B];
 	struct table *t = table_new(cols);
 	size_t i;
@@ -342,7 +448,7 @@ void
 show_subscribers(const json_t *r)
 {
 	static const char *const cols[] = { ">SSID", "CID", NULL };
-	const json_t *l = show_list(r, "subscribers");
+	const json_t *l = show_list(r);
 	char a[T];
 	struct table *t = table_new(cols);
 	size_t i;
@@ -374,7 +480,7 @@ show_devices(const json_t *r)
 	static const char *const cols[] = { "ID", "CID", ">LEVEL", "STATE",
 	    "LAST SEEN", "LAST ADDRESS", ">LOGINS", ">FAILURES", "CREATED",
 	    NULL };
-	const json_t *l = show_list(r, "devices");
+	const json_t *l = show_list(r);
 	char a[T];
 	struct table *t = table_new(cols);
 	size_t i;
@@ -485,7 +591,7 @@ quota_rows(const json_t *l)
 void
 show_quota_list(const json_t *r)
 {
-	quota_rows(show_list(r, "levels"));
+	quota_rows(show_list(r));
 }
 
 void
@@ -503,7 +609,7 @@ show_audit(const json_t *r)
 {
 	static const char *const cols[] = { ">SEQ", "WHEN", "EVENT", "DEVICE",
 	    "ADDRESS", "DETAIL", NULL };
-	const json_t *l = show_list(r, "audit");
+	const json_t *l = show_list(r);
 	char a[T];
 	struct table *t = table_new(cols);
 	size_t i;

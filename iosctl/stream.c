@@ -178,9 +178,8 @@ run(struct cmd_ctx *ctx, const char *wire, stream_print_fn *print)
 	double until = dv ? now_s() + strtod(dv, NULL) : -1;
 	struct sigaction sa;
 	sigset_t block, waitmask;
-	enum ctl_err code;
-	const char *msg, *ev;
-	json_t *m, *res;
+	const char *ev;
+	json_t *m;
 	bool started = false;
 	int rc, st = ST_OK;
 
@@ -229,10 +228,10 @@ run(struct cmd_ctx *ctx, const char *wire, stream_print_fn *print)
 			continue;
 		}
 		if (!ctl_is_event(m)) {
-			if (!ctl_reply(m, &res, &code, &msg)) {
-				cmd_warn("%s", msg);
+			if (json_object_get(m, "error")) {
+				st = cmd_refused(ctx, m);
 				json_decref(m);
-				return ST_REFUSED;
+				return st;
 			}
 			started = true;
 			json_decref(m);
@@ -243,7 +242,7 @@ run(struct cmd_ctx *ctx, const char *wire, stream_print_fn *print)
 		if (ctx->json)
 			out_json_line(m);
 		else if (strcmp(ev, "dropped") == 0)
-			cmd_warn("%.0f events dropped: iosctl read too slowly",
+			fail_note("%.0f events dropped: iosctl read too slowly",
 			    j_num(m, "count", 0));
 		else
 			print(&s, m);
