@@ -240,18 +240,16 @@ install:
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(OPENRCDIR)
 	install -m 0755 $(INSTALL_BUILD)/iosd $(INSTALL_BUILD)/iosctl \
 	    $(INSTALL_BUILD)/iostui $(DESTDIR)$(BINDIR)
-	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8
+	@# The pages name the default paths: the installed ones instead.
+	for m in $(MAN8); do \
+		sed -e 's|/usr/local/share/doc/iosd|$(DOCDIR)|g' \
+		    -e 's|/etc/iosd/|$(SYSCONFDIR)/iosd/|g' $$m \
+		    > $(DESTDIR)$(MANDIR)/man8/$$(basename $$m) && \
+		chmod 0644 $(DESTDIR)$(MANDIR)/man8/$$(basename $$m) || exit 1; \
+	done
 	install -m 0644 dist/iosd.conf $(DESTDIR)$(DOCDIR)/iosd.conf.example
 	install -m 0644 doc/operations.md doc/iosd.md doc/control.md \
 	    doc/auth.md $(DESTDIR)$(DOCDIR)
-	@# An operator's configuration is never overwritten.
-	test -e $(DESTDIR)$(SYSCONFDIR)/iosd/iosd.conf || \
-	    install -m 0640 dist/iosd.conf $(DESTDIR)$(SYSCONFDIR)/iosd/iosd.conf
-	$(subst) dist/iosd.service.in > $(DESTDIR)$(UNITDIR)/iosd.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/iosd.service
-	install -m 0644 dist/iosd.sysusers $(DESTDIR)$(SYSUSERSDIR)/iosd.conf
-	$(subst) dist/iosd.openrc.in > $(DESTDIR)$(OPENRCDIR)/iosd
-	chmod 0755 $(DESTDIR)$(OPENRCDIR)/iosd
 	@# On the machine itself (no DESTDIR), as root: the service's user.
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && \
 	    ! id iosd >/dev/null 2>&1; then \
@@ -262,6 +260,22 @@ install:
 			    --shell /usr/sbin/nologin iosd; \
 		fi; \
 	fi
+	@# An operator's configuration is never overwritten. It holds no
+	@# key but may name files that do: root writes it, the service's
+	@# group reads it (0640 root:iosd).
+	test -e $(DESTDIR)$(SYSCONFDIR)/iosd/iosd.conf || \
+	    install -m 0640 dist/iosd.conf $(DESTDIR)$(SYSCONFDIR)/iosd/iosd.conf
+	@if getent group iosd >/dev/null 2>&1; then \
+		chgrp iosd $(DESTDIR)$(SYSCONFDIR)/iosd/iosd.conf; \
+	else \
+		echo "note: no group iosd here: after creating it," \
+		    "chgrp iosd $(SYSCONFDIR)/iosd/iosd.conf"; \
+	fi
+	$(subst) dist/iosd.service.in > $(DESTDIR)$(UNITDIR)/iosd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/iosd.service
+	install -m 0644 dist/iosd.sysusers $(DESTDIR)$(SYSUSERSDIR)/iosd.conf
+	$(subst) dist/iosd.openrc.in > $(DESTDIR)$(OPENRCDIR)/iosd
+	chmod 0755 $(DESTDIR)$(OPENRCDIR)/iosd
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/iosd $(DESTDIR)$(BINDIR)/iosctl \

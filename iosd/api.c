@@ -153,7 +153,9 @@ api_request(struct conn *c, const uint8_t *m, size_t len)
 		c->srv->m.drops[DROP_BAD_MESSAGE]++;
 		return;
 	}
-	if (is(r.target, r.target_len, "reply")) {
+	/* -a: an API left out is answered as an unknown target. */
+	if (is(r.target, r.target_len, "reply") &&
+	    (c->srv->opt.apis & OPT_API_REPLY)) {
 		for (size_t i = 0; i < sizeof(reply_topics) /
 		    sizeof(reply_topics[0]); i++)
 			if (is(r.topic, r.topic_len, reply_topics[i].topic)) {
@@ -163,7 +165,8 @@ api_request(struct conn *c, const uint8_t *m, size_t len)
 		error_reply(c, &r, true);
 		return;
 	}
-	if (is(r.target, r.target_len, "sudo")) {
+	if (is(r.target, r.target_len, "sudo") &&
+	    (c->srv->opt.apis & OPT_API_SUDO)) {
 		api_sudo(c, &r);
 		return;
 	}

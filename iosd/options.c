@@ -28,9 +28,10 @@ enum {
 	OPT_TLS_PRIORITY, OPT_TLS_HANDSHAKE, OPT_SYSLOG, OPT_STOP_TIMEOUT,
 	OPT_CONFIG, OPT_NO_CONFIG, OPT_MAX_CONNS, OPT_MAX_PER_IP,
 	OPT_CONN_RATE, OPT_CONN_BURST, OPT_MAX_BUFMEM, OPT_AUDIT_KEEP,
+	OPT_MONITOR_PERIOD,
 };
 
-#define OPTSTRING	":l:L:W:t:s:oD:d:e:Er::c:f:Vh"
+#define OPTSTRING	":l:L:W:t:s:oD:d:e:Er::c:f::m:a:Vh"
 
 static const struct option longopts[] = {
 	{ "listen", required_argument, NULL, 'l' },
@@ -70,7 +71,10 @@ static const struct option longopts[] = {
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
-	{ "file-logger", required_argument, NULL, 'f' },
+	{ "file-logger", optional_argument, NULL, 'f' },
+	{ "metric", required_argument, NULL, 'm' },
+	{ "monitor-period", required_argument, NULL, OPT_MONITOR_PERIOD },
+	{ "api-list", required_argument, NULL, 'a' },
 	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
 	{ "metrics-allow", required_argument, NULL, OPT_METRICS_ALLOW },
 	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
@@ -85,7 +89,7 @@ static const struct option longopts[] = {
 static const char usage_text[] =
 "usage: iosd [options]\n"
 "      --config FILE              options from FILE, \"name = value\" lines\n"
-"                                 (default: " IOSD_DEFAULT_CONFIG_TEXT ", if there);\n"
+"                                 (default: " IOSD_DEFAULT_CONFIG_TEXT ");\n"
 "                                 the command line wins\n"
 "      --no-config                read no configuration file\n"
 "  -l, --listen [ADDR:]PORT       WebSocket listener (repeatable)\n"
@@ -142,12 +146,26 @@ static const char usage_text[] =
 "      --retain-size BYTES        a retained signal is smaller (default 100000)\n"
 "      --log-level LEVEL          error, warn, info (default) or debug\n"
 "      --syslog                   log to syslog (daemon) instead of stderr\n"
-"  -f, --file-logger DIR          connection.log, auth.log and attack.log\n"
-"                                 in DIR, as the reference (reopened on HUP)\n"
+"  -f, --file-logger [DIR]        connection.log, auth.log and attack.log\n"
+"                                 in DIR (default: the working directory),\n"
+"                                 as the reference (reopened on HUP)\n"
+"  -m, --metric 1|2|3             print the reference's tables on stdout:\n"
+"                                 1 memory and traffic, 2 clients,\n"
+"                                 3 channels\n"
+"      --monitor-period MS        ... this often (default 5000)\n"
+"  -a, --api-list NAME...         answer only these request APIs: reply\n"
+"                                 (echo, date, unixtime), sudo (admin);\n"
+"                                 none; default: all\n"
 "      --stop-timeout MS          on SIGTERM, wait this long for clients\n"
 "                                 to take their close (default 3000)\n"
 "  -V, --version                  print the version\n"
-"  -h, --help                     this help\n";
+"  -h, --help                     this help\n"
+"\n"
+"From io-server (iosignal-cli): -l, -L, -t, -s, -o, -d, -e, -E, -r, -f,\n"
+"-m and -a work as there, with more: -r takes a redis:// URL, -f a\n"
+"directory. Where io-server has no option, iosd's replace its code:\n"
+"the monitor is also GET /metrics, `iosctl watch` and iostui; devices\n"
+"are kept in the database (-D, `iosctl enroll`, `iosctl import`).\n";
 
 /* An eighth of the machine's memory, at least 16 MiB: a Pi with 1 GB
  * gives 128 MiB to what clients make it hold. */
@@ -193,6 +211,8 @@ options_defaults(struct options *o)
 	o->max_bufmem = default_bufmem();
 	o->audit_keep_s = 90 * 86400;
 	o->audit_keep_rows = 100000;
+	o->monitor_ms = 5000;		/* serverOption.monitorPeriod */
+	o->apis = OPT_API_ALL;
 }
 
 /* While parsing a configuration file: "FILE:LINE: " for messages. */
@@ -441,6 +461,7 @@ parse_keep(struct options *o, const char *arg)
 
 struct parse_state {
 	bool cli;		/* the command line, after the file */
+	bool apis_set;		/* an -a was read: the default is gone */
 	int reset[8];		/* repeatables the command line started anew */
 	size_t nreset;
 };
@@ -473,6 +494,44 @@ cli_first_listen(struct options *o, struct parse_state *ps, int ch)
 		if (o->listen[i].tr != tr)
 			o->listen[k++] = o->listen[i];
 	o->nlisten = k;
+}
+
+/*
+ * -a NAME...: names apart by commas or blanks, "none" for no API. The
+ * first -a of a source starts the list anew; more add to it.
+ */
+static int
+parse_apis(struct options *o, struct parse_state *ps, const char *arg)
+{
+	static const struct { const char *name; unsigned bit; } apis[] = {
+		{ "reply", OPT_API_REPLY }, { "sudo", OPT_API_SUDO },
+	};
+	size_t fresh = 1;
+	const char *p = arg;
+
+	cli_first(ps, 'a', &fresh);
+	if (fresh == 0 || !ps->apis_set)
+		o->apis = 0;
+	ps->apis_set = true;
+	while (*p) {
+		size_t n = strcspn(p, ", \t"), i;
+
+		if (n == 4 && strncmp(p, "none", 4) == 0)
+			o->apis = 0;
+		else if (n > 0) {
+			for (i = 0; i < sizeof(apis) / sizeof(apis[0]); i++)
+				if (strlen(apis[i].name) == n &&
+				    strncmp(p, apis[i].name, n) == 0)
+					break;
+			if (i == sizeof(apis) / sizeof(apis[0]))
+				return bad("--api-list: no API '%.*s' (iosd "
+				    "has reply and sudo)", (int)n, p);
+			o->apis |= apis[i].bit;
+		}
+		p += n;
+		p += strspn(p, ", \t");
+	}
+	return 0;
 }
 
 /* One option, from the command line or a file: 0, 2 after bad(), or -1
@@ -553,7 +612,24 @@ apply(struct options *o, struct parse_state *ps, int ch, const char *arg)
 		o->syslog = true;
 		break;
 	case 'f':
-		o->file_logger = arg;
+		/* Bare -f: the working directory, as the reference. */
+		o->file_logger = arg && *arg ? arg : ".";
+		break;
+	case 'm':
+		if (strcmp(arg, "0") == 0 || strcmp(arg, "none") == 0)
+			o->metric = 0;
+		else if (strlen(arg) == 1 && *arg >= '1' && *arg <= '3')
+			o->metric = (unsigned)(*arg - '0');
+		else
+			return bad("--metric: 1 (traffic), 2 (clients) or 3 "
+			    "(channels), not '%s'", arg);
+		break;
+	case OPT_MONITOR_PERIOD:
+		SET_NUM(monitor_ms, 1000, 86400000, "--monitor-period");
+		break;
+	case 'a':
+		if ((rc = parse_apis(o, ps, arg)) != 0)
+			return rc;
 		break;
 	case OPT_STOP_TIMEOUT:
 		SET_NUM(stop_ms, 0, 3600000, "--stop-timeout");
@@ -808,6 +884,53 @@ parse_file(struct options *o, struct parse_state *ps, const char *path)
 	return rc;
 }
 
+/*
+ * io-server's spellings that getopt cannot read: "-f DIR" next to a bare
+ * "-f" (optional value), and "-a api_1 api_2" (several words). Rewritten
+ * as "--file-logger=DIR" and "--api-list=api_1,api_2" into a vector owned
+ * by o; NULL when out of memory.
+ */
+static char **
+io_server_argv(struct options *o, int argc, char **argv)
+{
+	struct opt_str *a = malloc(sizeof(*a) + (size_t)(argc + 1) *
+	    sizeof(char *));
+	char **v;
+	int n = 0;
+
+	if (a == NULL)
+		return NULL;
+	a->next = o->strs;
+	o->strs = a;
+	v = (char **)(void *)a->s;
+	for (int i = 0; i < argc; i++) {
+		const char *w = argv[i];
+		bool f = strcmp(w, "-f") == 0 || strcmp(w, "--file-logger") == 0;
+		bool api = strcmp(w, "-a") == 0 || strcmp(w, "--api-list") == 0;
+		char buf[1024];
+		size_t len;
+
+		if (i == 0 || strcmp(w, "--") == 0 || (!f && !api) ||
+		    i + 1 == argc || argv[i + 1][0] == '-') {
+			v[n++] = argv[i];
+			if (i && strcmp(w, "--") == 0)
+				while (++i < argc)
+					v[n++] = argv[i];
+			continue;
+		}
+		len = (size_t)snprintf(buf, sizeof(buf), "%s=%s", f ?
+		    "--file-logger" : "--api-list", argv[++i]);
+		while (api && i + 1 < argc && argv[i + 1][0] != '-' &&
+		    len < sizeof(buf))
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+			    ",%s", argv[++i]);
+		if (len >= sizeof(buf) || (v[n++] = own(o, buf, len)) == NULL)
+			return NULL;
+	}
+	v[n] = NULL;
+	return v;
+}
+
 int
 options_parse(struct options *o, int argc, char **argv)
 {
@@ -816,6 +939,11 @@ options_parse(struct options *o, int argc, char **argv)
 	bool no_config = false;
 	int ch, rc;
 
+	argv = io_server_argv(o, argc, argv);
+	if (argv == NULL)
+		return bad("out of memory, or an argument over 1 KiB");
+	for (argc = 0; argv[argc]; argc++)
+		;
 	/* The file first, then the command line over it: a first pass of
 	 * getopt finds --config (abbreviated too), the second does the rest. */
 	opterr = 0;
@@ -847,6 +975,7 @@ options_parse(struct options *o, int argc, char **argv)
 		if (ch == 'r' && arg == NULL && optind < argc &&
 		    strncmp(argv[optind], "redis://", 8) == 0)
 			arg = argv[optind++];
+
 		if (ch == ':')
 			return bad("option %s: missing value", argv[optind - 1]);
 		rc = apply(o, &ps, ch, arg);
@@ -949,6 +1078,12 @@ options_print(const struct options *o, FILE *f)
 	    o->syslog ? "yes" : "no");
 	if (o->file_logger)
 		fprintf(f, "file-logger = %s\n", o->file_logger);
+	if (o->metric)
+		fprintf(f, "metric = %u\n", o->metric);
+	fprintf(f, "monitor-period = %u\n", o->monitor_ms);
+	fprintf(f, "api-list = %s%s%s\n", o->apis & OPT_API_REPLY ? "reply" :
+	    "", o->apis == OPT_API_ALL ? "," : "", o->apis & OPT_API_SUDO ?
+	    "sudo" : o->apis ? "" : "none");
 	fprintf(f, "stop-timeout = %u\n", o->stop_ms);
 	fprintf(f, "max-connections = %zu\nmax-per-ip = %zu\n"
 	    "conn-rate = %u\nconn-burst = %u\nmax-buffer-memory = %zu\n",

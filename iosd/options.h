@@ -34,6 +34,11 @@ struct opt_str {
 	char s[];
 };
 
+/* The request APIs (-a, --api-list): REQUEST targets iosd answers. */
+#define OPT_API_REPLY	0x1		/* echo, date, unixtime */
+#define OPT_API_SUDO	0x2		/* the admin API, level 255 */
+#define OPT_API_ALL	(OPT_API_REPLY | OPT_API_SUDO)
+
 struct options {
 	const char *config;		/* the file read, or NULL */
 	struct opt_str *strs;
@@ -74,6 +79,9 @@ struct options {
 	unsigned tls_handshake_ms;
 	bool syslog;			/* --syslog */
 	const char *file_logger;	/* -f DIR, or NULL */
+	unsigned metric;		/* -m 1|2|3: the reference's tables */
+	unsigned monitor_ms;		/* ... printed this often */
+	unsigned apis;			/* OPT_API_* answered (-a) */
 	unsigned stop_ms;		/* SIGTERM: the clients' deadline */
 	bool metrics;			/* GET /metrics on WebSocket ports */
 	struct proxy_net metrics_allow[OPT_MAX_PROXIES];	/* none: all */

@@ -692,3 +692,13 @@ router_free(struct server *srv)
 	}
 	HASH_CLEAR(hh_cid, srv->cids);
 }
+
+void
+router_foreach_channel(struct server *srv,
+    void (*fn)(const struct channel *, void *), void *arg)
+{
+	struct channel *ch, *tmp;
+
+	HASH_ITER(hh, srv->channels, ch, tmp)
+		fn(ch, arg);
+}

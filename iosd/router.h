@@ -66,5 +66,8 @@ void router_load_retained(struct server *srv);
 void router_conn_gone(struct server *srv, struct conn *c);
 
 size_t router_channel_count(const struct server *srv);
+/* Every channel, in no particular order; fn must not change the map. */
+void router_foreach_channel(struct server *srv,
+    void (*fn)(const struct channel *, void *), void *arg);
 
 #endif

@@ -13,6 +13,7 @@
 #include "filelog.h"
 #include "listener.h"
 #include "log.h"
+#include "monitor.h"
 #include "msg.h"
 #include "notify.h"
 #include "router.h"
@@ -184,6 +185,7 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	srv->stopping = true;
 	listener_close_all(srv);
 	ev_timer_stop(loop, &srv->ping);
+	monitor_stop(srv);
 	for (struct conn *c = srv->conns; c; c = c->next)
 		conn_close(c, true, WS_CLOSE_GOING_AWAY, "server stopping");
 	ev_timer_set(&srv->stop_timer, srv->opt.stop_ms / 1000.0, 0);
@@ -300,6 +302,7 @@ server_reload(struct server *srv, const char **what, size_t *nwhat,
 	what[(*nwhat)++] = "options";
 	options_free(&srv->opt);
 	srv->opt = n;
+	monitor_apply(srv);
 	admit_configure(srv);
 	srv->mem.limit = n.max_bufmem;
 	bufmem_check(srv);
@@ -376,12 +379,14 @@ server_setup(struct server *srv)
 	ev_signal_start(loop, &srv->sighup);
 	ev_init(&srv->stop_timer, stop_timer_cb);
 	srv->stop_timer.data = srv;
+	monitor_apply(srv);
 }
 
 void
 server_teardown(struct server *srv)
 {
 	/* Whatever is left after the stop deadline. */
+	monitor_stop(srv);
 	srv->wlist = NULL;
 	while (srv->conns) {
 		struct conn *c = srv->conns;

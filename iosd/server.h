@@ -63,6 +63,8 @@ struct server {
 	ev_timer housekeeping;		/* once a second: summaries, sweeps */
 	ev_signal sigint, sigterm, sighup;
 	ev_timer stop_timer;
+	ev_timer monitor;		/* -m: the reference's tables */
+	uint64_t monitor_rx, monitor_tx;	/* bytes at the last print */
 	int reserve_fd;			/* spare descriptor for EMFILE */
 	uint64_t start_ms;
 	bool stopping;

@@ -83,7 +83,7 @@ async function attempt (p, id, key) {
     if (m[0] === MSG.AUTH_ACK || m[0] === MSG.AUTH_FAIL) return { type: m[0], ms: Date.now() - t0 }
   }
 }
-const audit = () => JSON.parse(spawnSync(ctlBin, ['-c', sock, '--json', 'audit', '--limit', '50'], { encoding: 'utf8' }).stdout)
+const audit = () => JSON.parse(spawnSync(ctlBin, ['-c', sock, '--json', 'audit', '--limit', '50'], { encoding: 'utf8' }).stdout).list
 
 const sock = path.join(tmp, 'ctl.sock')
 const d = await startDaemon(bin, ['-D', path.join(tmp, 'iosd.db'), '-c', sock, '--auth-fail-delay', String(DELAY),

@@ -148,7 +148,7 @@ await T.test('SIGHUP applies a new trusted-proxy and a new quota table to new co
     s.once('data', () => resolve(s)); s.on('error', reject)
   })
   const addresses = () => JSON.parse(spawnSync(path.join(build, 'iosctl'), ['-c', sock, '--json', 'clients'],
-    { encoding: 'utf8' }).stdout).clients.map(c => c.address).sort().join(',')
+    { encoding: 'utf8' }).stdout).list.map(c => c.address).sort().join(',')
   try {
     const one = await upgrade()
     T.eq(addresses(), '127.0.0.1', 'untrusted: X-Forwarded-For ignored')
@@ -160,7 +160,7 @@ await T.test('SIGHUP applies a new trusted-proxy and a new quota table to new co
     spawnSync('sqlite3', [f('tp.db'), 'UPDATE quota_levels SET signal_size = 4321 WHERE level = 1'])
     process.kill(d.pid, 'SIGHUP')
     await until(() => (d.log().match(/SIGHUP: reloaded/g) || []).length === 2, 3000, 'reloaded again')
-    const q = JSON.parse(spawnSync(path.join(build, 'iosctl'), ['-c', sock, '--json', 'quota-list'], { encoding: 'utf8' }).stdout)
+    const q = JSON.parse(spawnSync(path.join(build, 'iosctl'), ['-c', sock, '--json', 'quota-list'], { encoding: 'utf8' }).stdout).list
     T.eq(q.find(x => x.level === 1).signal_size, 4321, 'the quota table read again')
     one.destroy(); two.destroy()
   } finally { await d.stop() }
@@ -366,5 +366,52 @@ await T.test('systemd: READY=1, STATUS=, RELOADING=1 and STOPPING=1 on a NOTIFY_
     child.kill('SIGKILL'); listener.kill('SIGKILL')
   }
 })
+await T.test("io-server's flags: -m 1|2|3 prints its tables, -a answers only the listed APIs, a bare -f logs in the working directory", async () => {
+  const ws = await freePort()
+  const dir = f('fdir'); fs.mkdirSync(dir)
+  const child = spawn(path.resolve(bin), ['-l', `127.0.0.1:${ws}`, '-D', 'm.db', '-c', '', '-m', '2', '--monitor-period', '1000',
+    '-a', 'reply', '-f'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', x => { out += x }); child.stderr.on('data', () => {})
+  const exited = new Promise(resolve => child.once('exit', code => resolve(code)))
+  process.on('exit', () => child.kill('SIGKILL'))
+  try {
+    await until(() => canConnect(ws), 5000, 'iosd to accept')
+    const io = new IO(`ws://127.0.0.1:${ws}`); await ready(io)
+    await io.subscribe_promise('room')
+    await until(() => out.includes(`:${io.cid}(7)'`), 4000, 'the client in the -m 2 table, "#ssid:cid(state)"')
+    T.ok(/monitor metric type: 2/.test(out), 'the type line')
+    T.ok(/│ \(index\) │ +Values +│/.test(out) && out.includes('┌') && out.includes('└'), "console.table's frame")
+    const echo = await io.req('reply', 'echo', 'hi')
+    T.eq(echo.status, 0, '-a reply: echo answers')
+    const sudo = await io.req('sudo', 'cid').then(() => null, e => e)
+    T.eq(sudo && sudo.status, 255, '-a reply: sudo is an unknown target')
+    io.stop()
+    await until(() => fs.existsSync(path.join(dir, 'connection.log')), 3000, 'connection.log')
+    T.ok(['connection.log', 'auth.log', 'attack.log'].every(n => fs.existsSync(path.join(dir, n))),
+      'a bare -f writes the three log files in the working directory')
+  } finally { child.kill('SIGTERM'); T.eq(await exited, 0, 'exit 0') }
+  for (const [m, re, what] of [['1', /│ +lastSSID +│ +remotes +│ +channels +│ +txBytes +│ +rxBytes +│/, 'traffic'],
+    ['3', /'CH:room'/, 'channels']]) {
+    const p = await freePort()
+    const c = spawn(bin, ['-l', `127.0.0.1:${p}`, '-D', f(`m${m}.db`), '-c', '', '-m', m, '--monitor-period', '1000'],
+      { stdio: ['ignore', 'pipe', 'ignore'] })
+    let o = ''
+    c.stdout.on('data', x => { o += x })
+    const ex = new Promise(resolve => c.once('exit', resolve))
+    try {
+      await until(() => canConnect(p), 5000, 'iosd to accept')
+      const io = new IO(`ws://127.0.0.1:${p}`); await ready(io); await io.subscribe_promise('room')
+      await until(() => re.test(o), 4000, `-m ${m} table`)
+      T.ok(true, `-m ${m}: the ${what} table`)
+      io.stop()
+    } finally { c.kill('SIGTERM'); await ex }
+  }
+  const h = run(['--help'])
+  T.ok(/-m, --metric/.test(h.stdout) && /-a, --api-list/.test(h.stdout) && /From io-server/.test(h.stdout),
+    '--help names -m, -a and what replaces the rest')
+  T.eq(run(['-l', '1', '-a', 'nosuch']).status, 2, 'an unknown API: exit 2')
+})
+
 T.done()
 process.exit()

@@ -229,11 +229,11 @@ await T.test('the audit log records a device change only when it was made', asyn
   const ctl = (...a) => spawnSync(path.join(path.dirname(bin), 'iosctl'), ['-c', sock, ...a], { encoding: 'utf8' })
   try {
     T.eq(ctl('enroll', 'au1').status, 0, 'enroll')
-    T.eq(ctl('enroll', 'au1').status, 1, 'enroll again: refused')
+    T.eq(ctl('enroll', 'au1').status, 5, 'enroll again: refused, exists (5)')
     T.eq(ctl('set-level', 'au1', '3').status, 0, 'set-level')
     T.eq(ctl('rotate-key', 'au1').status, 0, 'rotate-key')
     T.eq(ctl('revoke', 'au1').status, 0, 'revoke')
-    T.eq(ctl('revoke', 'au1').status, 1, 'revoke again: refused')
+    T.eq(ctl('revoke', 'au1').status, 4, 'revoke again: refused, not found (4)')
     T.eq(sql(db, "SELECT group_concat(event, ' ') FROM (SELECT event FROM audit WHERE device = 'au1' ORDER BY seq)"),
       'enroll level rotate revoke', 'one record per change made, none for the refused')
   } finally {
