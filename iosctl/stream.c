@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "payload.h"
 #include "show.h"
 #include "stream.h"
 
@@ -55,14 +56,19 @@ field(char *buf, size_t cap, const json_t *ev, const char *key)
 	return out_clean(buf, cap, *s ? s : "-");
 }
 
+#define TRACE_FMT "%-12s %-9s %-4s %-10s %-8s %-12s %-16s %-6s %8s  %s\n"
+
 static void
 print_trace(struct stream *s, const json_t *ev)
 {
 	char tm[32], dir[32], tr[16], cid[64], dev[32], type[32], tag[256];
-	char pt[16], len[32], text[160];
+	char pt[16], len[32], text[320];
 	double n;
 
-	(void)s;
+	/* A header for a person, once; --json is for machines. */
+	if (s->lines++ == 0)
+		printf(TRACE_FMT, "TIME", "DIR", "TR", "CID", "DEVICE",
+		    "TYPE", "TAG", "PTYPE", "LEN", "PAYLOAD");
 	out_clock(tm, sizeof(tm), j_num(ev, "t", 0), true);
 	field(dir, sizeof(dir), ev, "dir");
 	if ((n = j_num(ev, "recipients", -1)) >= 0) {
@@ -71,14 +77,14 @@ print_trace(struct stream *s, const json_t *ev)
 		snprintf(dir + l, sizeof(dir) - l, "(%.0f)", n);
 	}
 	out_bytes(len, sizeof(len), j_num(ev, "len", 0));
-	printf("%s %-9s %-4s %-10s %-8s %-12s %-16s %-6s %8s  %s\n", tm, dir,
+	printf(TRACE_FMT, tm, dir,
 	    field(tr, sizeof(tr), ev, "transport"),
 	    field(cid, sizeof(cid), ev, "cid"),
 	    field(dev, sizeof(dev), ev, "device"),
 	    field(type, sizeof(type), ev, "type"),
 	    field(tag, sizeof(tag), ev, "tag"),
 	    field(pt, sizeof(pt), ev, "ptype"), len,
-	    field(text, sizeof(text), ev, "text"));
+	    payload_show(text, sizeof(text), ev));
 }
 
 static void
