@@ -52,6 +52,9 @@ reclaim(struct server *srv, struct conn *self, size_t need)
 		    "(largest consumer)");
 		if (v == self)
 			return false;
+		/* Its partial message goes now, not at the next flush: what
+		 * this turn of the loop reads must not add to it. */
+		conn_drop_input(v);
 	}
 	return true;
 }

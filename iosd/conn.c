@@ -624,24 +624,34 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		return;
 	}
-	if (c->tr == TR_CONG) {
+	c->reading = true;	/* its input buffers are in use below */
+	if (c->tr == TR_CONG)
 		congsock_on_readable(c);
-		return;
-	}
-	if (c->tls_io && !tls_done(c->tls_io)) {
+	else if (c->tls_io && !tls_done(c->tls_io))
 		tls_step(c);
-		return;
-	}
-	if (c->tls_io && tls_write_pending(c->tls_io)) {
+	else if (c->tls_io && tls_write_pending(c->tls_io)) {
 		/* Read again once the half-sent record is out (conn_flush). */
 		ev_io_stop(c->srv->loop, &c->rd);
-		return;
-	}
-	wsock_on_readable(c);
-	/* GnuTLS may hold decrypted records the socket will not signal. */
-	for (int i = 0; i < 64 && c->tls_io && c->state < CONN_CLOSING &&
-	    tls_pending(c->tls_io); i++)
+	} else {
 		wsock_on_readable(c);
+		/* GnuTLS may hold decrypted records the socket will not
+		 * signal. */
+		for (int i = 0; i < 64 && c->tls_io &&
+		    c->state < CONN_CLOSING && tls_pending(c->tls_io); i++)
+			wsock_on_readable(c);
+	}
+	c->reading = false;
+}
+
+void
+conn_drop_input(struct conn *c)
+{
+	if (c->reading)
+		return;		/* freed at its flush, out of its callbacks */
+	if (c->tr == TR_CONG)
+		congsock_drop_input(c);
+	else
+		wsock_drop_input(c);
 }
 
 static void

@@ -59,6 +59,7 @@ struct conn {
 	/* To be closed from the prepare hook (conn_doom): we may be inside
 	 * a fan-out over a channel it belongs to. */
 	bool doomed;
+	bool reading;		/* inside its read callback */
 	enum drop_reason doom_why;
 	const char *doom_reason;
 	bool eof;
@@ -138,5 +139,8 @@ void conn_rates_tick(struct server *srv);
 /* Called by the server's prepare hook. */
 void conn_flush(struct conn *c);
 void conn_destroy(struct conn *c);
+/* What c was receiving, given back now: c is closing (doomed) and not
+ * inside its own read callback (then it goes at its flush). */
+void conn_drop_input(struct conn *c);
 
 #endif

@@ -283,8 +283,10 @@ main(int argc, char **argv)
 	/* Large buffers (a message being received, a big send queue) are
 	 * mapped on their own and unmapped when freed: memory that a flood
 	 * made the daemon hold goes back to the system, instead of staying
-	 * in the heap as glibc's moving threshold would leave it. */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	 * in the heap as glibc's moving threshold would leave it. 32 KiB:
+	 * a message growing by doubling leaves at most its small steps
+	 * (1-16 KiB) behind in the heap, not the 64 KiB one as well. */
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 	ev_set_allocator(ev_alloc_retry);
 	srv.loop = ev_default_loop(EVFLAG_AUTO);
 	if (srv.loop == NULL)
