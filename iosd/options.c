@@ -1,11 +1,16 @@
 /*
- * options.c - command-line parsing with getopt_long.
+ * options.c - iosd's options, each declared once in optdefs[] below. The
+ * table gives getopt_long its long options and short letters, --help its
+ * text, the configuration file its keys ("name = value", the long names),
+ * -o the effective configuration in the file's syntax, the defaults, and
+ * what a reload keeps as it runs (options_keep_restart).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,147 +24,234 @@
 #include "tls.h"
 #include "version.h"
 
-enum {
-	OPT_TRUSTED_PROXY = 256, OPT_MAX_SIGNAL, OPT_SENDQ_BYTES,
-	OPT_SENDQ_MSGS, OPT_HANDSHAKE, OPT_MAX_SUBS, OPT_RETAIN_MAX,
-	OPT_RETAIN_SIZE, OPT_LOG_LEVEL, OPT_MEMBERS_ONLY, OPT_AUTH_FAIL_DELAY,
-	OPT_NO_QUOTA, OPT_PUBLISH_COUNTER, OPT_RATE_CLOSE, OPT_CONTROL_RO,
-	OPT_NO_METRICS, OPT_METRICS_ALLOW, OPT_TLS_CERT, OPT_TLS_KEY,
-	OPT_TLS_PRIORITY, OPT_TLS_HANDSHAKE, OPT_SYSLOG, OPT_STOP_TIMEOUT,
-	OPT_CONFIG, OPT_NO_CONFIG, OPT_MAX_CONNS, OPT_MAX_PER_IP,
-	OPT_CONN_RATE, OPT_CONN_BURST, OPT_MAX_BUFMEM, OPT_AUDIT_KEEP,
-	OPT_MONITOR_PERIOD,
+/* What an option's value is, and so how it is read, shown and printed. */
+enum okind {
+	K_FLAG,		/* no value: the field true (a file: yes or no) */
+	K_NOT,		/* no value: the field false (--no-quota) */
+	K_NUM,		/* a decimal number in [min, max] */
+	K_SIZE,		/* BYTES with k, M or G, in [min, max] */
+	K_PATH,		/* a file name */
+	K_STR,		/* free text, printed in quotes */
+	K_CHOICE,	/* one of choices[]; its value in the field */
+	K_OPTSTR,	/* an optional value: on (field2) and the string */
+	K_LISTEN,	/* [ADDR:]PORT, repeatable; the transport in aux */
+	K_NET,		/* ADDR[/N], repeatable; the count in field2 */
+	K_LIST,		/* a string, repeatable; the count in field2 */
+	K_CUSTOM,	/* parse() and print() */
+	K_CONFIG, K_NOCONFIG, K_HELP, K_VERSION,	/* the command line's */
 };
 
-#define OPTSTRING	":l:L:W:t:s:oD:d:e:Er::c:f::m:a:Vh"
+#define O_CLI		0x01	/* command line only: no key in a file */
+#define O_RESTART	0x02	/* a reload keeps the running value */
+#define O_NOPRINT	0x04	/* not printed by -o */
+#define O_SECRET	0x08	/* -o counts the values, never shows them */
+#define O_EMPTY_NONE	0x10	/* "" is none (NULL) */
+#define O_WORDS		0x20	/* the following words are more values */
 
-static const struct option longopts[] = {
-	{ "listen", required_argument, NULL, 'l' },
-	{ "listen-cong", required_argument, NULL, 'L' },
-	{ "listen-wss", required_argument, NULL, 'W' },
-	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
-	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
-	{ "tls-priority", required_argument, NULL, OPT_TLS_PRIORITY },
-	{ "tls-handshake-timeout", required_argument, NULL, OPT_TLS_HANDSHAKE },
-	{ "timeout", required_argument, NULL, 't' },
-	{ "show-message", required_argument, NULL, 's' },
-	{ "show-options", no_argument, NULL, 'o' },
-	{ "db", required_argument, NULL, 'D' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY },
-	{ "max-signal", required_argument, NULL, OPT_MAX_SIGNAL },
-	{ "send-queue-bytes", required_argument, NULL, OPT_SENDQ_BYTES },
-	{ "send-queue-msgs", required_argument, NULL, OPT_SENDQ_MSGS },
-	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE },
-	{ "max-subscriptions", required_argument, NULL, OPT_MAX_SUBS },
-	{ "retain-max", required_argument, NULL, OPT_RETAIN_MAX },
-	{ "retain-size", required_argument, NULL, OPT_RETAIN_SIZE },
-	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-	{ "auth-file", required_argument, NULL, 'd' },
-	{ "auth-param", required_argument, NULL, 'e' },
-	{ "auth-env", no_argument, NULL, 'E' },
-	{ "redis", optional_argument, NULL, 'r' },
-	{ "members-only", no_argument, NULL, OPT_MEMBERS_ONLY },
-	{ "auth-fail-delay", required_argument, NULL, OPT_AUTH_FAIL_DELAY },
-	{ "no-quota", no_argument, NULL, OPT_NO_QUOTA },
-	{ "publish-counter", no_argument, NULL, OPT_PUBLISH_COUNTER },
-	{ "rate-close", required_argument, NULL, OPT_RATE_CLOSE },
-	{ "control", required_argument, NULL, 'c' },
-	{ "control-ro", required_argument, NULL, OPT_CONTROL_RO },
-	{ "no-metrics", no_argument, NULL, OPT_NO_METRICS },
-	{ "syslog", no_argument, NULL, OPT_SYSLOG },
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
-	{ "file-logger", optional_argument, NULL, 'f' },
-	{ "metric", required_argument, NULL, 'm' },
-	{ "monitor-period", required_argument, NULL, OPT_MONITOR_PERIOD },
-	{ "api-list", required_argument, NULL, 'a' },
-	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
-	{ "metrics-allow", required_argument, NULL, OPT_METRICS_ALLOW },
-	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
-	{ "max-per-ip", required_argument, NULL, OPT_MAX_PER_IP },
-	{ "conn-rate", required_argument, NULL, OPT_CONN_RATE },
-	{ "conn-burst", required_argument, NULL, OPT_CONN_BURST },
-	{ "max-buffer-memory", required_argument, NULL, OPT_MAX_BUFMEM },
-	{ "audit-keep", required_argument, NULL, OPT_AUDIT_KEEP },
-	{ NULL, 0, NULL, 0 },
+struct choice {
+	const char *name;
+	unsigned v;
 };
 
-static const char usage_text[] =
-"usage: iosd [options]\n"
-"      --config FILE              options from FILE, \"name = value\" lines\n"
-"                                 (default: " IOSD_DEFAULT_CONFIG_TEXT ");\n"
-"                                 the command line wins\n"
-"      --no-config                read no configuration file\n"
-"  -l, --listen [ADDR:]PORT       WebSocket listener (repeatable)\n"
-"  -L, --listen-cong [ADDR:]PORT  CongSocket listener (repeatable)\n"
-"  -W, --listen-wss [ADDR:]PORT   WebSocket over TLS (repeatable; needs\n"
-"                                 --tls-cert and --tls-key)\n"
-"                                 ADDR: IPv4, [IPv6] or a name; without it\n"
-"                                 every IPv4 and IPv6 address\n"
-"  -t, --timeout MS               ping period; a silent client is closed\n"
-"                                 on the second period (default 50000)\n"
-"  -s, --show-message none|message  print every received message\n"
-"  -o, --show-options             print the effective options at start\n"
-"  -D, --db PATH                  device database (default "
-    IOSD_DEFAULT_DB ")\n"
-"  -d, --auth-file FILE           devices from a reference auth_file.json\n"
-"  -e, --auth-param ID.KEY.LEVEL,...  devices from the command line\n"
-"  -E, --auth-env                 devices from BOHO_AUTH (as -e)\n"
-"  -r, --redis[=URL]              devices from Redis (REDIS_HOST/REDIS_PORT)\n"
-"  -c, --control PATH             control socket for iosctl and iostui\n"
-"                                 (default: " IOSD_DEFAULT_CONTROL_TEXT ")\n"
-"      --control-ro PATH          a second control socket, read-only\n"
-"      --members-only             only logged-in clients may signal\n"
-"      --auth-fail-delay MS       AUTH_FAIL after this delay (default 1000)\n"
-"      --no-quota                 do not enforce signalSize and trafficRate\n"
-"      --publish-counter          cap recipients at the level's publishCounter\n"
-"      --rate-close MS            close a client over its rate this long (5000)\n"
-"      --tls-cert FILE            PEM certificate (a chain: leaf first)\n"
-"      --tls-key FILE             PEM private key\n"
-"      --tls-priority STRING      GnuTLS priorities (default: TLS 1.2, 1.3)\n"
-"      --tls-handshake-timeout MS TLS handshake deadline (default 5000)\n"
-"      --trusted-proxy ADDR[/N]   believe X-Forwarded-For/-Proto from it\n"
-"      --no-metrics               no GET /metrics on the WebSocket ports\n"
-"      --metrics-allow ADDR[/N]   GET /metrics only from these (repeatable)\n"
-"      --max-connections N        clients at once, all listeners (default\n"
-"                                 4096, at most the descriptor limit; 0: that\n"
-"                                 limit only)\n"
-"      --max-per-ip N             connections from one address not logged in\n"
-"                                 (default 64; 0: no limit)\n"
-"      --conn-rate N              new connections per second from one\n"
-"                                 address (default 20; 0: no limit)\n"
-"      --conn-burst N             ... of which this many at once (default 100)\n"
-"      --max-buffer-memory BYTES  partial messages and send queues of every\n"
-"                                 client together (k, M, G; default 1/8 of\n"
-"                                 the RAM, at least 16M); the largest\n"
-"                                 consumers are closed first past it\n"
-"      --audit-keep AGE[,ROWS]    audit rows kept (s, m, h, d; default\n"
-"                                 90d,100000; 0: no limit)\n"
-"      --max-signal BYTES         largest message accepted (default 20971520)\n"
-"      --send-queue-bytes BYTES   per-client send queue (default 8388608)\n"
-"      --send-queue-msgs N        per-client queued messages (default 8192)\n"
-"      --handshake-timeout MS     WebSocket upgrade deadline (default 10000)\n"
-"      --max-subscriptions N      per client (default 1024)\n"
-"      --retain-max N             retained signals kept (default 1000)\n"
-"      --retain-size BYTES        a retained signal is smaller (default 100000)\n"
-"      --log-level LEVEL          error, warn, info (default) or debug\n"
-"      --syslog                   log to syslog (daemon) instead of stderr\n"
-"  -f, --file-logger [DIR]        connection.log, auth.log and attack.log\n"
-"                                 in DIR (default: the working directory),\n"
-"                                 as the reference (reopened on HUP)\n"
-"  -m, --metric 1|2|3             print the reference's tables on stdout:\n"
-"                                 1 memory and traffic, 2 clients,\n"
-"                                 3 channels\n"
-"      --monitor-period MS        ... this often (default 5000)\n"
-"  -a, --api-list NAME...         answer only these request APIs: reply\n"
-"                                 (echo, date, unixtime), sudo (admin);\n"
-"                                 none; default: all\n"
-"      --stop-timeout MS          on SIGTERM, wait this long for clients\n"
-"                                 to take their close (default 3000)\n"
-"  -V, --version                  print the version\n"
-"  -h, --help                     this help\n"
+struct optdef;
+struct parse_state;
+typedef int parse_fn(struct options *, struct parse_state *,
+    const struct optdef *, const char *);
+typedef void print_fn(const struct options *, const struct optdef *, FILE *);
+
+struct optdef {
+	const char *name;	/* long option and file key */
+	int ch;			/* short option, or 0 */
+	enum okind kind;
+	unsigned flags;		/* O_* */
+	size_t off, size;	/* the field in struct options */
+	size_t off2;		/* K_OPTSTR: its bool; K_NET, K_LIST: count */
+	bool two;		/* off2 is set */
+	unsigned long long min, max;	/* K_NUM, K_SIZE */
+	const char *def;	/* the default as a file says it; NULL: 0 */
+	const char *next;	/* the value may be the next word, when it
+				 * starts so ("": any but an option) */
+	const char *bare;	/* K_OPTSTR: the value when none is given */
+	const struct choice *choices;	/* K_CHOICE, to a NULL name */
+	const char *expect;	/* K_CHOICE: told of a bad value */
+	int aux;		/* K_LISTEN: the transport */
+	parse_fn *parse;	/* K_CUSTOM */
+	print_fn *print;
+	const char *arg;	/* --help: what follows the name */
+	const char *help;	/* --help: lines apart by \n; {} the default */
+};
+
+static parse_fn parse_apis, parse_keep;
+static print_fn print_apis, print_keep;
+
+#define FIELD(f)	.off = offsetof(struct options, f), \
+			.size = sizeof(((struct options *)0)->f)
+#define FIELD2(f)	.off2 = offsetof(struct options, f), .two = true
+#define FLAG(f)		.kind = K_FLAG, FIELD(f)
+#define NUM(f, lo, hi, d) .kind = K_NUM, FIELD(f), .min = (lo), .max = (hi), \
+			.def = (d)
+#define PATH(f)		.kind = K_PATH, FIELD(f)
+#define LISTEN(tr)	.kind = K_LISTEN, .aux = (tr), .arg = " [ADDR:]PORT"
+#define NETS(f, n)	.kind = K_NET, FIELD(f), FIELD2(n), .arg = " ADDR[/N]"
+#define LIST(f, n)	.kind = K_LIST, FIELD(f), FIELD2(n)
+
+static const struct choice show_message_choices[] = {
+	{ "none", 0 }, { "message", 1 }, { NULL, 0 },
+};
+static const struct choice log_level_choices[] = {
+	{ "error", LOG_LVL_ERROR }, { "warn", LOG_LVL_WARN },
+	{ "info", LOG_LVL_INFO }, { "debug", LOG_LVL_DEBUG }, { NULL, 0 },
+};
+static const struct choice metric_choices[] = {
+	{ "0", 0 }, { "1", 1 }, { "2", 2 }, { "3", 3 }, { "none", 0 },
+	{ NULL, 0 },
+};
+
+/* Every option, in the order of --help and -o. */
+static const struct optdef optdefs[] = {
+{ "config", 0, K_CONFIG, O_CLI, .arg = " FILE",
+  .help = "options from FILE, \"name = value\" lines\n"
+	"(default: " IOSD_DEFAULT_CONFIG_TEXT ");\n"
+	"the command line wins" },
+{ "no-config", 0, K_NOCONFIG, O_CLI,
+  .help = "read no configuration file" },
+{ "listen", 'l', LISTEN(TR_WS),
+  .help = "WebSocket listener (repeatable)" },
+{ "listen-cong", 'L', LISTEN(TR_CONG),
+  .help = "CongSocket listener (repeatable)" },
+{ "listen-wss", 'W', LISTEN(TR_WSS),
+  .help = "WebSocket over TLS (repeatable; needs\n"
+	"--tls-cert and --tls-key)\n"
+	"ADDR: IPv4, [IPv6] or a name; without it\n"
+	"every IPv4 and IPv6 address" },
+{ "timeout", 't', NUM(timeout_ms, 1, 86400000, "50000"), .arg = " MS",
+  .help = "ping period; a silent client is closed\n"
+	"on the second period (default {})" },
+{ "show-message", 's', K_CHOICE, FIELD(show_message), .def = "none",
+  .choices = show_message_choices,
+  .expect = "expected none or message, not", .arg = " none|message",
+  .help = "print every received message" },
+{ "show-options", 'o', FLAG(show_options), .flags = O_NOPRINT,
+  .help = "print the effective options at start" },
+{ "db", 'D', PATH(db_path), .flags = O_RESTART, .def = IOSD_DEFAULT_DB,
+  .arg = " PATH", .help = "device database (default {})" },
+{ "auth-file", 'd', LIST(auth_files, nauth_files), .arg = " FILE",
+  .help = "devices from a reference auth_file.json" },
+{ "auth-param", 'e', LIST(auth_params, nauth_params), .flags = O_SECRET,
+  .arg = " ID.KEY.LEVEL,...", .help = "devices from the command line" },
+{ "auth-env", 'E', FLAG(auth_env),
+  .help = "devices from BOHO_AUTH (as -e)" },
+/* "-r redis://host" as one would type it: the URL may be the next word. */
+{ "redis", 'r', K_OPTSTR, O_RESTART, FIELD(redis_url), FIELD2(redis),
+  .next = "redis://", .arg = "[=URL]",
+  .help = "devices from Redis (REDIS_HOST/REDIS_PORT)" },
+{ "control", 'c', PATH(control), .flags = O_RESTART | O_EMPTY_NONE,
+  .def = IOSD_DEFAULT_CONTROL, .arg = " PATH",
+  .help = "control socket for iosctl and iostui\n"
+	"(default: " IOSD_DEFAULT_CONTROL_TEXT ")" },
+{ "control-ro", 0, PATH(control_ro), .flags = O_RESTART, .arg = " PATH",
+  .help = "a second control socket, read-only" },
+{ "members-only", 0, FLAG(members_only),
+  .help = "only logged-in clients may signal" },
+{ "auth-fail-delay", 0, NUM(auth_fail_ms, 0, 60000, "1000"), .arg = " MS",
+  .help = "AUTH_FAIL after this delay (default {})" },
+{ "no-quota", 0, K_NOT, FIELD(quotas),
+  .help = "do not enforce signalSize and trafficRate" },
+{ "publish-counter", 0, FLAG(publish_counter),
+  .help = "cap recipients at the level's publishCounter" },
+{ "rate-close", 0, NUM(rate_close_ms, 100, 3600000, "5000"), .arg = " MS",
+  .help = "close a client over its rate this long ({})" },
+{ "tls-cert", 0, PATH(tls_cert), .arg = " FILE",
+  .help = "PEM certificate (a chain: leaf first)" },
+{ "tls-key", 0, PATH(tls_key), .arg = " FILE",
+  .help = "PEM private key" },
+{ "tls-priority", 0, K_STR, FIELD(tls_priority),
+  .def = TLS_DEFAULT_PRIORITY, .arg = " STRING",
+  .help = "GnuTLS priorities (default: TLS 1.2, 1.3)" },
+{ "tls-handshake-timeout", 0, NUM(tls_handshake_ms, 1, 3600000, "5000"),
+  .arg = " MS", .help = "TLS handshake deadline (default {})" },
+{ "trusted-proxy", 0, NETS(proxies, nproxies),
+  .help = "believe X-Forwarded-For/-Proto from it" },
+{ "no-metrics", 0, K_NOT, FIELD(metrics),
+  .help = "no GET /metrics on the WebSocket ports" },
+{ "metrics-allow", 0, NETS(metrics_allow, nmetrics_allow),
+  .help = "GET /metrics only from these (repeatable)" },
+{ "max-connections", 0, NUM(max_conns, 0, 1u << 24, "4096"), .arg = " N",
+  .help = "clients at once, all listeners (default\n"
+	"{}, at most the descriptor limit; 0: that\n"
+	"limit only)" },
+{ "max-per-ip", 0, NUM(max_per_ip, 0, 1u << 24, "64"), .arg = " N",
+  .help = "connections from one address not logged in\n"
+	"(default {}; 0: no limit)" },
+{ "conn-rate", 0, NUM(conn_rate, 0, 1000000, "20"), .arg = " N",
+  .help = "new connections per second from one\n"
+	"address (default {}; 0: no limit)" },
+{ "conn-burst", 0, NUM(conn_burst, 1, 1000000, "100"), .arg = " N",
+  .help = "... of which this many at once (default {})" },
+/* The default depends on the machine: options_defaults() sets it. */
+{ "max-buffer-memory", 0, K_SIZE, FIELD(max_bufmem), .min = 1u << 20,
+  .max = SIZE_MAX, .arg = " BYTES",
+  .help = "partial messages and send queues of every\n"
+	"client together (k, M, G; default 1/8 of\n"
+	"the RAM, at least 16M); the largest\n"
+	"consumers are closed first past it" },
+{ "audit-keep", 0, K_CUSTOM, FIELD(audit_keep_s), .def = "90d,100000",
+  .parse = parse_keep, .print = print_keep, .arg = " AGE[,ROWS]",
+  .help = "audit rows kept (s, m, h, d; default\n"
+	"{}; 0: no limit)" },
+{ "max-signal", 0, NUM(max_signal, 16, 0x7FFFFFFF, "20971520"),
+  .arg = " BYTES", .help = "largest message accepted (default {})" },
+{ "send-queue-bytes", 0, NUM(sendq_bytes, 1024, SIZE_MAX, "8388608"),
+  .arg = " BYTES", .help = "per-client send queue (default {})" },
+{ "send-queue-msgs", 0, NUM(sendq_msgs, 4, 1u << 24, "8192"), .arg = " N",
+  .help = "per-client queued messages (default {})" },
+{ "handshake-timeout", 0, NUM(handshake_ms, 1, 3600000, "10000"),
+  .arg = " MS", .help = "WebSocket upgrade deadline (default {})" },
+{ "max-subscriptions", 0, NUM(max_subs, 1, 1u << 20, "1024"), .arg = " N",
+  .help = "per client (default {})" },
+/* reference retain.limitCounter and retain.limitSize */
+{ "retain-max", 0, NUM(retain_count, 0, 1u << 24, "1000"), .arg = " N",
+  .help = "retained signals kept (default {})" },
+{ "retain-size", 0, NUM(retain_size, 0, 0x7FFFFFFF, "100000"),
+  .arg = " BYTES", .help = "a retained signal is smaller (default {})" },
+{ "log-level", 0, K_CHOICE, FIELD(log_level), .def = "info",
+  .choices = log_level_choices, .expect = "bad level", .arg = " LEVEL",
+  .help = "error, warn, info (default) or debug" },
+{ "syslog", 0, FLAG(syslog), .flags = O_RESTART,
+  .help = "log to syslog (daemon) instead of stderr" },
+/* io-server's "-f DIR" next to a bare "-f" (the working directory). */
+{ "file-logger", 'f', K_OPTSTR, FIELD(file_logger), .next = "",
+  .bare = ".", .arg = " [DIR]",
+  .help = "connection.log, auth.log and attack.log\n"
+	"in DIR (default: the working directory),\n"
+	"as the reference (reopened on HUP)" },
+{ "metric", 'm', K_CHOICE, FIELD(metric), .def = "0",
+  .choices = metric_choices,
+  .expect = "1 (traffic), 2 (clients) or 3 (channels), not",
+  .arg = " 1|2|3",
+  .help = "print the reference's tables on stdout:\n"
+	"1 memory and traffic, 2 clients,\n"
+	"3 channels" },
+/* serverOption.monitorPeriod */
+{ "monitor-period", 0, NUM(monitor_ms, 1000, 86400000, "5000"),
+  .arg = " MS", .help = "... this often (default {})" },
+/* io-server's "-a api_1 api_2": several words. */
+{ "api-list", 'a', K_CUSTOM, O_WORDS, FIELD(apis), .def = "reply,sudo",
+  .next = "", .parse = parse_apis, .print = print_apis, .arg = " NAME...",
+  .help = "answer only these request APIs: reply\n"
+	"(echo, date, unixtime), sudo (admin);\n"
+	"none; default: all" },
+{ "stop-timeout", 0, NUM(stop_ms, 0, 3600000, "3000"), .arg = " MS",
+  .help = "on SIGTERM, wait this long for clients\n"
+	"to take their close (default {})" },
+{ "version", 'V', K_VERSION, O_CLI, .help = "print the version" },
+{ "help", 'h', K_HELP, O_CLI, .help = "this help" },
+};
+
+#define NOPTS	(sizeof(optdefs) / sizeof(optdefs[0]))
+#define HELP_COL	33	/* where --help's descriptions start */
+
+static const char usage_tail[] =
 "\n"
 "From io-server (iosignal-cli): -l, -L, -t, -s, -o, -d, -e, -E, -r, -f,\n"
 "-m and -a work as there, with more: -r takes a redis:// URL, -f a\n"
@@ -167,53 +259,11 @@ static const char usage_text[] =
 "the monitor is also GET /metrics, `iosctl watch` and iostui; devices\n"
 "are kept in the database (-D, `iosctl enroll`, `iosctl import`).\n";
 
-/* An eighth of the machine's memory, at least 16 MiB: a Pi with 1 GB
- * gives 128 MiB to what clients make it hold. */
-static size_t
-default_bufmem(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-	uint64_t ram = pages > 0 && psize > 0 ? (uint64_t)pages *
-	    (uint64_t)psize : 0;
-	uint64_t b = ram / 8;
-
-	if (b < (16u << 20))
-		b = 16u << 20;
-	return b > SIZE_MAX ? SIZE_MAX : (size_t)b;
-}
-
-void
-options_defaults(struct options *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->timeout_ms = 50000;
-	o->db_path = IOSD_DEFAULT_DB;
-	o->max_signal = 20971520;	/* the largest level's signalSize */
-	o->anon_signal = 1048576;	/* level 3, the default level */
-	o->sendq_bytes = 8u << 20;
-	o->sendq_msgs = 8192;
-	o->handshake_ms = 10000;
-	o->tls_handshake_ms = 5000;
-	o->stop_ms = 3000;
-	o->max_subs = 1024;
-	o->retain_count = 1000;		/* reference retain.limitCounter */
-	o->retain_size = 100000;	/* reference retain.limitSize */
-	o->log_level = LOG_LVL_INFO;
-	o->auth_fail_ms = 1000;		/* serverOption.auth.delay_auth_fail */
-	o->quotas = true;
-	o->metrics = true;
-	o->rate_close_ms = 5000;
-	o->control = IOSD_DEFAULT_CONTROL[0] ? IOSD_DEFAULT_CONTROL : NULL;
-	o->max_conns = 4096;
-	o->max_per_ip = 64;
-	o->conn_rate = 20;
-	o->conn_burst = 100;
-	o->max_bufmem = default_bufmem();
-	o->audit_keep_s = 90 * 86400;
-	o->audit_keep_rows = 100000;
-	o->monitor_ms = 5000;		/* serverOption.monitorPeriod */
-	o->apis = OPT_API_ALL;
-}
+struct parse_state {
+	bool cli;		/* the command line, after the file */
+	bool apis_set;		/* an -a was read: the default is gone */
+	bool reset[NOPTS];	/* repeatables the command line started anew */
+};
 
 /* While parsing a configuration file: "FILE:LINE: " for messages. */
 static char where[4200];
@@ -260,6 +310,116 @@ number(const char *s, unsigned long long min, unsigned long long max,
 		return -1;
 	*out = v;
 	return 0;
+}
+
+static int apply(struct options *o, struct parse_state *ps,
+    const struct optdef *d, const char *arg);
+static void usage(FILE *f);
+
+/* The fields of the table, by offset and size. */
+static void *
+field(const struct options *o, size_t off)
+{
+	return (char *)(uintptr_t)o + off;
+}
+
+static const char *
+get_str(const struct options *o, size_t off)
+{
+	return *(const char **)field(o, off);
+}
+
+static void
+set_str(struct options *o, size_t off, const char *s)
+{
+	*(const char **)field(o, off) = s;
+}
+
+static size_t *
+count_of(const struct options *o, const struct optdef *d)
+{
+	return field(o, d->off2);
+}
+
+static unsigned long long
+get_uint(const struct options *o, const struct optdef *d)
+{
+	const void *p = field(o, d->off);
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+
+	switch (d->size) {
+	case 1: memcpy(&u8, p, 1); return u8;
+	case 2: memcpy(&u16, p, 2); return u16;
+	case 4: memcpy(&u32, p, 4); return u32;
+	default: memcpy(&u64, p, 8); return u64;
+	}
+}
+
+static void
+set_uint(struct options *o, const struct optdef *d, unsigned long long v)
+{
+	void *p = field(o, d->off);
+	uint8_t u8 = (uint8_t)v;
+	uint16_t u16 = (uint16_t)v;
+	uint32_t u32 = (uint32_t)v;
+	uint64_t u64 = v;
+
+	switch (d->size) {
+	case 1: memcpy(p, &u8, 1); break;
+	case 2: memcpy(p, &u16, 2); break;
+	case 4: memcpy(p, &u32, 4); break;
+	default: memcpy(p, &u64, 8); break;
+	}
+}
+
+static int
+has_arg(const struct optdef *d)
+{
+	switch (d->kind) {
+	case K_FLAG: case K_NOT: case K_NOCONFIG: case K_HELP: case K_VERSION:
+		return no_argument;
+	case K_OPTSTR:
+		return optional_argument;
+	default:
+		return required_argument;
+	}
+}
+
+/* An eighth of the machine's memory, at least 16 MiB: a Pi with 1 GB
+ * gives 128 MiB to what clients make it hold. */
+static size_t
+default_bufmem(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t ram = pages > 0 && psize > 0 ? (uint64_t)pages *
+	    (uint64_t)psize : 0;
+	uint64_t b = ram / 8;
+
+	if (b < (16u << 20))
+		b = 16u << 20;
+	return b > SIZE_MAX ? SIZE_MAX : (size_t)b;
+}
+
+void
+options_defaults(struct options *o)
+{
+	struct parse_state ps;
+
+	memset(o, 0, sizeof(*o));
+	memset(&ps, 0, sizeof(ps));
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct optdef *d = &optdefs[i];
+
+		if (d->kind == K_NOT)
+			set_uint(o, d, 1);	/* --no-quota not given */
+		else if (d->def && apply(o, &ps, d, d->def) != 0)
+			abort();	/* the table's mistake, said by bad() */
+	}
+	o->anon_signal = 1048576;	/* level 3, the default level */
+	o->max_bufmem = default_bufmem();
 }
 
 static int
@@ -423,18 +583,38 @@ size_arg(const char *s, unsigned long long min, unsigned long long max,
 	return *out < min || *out > max ? -1 : 0;
 }
 
+/* 1048576 as "1M" for a message. */
+static const char *
+size_text(unsigned long long v, char *buf, size_t len)
+{
+	static const char unit[] = "kMG";
+	int u = -1;
+
+	while (u < 2 && v >= 1024 && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%llu", v);
+	else
+		snprintf(buf, len, "%llu%c", v, unit[u]);
+	return buf;
+}
+
 /* AGE[,ROWS]: AGE in s, m, h or d (bare: days), either part 0 or empty
  * for no limit. */
 static int
-parse_keep(struct options *o, const char *arg)
+parse_keep(struct options *o, struct parse_state *ps, const struct optdef *d,
+    const char *arg)
 {
 	char age[32];
 	const char *comma = strchr(arg, ',');
 	size_t al = comma ? (size_t)(comma - arg) : strlen(arg);
 	unsigned long long v, mult = 86400, rows = o->audit_keep_rows;
 
+	(void)ps;
 	if (al >= sizeof(age))
-		return bad("--audit-keep: bad value '%s'", arg);
+		return bad("--%s: bad value '%s'", d->name, arg);
 	memcpy(age, arg, al);
 	age[al] = '\0';
 	if (al && strchr("smhd", age[al - 1])) {
@@ -443,73 +623,71 @@ parse_keep(struct options *o, const char *arg)
 		age[--al] = '\0';
 	}
 	if (al && number(age, 0, 100ull * 365 * 86400 / mult, &v) < 0)
-		return bad("--audit-keep: bad age in '%s'", arg);
+		return bad("--%s: bad age in '%s'", d->name, arg);
 	if (comma && comma[1] && number(comma + 1, 0, 1ull << 40, &rows) < 0)
-		return bad("--audit-keep: bad row count in '%s'", arg);
+		return bad("--%s: bad row count in '%s'", d->name, arg);
 	if (al)
 		o->audit_keep_s = v * mult;
 	o->audit_keep_rows = rows;
 	return 0;
 }
 
-#define SET_NUM(field, min, max, name) do { \
-	unsigned long long v_; \
-	if (number(arg, (min), (max), &v_) < 0) \
-		return bad("%s: bad value '%s'", name, arg); \
-	o->field = v_; \
-} while (0)
-
-struct parse_state {
-	bool cli;		/* the command line, after the file */
-	bool apis_set;		/* an -a was read: the default is gone */
-	int reset[8];		/* repeatables the command line started anew */
-	size_t nreset;
-};
+static void
+print_keep(const struct options *o, const struct optdef *d, FILE *f)
+{
+	fprintf(f, "%s = %llus,%llu\n", d->name,
+	    (unsigned long long)o->audit_keep_s,
+	    (unsigned long long)o->audit_keep_rows);
+}
 
 /* A repeatable option given on the command line replaces the file's. */
 static void
-cli_first(struct parse_state *ps, int ch, size_t *count)
+cli_first(struct parse_state *ps, const struct optdef *d, size_t *count)
 {
-	for (size_t i = 0; i < ps->nreset; i++)
-		if (ps->reset[i] == ch)
-			return;
-	if (!ps->cli || ps->nreset == sizeof(ps->reset) / sizeof(ps->reset[0]))
+	size_t i = (size_t)(d - optdefs);
+
+	if (!ps->cli || ps->reset[i])
 		return;
-	ps->reset[ps->nreset++] = ch;
+	ps->reset[i] = true;
 	*count = 0;
 }
 
 /* The same for one kind of listener: -L on the command line replaces the
  * file's CongSocket listeners and keeps its WebSocket ones. */
 static void
-cli_first_listen(struct options *o, struct parse_state *ps, int ch)
+cli_first_listen(struct options *o, struct parse_state *ps,
+    const struct optdef *d)
 {
-	enum transport tr = ch == 'l' ? TR_WS : ch == 'W' ? TR_WSS : TR_CONG;
 	size_t keep = 1, k = 0;
 
-	cli_first(ps, ch, &keep);
+	cli_first(ps, d, &keep);
 	if (keep)
 		return;
 	for (size_t i = 0; i < o->nlisten; i++)
-		if (o->listen[i].tr != tr)
+		if ((int)o->listen[i].tr != d->aux)
 			o->listen[k++] = o->listen[i];
 	o->nlisten = k;
 }
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} api_names[] = {
+	{ "reply", OPT_API_REPLY }, { "sudo", OPT_API_SUDO },
+};
 
 /*
  * -a NAME...: names apart by commas or blanks, "none" for no API. The
  * first -a of a source starts the list anew; more add to it.
  */
 static int
-parse_apis(struct options *o, struct parse_state *ps, const char *arg)
+parse_apis(struct options *o, struct parse_state *ps, const struct optdef *d,
+    const char *arg)
 {
-	static const struct { const char *name; unsigned bit; } apis[] = {
-		{ "reply", OPT_API_REPLY }, { "sudo", OPT_API_SUDO },
-	};
-	size_t fresh = 1;
+	size_t fresh = 1, napi = sizeof(api_names) / sizeof(api_names[0]);
 	const char *p = arg;
 
-	cli_first(ps, 'a', &fresh);
+	cli_first(ps, d, &fresh);
 	if (fresh == 0 || !ps->apis_set)
 		o->apis = 0;
 	ps->apis_set = true;
@@ -519,14 +697,14 @@ parse_apis(struct options *o, struct parse_state *ps, const char *arg)
 		if (n == 4 && strncmp(p, "none", 4) == 0)
 			o->apis = 0;
 		else if (n > 0) {
-			for (i = 0; i < sizeof(apis) / sizeof(apis[0]); i++)
-				if (strlen(apis[i].name) == n &&
-				    strncmp(p, apis[i].name, n) == 0)
+			for (i = 0; i < napi; i++)
+				if (strlen(api_names[i].name) == n &&
+				    strncmp(p, api_names[i].name, n) == 0)
 					break;
-			if (i == sizeof(apis) / sizeof(apis[0]))
-				return bad("--api-list: no API '%.*s' (iosd "
-				    "has reply and sudo)", (int)n, p);
-			o->apis |= apis[i].bit;
+			if (i == napi)
+				return bad("--%s: no API '%.*s' (iosd has reply "
+				    "and sudo)", d->name, (int)n, p);
+			o->apis |= api_names[i].bit;
 		}
 		p += n;
 		p += strspn(p, ", \t");
@@ -534,200 +712,125 @@ parse_apis(struct options *o, struct parse_state *ps, const char *arg)
 	return 0;
 }
 
-/* One option, from the command line or a file: 0, 2 after bad(), or -1
- * for an option this table does not know. */
-static int
-apply(struct options *o, struct parse_state *ps, int ch, const char *arg)
+static void
+print_apis(const struct options *o, const struct optdef *d, FILE *f)
 {
-	int rc;
-	enum log_level lvl;
+	const char *sep = "";
 
-	switch (ch) {
-	case 'l':
-	case 'L':
-	case 'W':
-		cli_first_listen(o, ps, ch);
-		rc = parse_listen(o, ch == 'l' ? TR_WS : ch == 'W' ?
-		    TR_WSS : TR_CONG, arg);
-		if (rc)
-			return rc;
-		break;
-	case 't':
-		SET_NUM(timeout_ms, 1, 86400000, "--timeout");
-		break;
-	case 's':
-		if (strcmp(arg, "message") == 0)
-			o->show_message = true;
-		else if (strcmp(arg, "none") == 0)
-			o->show_message = false;
-		else
-			return bad("%s: expected none or message, not '%s'",
-			    "--show-message", arg);
-		break;
-	case 'o':
-		o->show_options = true;
-		break;
-	case 'D':
-		o->db_path = arg;
-		break;
-	case 'd':
-		cli_first(ps, 'd', &o->nauth_files);
-		if (o->nauth_files == OPT_MAX_LISTEN)
-			return bad("--auth-file: too many");
-		o->auth_files[o->nauth_files++] = arg;
-		break;
-	case 'e':
-		cli_first(ps, 'e', &o->nauth_params);
-		if (o->nauth_params == OPT_MAX_LISTEN)
-			return bad("--auth-param: too many");
-		o->auth_params[o->nauth_params++] = arg;
-		break;
-	case 'E':
-		o->auth_env = true;
-		break;
-	case 'r':
-		o->redis = true;
-		o->redis_url = arg && *arg ? arg : NULL;
-		break;
-	case 'c':
-		o->control = arg[0] ? arg : NULL;
-		break;
-	case OPT_CONTROL_RO:
-		o->control_ro = arg;
-		break;
-	case OPT_TLS_CERT:
-		o->tls_cert = arg;
-		break;
-	case OPT_TLS_KEY:
-		o->tls_key = arg;
-		break;
-	case OPT_TLS_PRIORITY:
-		o->tls_priority = arg;
-		break;
-	case OPT_TLS_HANDSHAKE:
-		SET_NUM(tls_handshake_ms, 1, 3600000,
-		    "--tls-handshake-timeout");
-		break;
-	case OPT_SYSLOG:
-		o->syslog = true;
-		break;
-	case 'f':
-		/* Bare -f: the working directory, as the reference. */
-		o->file_logger = arg && *arg ? arg : ".";
-		break;
-	case 'm':
-		if (strcmp(arg, "0") == 0 || strcmp(arg, "none") == 0)
-			o->metric = 0;
-		else if (strlen(arg) == 1 && *arg >= '1' && *arg <= '3')
-			o->metric = (unsigned)(*arg - '0');
-		else
-			return bad("--metric: 1 (traffic), 2 (clients) or 3 "
-			    "(channels), not '%s'", arg);
-		break;
-	case OPT_MONITOR_PERIOD:
-		SET_NUM(monitor_ms, 1000, 86400000, "--monitor-period");
-		break;
-	case 'a':
-		if ((rc = parse_apis(o, ps, arg)) != 0)
-			return rc;
-		break;
-	case OPT_STOP_TIMEOUT:
-		SET_NUM(stop_ms, 0, 3600000, "--stop-timeout");
-		break;
-	case OPT_NO_METRICS:
-		o->metrics = false;
-		break;
-	case OPT_METRICS_ALLOW:
-		cli_first(ps, ch, &o->nmetrics_allow);
-		if ((rc = parse_net(o->metrics_allow, &o->nmetrics_allow,
-		    "--metrics-allow", arg)) != 0)
-			return rc;
-		break;
-	case OPT_MEMBERS_ONLY:
-		o->members_only = true;
-		break;
-	case OPT_AUTH_FAIL_DELAY:
-		SET_NUM(auth_fail_ms, 0, 60000, "--auth-fail-delay");
-		break;
-	case OPT_NO_QUOTA:
-		o->quotas = false;
-		break;
-	case OPT_PUBLISH_COUNTER:
-		o->publish_counter = true;
-		break;
-	case OPT_RATE_CLOSE:
-		SET_NUM(rate_close_ms, 100, 3600000, "--rate-close");
-		break;
-	case 'V':
+	fprintf(f, "%s = ", d->name);
+	for (size_t i = 0; i < sizeof(api_names) / sizeof(api_names[0]); i++)
+		if (o->apis & api_names[i].bit) {
+			fprintf(f, "%s%s", sep, api_names[i].name);
+			sep = ",";
+		}
+	fprintf(f, "%s\n", o->apis ? "" : "none");
+}
+
+/* One option's value, from the command line, a file or the table's
+ * default: 0, 2 after bad(), or 1 when the program should exit 0 (help,
+ * version). */
+static int
+apply(struct options *o, struct parse_state *ps, const struct optdef *d,
+    const char *arg)
+{
+	char opt[48], min[32];
+	unsigned long long v;
+	size_t *n;
+
+	snprintf(opt, sizeof(opt), "--%s", d->name);
+	switch (d->kind) {
+	case K_FLAG:
+	case K_NOT:
+		set_uint(o, d, d->kind == K_FLAG);
+		return 0;
+	case K_NUM:
+		if (number(arg, d->min, d->max, &v) < 0)
+			return bad("%s: bad value '%s'", opt, arg);
+		set_uint(o, d, v);
+		return 0;
+	case K_SIZE:
+		if (size_arg(arg, d->min, d->max, &v) < 0)
+			return bad("%s: bad size '%s' (at least %s)", opt, arg,
+			    size_text(d->min, min, sizeof(min)));
+		set_uint(o, d, v);
+		return 0;
+	case K_PATH:
+	case K_STR:
+		set_str(o, d->off, (d->flags & O_EMPTY_NONE) && *arg == '\0' ?
+		    NULL : arg);
+		return 0;
+	case K_CHOICE:
+		for (const struct choice *c = d->choices; c->name; c++)
+			if (strcmp(c->name, arg) == 0) {
+				set_uint(o, d, c->v);
+				return 0;
+			}
+		return bad("%s: %s '%s'", opt, d->expect, arg);
+	case K_OPTSTR:
+		if (d->two)
+			*(bool *)field(o, d->off2) = true;
+		set_str(o, d->off, arg && *arg ? arg : d->bare);
+		return 0;
+	case K_LISTEN:
+		cli_first_listen(o, ps, d);
+		return parse_listen(o, (enum transport)d->aux, arg);
+	case K_NET:
+		cli_first(ps, d, count_of(o, d));
+		return parse_net(field(o, d->off), count_of(o, d), opt, arg);
+	case K_LIST:
+		n = count_of(o, d);
+		cli_first(ps, d, n);
+		if (*n == d->size / sizeof(const char *))
+			return bad("%s: too many", opt);
+		((const char **)field(o, d->off))[(*n)++] = arg;
+		return 0;
+	case K_CUSTOM:
+		return d->parse(o, ps, d, arg);
+	case K_VERSION:
 		printf("iosd %s (libproto %s, protocol %s%s)\n",
 		    IOSD_VERSION, PROTO_LIB_VERSION, PROTO_VERSION,
 		    notify_built_in() ? ", systemd" : "");
 		return 1;
-	case 'h':
-		fputs(usage_text, stdout);
+	case K_HELP:
+		usage(stdout);
 		return 1;
-	case OPT_TRUSTED_PROXY:
-		cli_first(ps, ch, &o->nproxies);
-		if ((rc = parse_net(o->proxies, &o->nproxies,
-		    "--trusted-proxy", arg)) != 0)
-			return rc;
-		break;
-	case OPT_MAX_SIGNAL:
-		SET_NUM(max_signal, 16, 0x7FFFFFFF, "--max-signal");
-		break;
-	case OPT_SENDQ_BYTES:
-		SET_NUM(sendq_bytes, 1024, SIZE_MAX, "--send-queue-bytes");
-		break;
-	case OPT_SENDQ_MSGS:
-		SET_NUM(sendq_msgs, 4, 1u << 24, "--send-queue-msgs");
-		break;
-	case OPT_HANDSHAKE:
-		SET_NUM(handshake_ms, 1, 3600000, "--handshake-timeout");
-		break;
-	case OPT_MAX_SUBS:
-		SET_NUM(max_subs, 1, 1u << 20, "--max-subscriptions");
-		break;
-	case OPT_RETAIN_MAX:
-		SET_NUM(retain_count, 0, 1u << 24, "--retain-max");
-		break;
-	case OPT_RETAIN_SIZE:
-		SET_NUM(retain_size, 0, 0x7FFFFFFF, "--retain-size");
-		break;
-	case OPT_MAX_CONNS:
-		SET_NUM(max_conns, 0, 1u << 24, "--max-connections");
-		break;
-	case OPT_MAX_PER_IP:
-		SET_NUM(max_per_ip, 0, 1u << 24, "--max-per-ip");
-		break;
-	case OPT_CONN_RATE:
-		SET_NUM(conn_rate, 0, 1000000, "--conn-rate");
-		break;
-	case OPT_CONN_BURST:
-		SET_NUM(conn_burst, 1, 1000000, "--conn-burst");
-		break;
-	case OPT_MAX_BUFMEM: {
-		unsigned long long v;
-
-		if (size_arg(arg, 1u << 20, SIZE_MAX, &v) < 0)
-			return bad("%s: bad size '%s' (at least 1M)",
-			    "--max-buffer-memory", arg);
-		o->max_bufmem = (size_t)v;
-		break;
-	}
-	case OPT_AUDIT_KEEP:
-		if ((rc = parse_keep(o, arg)) != 0)
-			return rc;
-		break;
-	case OPT_LOG_LEVEL:
-		if (log_level_parse(arg, &lvl) < 0)
-			return bad("%s: bad level '%s'", "--log-level",
-			    arg);
-		o->log_level = (int)lvl;
-		break;
-	default:
-		return -1;
+	case K_CONFIG:
+	case K_NOCONFIG:
+		break;		/* read before the file */
 	}
 	return 0;
+}
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: iosd [options]\n", f);
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct optdef *d = &optdefs[i];
+		const char *h = d->help, *arg = d->arg ? d->arg : "";
+		int n;
+
+		if (d->ch)
+			n = fprintf(f, "  -%c, --%s%s", d->ch, d->name, arg);
+		else
+			n = fprintf(f, "      --%s%s", d->name, arg);
+		fprintf(f, "%*s", n < HELP_COL ? HELP_COL - n : 2, "");
+		while (*h) {
+			size_t len = strcspn(h, "\n");
+			const char *def = memmem(h, len, "{}", 2);
+
+			if (def)
+				fprintf(f, "%.*s%s%.*s\n", (int)(def - h), h,
+				    d->def ? d->def : "",
+				    (int)(len - (size_t)(def - h) - 2), def + 2);
+			else
+				fprintf(f, "%.*s\n", (int)len, h);
+			h += len;
+			if (*h == '\n' && *++h)
+				fprintf(f, "%*s", HELP_COL, "");
+		}
+	}
+	fputs(usage_tail, f);
 }
 
 /* A copy of s owned by o (values read from a configuration file). */
@@ -762,12 +865,13 @@ options_own(struct options *o, const char *s)
 	return s ? own(o, s, strlen(s)) : NULL;
 }
 
-static const struct option *
-find_long(const char *name, size_t n)
+static const struct optdef *
+find_key(const char *name, size_t n)
 {
-	for (const struct option *l = longopts; l->name; l++)
-		if (strlen(l->name) == n && strncmp(l->name, name, n) == 0)
-			return l;
+	for (size_t i = 0; i < NOPTS; i++)
+		if (strlen(optdefs[i].name) == n &&
+		    strncmp(optdefs[i].name, name, n) == 0)
+			return &optdefs[i];
 	return NULL;
 }
 
@@ -794,9 +898,10 @@ parse_file(struct options *o, struct parse_state *ps, const char *path)
 		return bad("--config %s: %s", path, strerror(errno));
 	while (rc == 0 && fgets(line, sizeof(line), f)) {
 		char *p = line, *name, *eq, *val, *end;
-		const struct option *l;
+		const struct optdef *d;
 		bool quoted;
 		size_t nl;
+		int has;
 
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u: ", path, lineno);
@@ -840,42 +945,41 @@ parse_file(struct options *o, struct parse_state *ps, const char *path)
 			val[vl - 1] = '\0';
 			val++;
 		}
-		l = find_long(name, nl);
-		if (l == NULL || l->val == 'h' || l->val == 'V' ||
-		    strcmp(l->name, "config") == 0 ||
-		    strcmp(l->name, "no-config") == 0) {
+		d = find_key(name, nl);
+		if (d == NULL || (d->flags & O_CLI)) {
 			rc = bad("unknown option '%.*s'", (int)nl, name);
 			break;
 		}
-		if (l->has_arg == no_argument) {
+		has = has_arg(d);
+		if (has == no_argument) {
 			if (val && (strcmp(val, "no") == 0 ||
 			    strcmp(val, "false") == 0 || strcmp(val, "off") == 0))
 				continue;
 			if (val && *val && strcmp(val, "yes") != 0 &&
 			    strcmp(val, "true") != 0 && strcmp(val, "on") != 0) {
 				rc = bad("%s takes no value (or yes/no), not "
-				    "'%s'", l->name, val);
+				    "'%s'", d->name, val);
 				break;
 			}
 			val = NULL;
-		} else if (l->has_arg == optional_argument && val &&
+		} else if (has == optional_argument && val &&
 		    (strcmp(val, "yes") == 0 || *val == '\0')) {
 			val = NULL;	/* "redis = yes": on, no value */
-		} else if (l->has_arg == optional_argument && val &&
+		} else if (has == optional_argument && val &&
 		    strcmp(val, "no") == 0) {
 			continue;
-		} else if (l->has_arg == required_argument &&
+		} else if (has == required_argument &&
 		    (val == NULL || (*val == '\0' && !quoted))) {
 			/* control = "" says none, as -c '' does. */
-			rc = bad("%s needs a value: %s = VALUE", l->name,
-			    l->name);
+			rc = bad("%s needs a value: %s = VALUE", d->name,
+			    d->name);
 			break;
 		}
 		if (val && (val = own(o, val, strlen(val))) == NULL) {
 			rc = bad("out of memory");
 			break;
 		}
-		rc = apply(o, ps, l->val, val);
+		rc = apply(o, ps, d, val);
 	}
 	if (rc == 0 && ferror(f))
 		rc = bad("%s: read error", path);
@@ -884,75 +988,119 @@ parse_file(struct options *o, struct parse_state *ps, const char *path)
 	return rc;
 }
 
+/* getopt_long's tables, from optdefs[]: a long option's val is its short
+ * letter, or 256 + its index. */
+static struct option longopts[NOPTS + 1];
+static char optstring[3 * NOPTS + 2];
+
+static void
+getopt_tables(void)
+{
+	char *s = optstring;
+
+	if (longopts[0].name)
+		return;
+	*s++ = ':';		/* a missing value: ':', not '?' */
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct optdef *d = &optdefs[i];
+		int has = has_arg(d);
+
+		longopts[i].name = d->name;
+		longopts[i].has_arg = has;
+		longopts[i].val = d->ch ? d->ch : 256 + (int)i;
+		if (d->ch) {
+			*s++ = (char)d->ch;
+			if (has != no_argument)
+				*s++ = ':';
+			if (has == optional_argument)
+				*s++ = ':';
+		}
+	}
+	*s = '\0';
+}
+
+/* The next word as d's value, when d takes one so (d->next). */
+static const char *
+take_word(const struct optdef *d, int argc, char **v)
+{
+	const char *w = optind < argc ? v[optind] : NULL;
+
+	if (w == NULL || d->next == NULL || (*d->next ? strncmp(w, d->next,
+	    strlen(d->next)) != 0 : w[0] == '-'))
+		return NULL;
+	optind++;
+	return w;
+}
+
 /*
- * io-server's spellings that getopt cannot read: "-f DIR" next to a bare
- * "-f" (optional value), and "-a api_1 api_2" (several words). Rewritten
- * as "--file-logger=DIR" and "--api-list=api_1,api_2" into a vector owned
- * by o; NULL when out of memory.
+ * getopt_long, and io-server's spellings it cannot read: an optional
+ * value as the next word ("-f DIR" next to a bare "-f", "-r redis://...").
+ * *dp is the option (NULL for '?' and ':'), *arg its value.
  */
+static int
+next_option(int argc, char **v, const struct optdef **dp, const char **arg)
+{
+	int ch = getopt_long(argc, v, optstring, longopts, NULL);
+
+	*dp = NULL;
+	*arg = optarg;
+	if (ch == -1 || ch == '?' || ch == ':')
+		return ch;
+	if (ch >= 256)
+		*dp = &optdefs[ch - 256];
+	else
+		for (size_t i = 0; i < NOPTS && *dp == NULL; i++)
+			if (optdefs[i].ch == ch)
+				*dp = &optdefs[i];
+	if (*dp && *arg == NULL && has_arg(*dp) == optional_argument)
+		*arg = take_word(*dp, argc, v);
+	return ch;
+}
+
+/* A copy of argv owned by o, for getopt to reorder: each pass starts
+ * from the words as given, and a reload finds them so. */
 static char **
-io_server_argv(struct options *o, int argc, char **argv)
+argv_copy(struct options *o, int argc, char **argv)
 {
 	struct opt_str *a = malloc(sizeof(*a) + (size_t)(argc + 1) *
 	    sizeof(char *));
 	char **v;
-	int n = 0;
 
 	if (a == NULL)
 		return NULL;
 	a->next = o->strs;
 	o->strs = a;
 	v = (char **)(void *)a->s;
-	for (int i = 0; i < argc; i++) {
-		const char *w = argv[i];
-		bool f = strcmp(w, "-f") == 0 || strcmp(w, "--file-logger") == 0;
-		bool api = strcmp(w, "-a") == 0 || strcmp(w, "--api-list") == 0;
-		char buf[1024];
-		size_t len;
-
-		if (i == 0 || strcmp(w, "--") == 0 || (!f && !api) ||
-		    i + 1 == argc || argv[i + 1][0] == '-') {
-			v[n++] = argv[i];
-			if (i && strcmp(w, "--") == 0)
-				while (++i < argc)
-					v[n++] = argv[i];
-			continue;
-		}
-		len = (size_t)snprintf(buf, sizeof(buf), "%s=%s", f ?
-		    "--file-logger" : "--api-list", argv[++i]);
-		while (api && i + 1 < argc && argv[i + 1][0] != '-' &&
-		    len < sizeof(buf))
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-			    ",%s", argv[++i]);
-		if (len >= sizeof(buf) || (v[n++] = own(o, buf, len)) == NULL)
-			return NULL;
-	}
-	v[n] = NULL;
+	memcpy(v, argv, (size_t)argc * sizeof(char *));
+	v[argc] = NULL;
 	return v;
 }
 
 int
 options_parse(struct options *o, int argc, char **argv)
 {
-	struct parse_state ps = { 0 };
-	const char *config = NULL;
+	struct parse_state ps;
+	const struct optdef *d;
+	const char *config = NULL, *arg;
 	bool no_config = false;
+	char **v;
 	int ch, rc;
 
-	argv = io_server_argv(o, argc, argv);
-	if (argv == NULL)
-		return bad("out of memory, or an argument over 1 KiB");
-	for (argc = 0; argv[argc]; argc++)
-		;
+	memset(&ps, 0, sizeof(ps));
+	getopt_tables();
 	/* The file first, then the command line over it: a first pass of
 	 * getopt finds --config (abbreviated too), the second does the rest. */
+	if ((v = argv_copy(o, argc, argv)) == NULL)
+		return bad("out of memory");
 	opterr = 0;
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) != -1) {
-		if (ch == OPT_CONFIG)
-			config = optarg;
-		else if (ch == OPT_NO_CONFIG)
+	while ((ch = next_option(argc, v, &d, &arg)) != -1) {
+		if (d && d->kind == K_CONFIG)
+			config = arg;
+		else if (d && d->kind == K_NOCONFIG)
 			no_config = true;
+		while (d && (d->flags & O_WORDS) && take_word(d, argc, v))
+			;
 	}
 	if (config == NULL && !no_config && IOSD_DEFAULT_CONFIG[0] &&
 	    access(IOSD_DEFAULT_CONFIG, R_OK) == 0)
@@ -963,29 +1111,24 @@ options_parse(struct options *o, int argc, char **argv)
 	if (config && (rc = parse_file(o, &ps, config)) != 0)
 		return rc;
 	ps.cli = true;
+	if ((v = argv_copy(o, argc, argv)) == NULL)
+		return bad("out of memory");
 	opterr = 0;
 	optind = 0;		/* glibc: start afresh (reloads parse again) */
-	while ((ch = getopt_long(argc, argv, OPTSTRING, longopts, NULL)) != -1) {
-		const char *arg = optarg;
-
-		if (ch == OPT_CONFIG || ch == OPT_NO_CONFIG)
-			continue;	/* read above */
-		/* "-r redis://host" as one would type it: the URL may
-		 * also be the next word. */
-		if (ch == 'r' && arg == NULL && optind < argc &&
-		    strncmp(argv[optind], "redis://", 8) == 0)
-			arg = argv[optind++];
-
+	while ((ch = next_option(argc, v, &d, &arg)) != -1) {
 		if (ch == ':')
-			return bad("option %s: missing value", argv[optind - 1]);
-		rc = apply(o, &ps, ch, arg);
-		if (rc == -1)
-			return bad("%s: unknown option", argv[optind - 1]);
-		if (rc != 0)
-			return rc;
+			return bad("option %s: missing value", v[optind - 1]);
+		if (d == NULL)
+			return bad("%s: unknown option", v[optind - 1]);
+		/* "-a reply sudo": each word one more value. */
+		do {
+			if ((rc = apply(o, &ps, d, arg)) != 0)
+				return rc;
+		} while ((d->flags & O_WORDS) &&
+		    (arg = take_word(d, argc, v)) != NULL);
 	}
 	if (optind < argc)
-		return bad("'%s': unexpected argument", argv[optind]);
+		return bad("'%s': unexpected argument", v[optind]);
 	if (o->nlisten == 0)
 		return bad("no listener: give -l PORT (WebSocket), -W PORT "
 		    "(wss) and/or -L PORT (CongSocket)");
@@ -1015,6 +1158,90 @@ print_nets(FILE *f, const char *name, const struct proxy_net *n, size_t cnt)
 	}
 }
 
+/* name = s, in quotes when the file would not read it back bare. */
+static void
+print_value(FILE *f, const char *name, const char *s, bool quote)
+{
+	size_t n = strlen(s);
+
+	quote |= n == 0 || s[0] == '"' || strchr(s, '#') != NULL ||
+	    blank(s[0]) || blank(s[n - 1]);
+	fprintf(f, "%s = %s%s%s\n", name, quote ? "\"" : "", s,
+	    quote ? "\"" : "");
+}
+
+/* One option as a file says it: nothing, a line, or one per value. */
+static void
+print_option(const struct options *o, const struct optdef *d, FILE *f)
+{
+	const char *s;
+	size_t n;
+
+	switch (d->kind) {
+	case K_FLAG:
+	case K_NOT:
+		fprintf(f, "%s = %s\n", d->name, (get_uint(o, d) != 0) ==
+		    (d->kind == K_FLAG) ? "yes" : "no");
+		break;
+	case K_NUM:
+	case K_SIZE:
+		fprintf(f, "%s = %llu\n", d->name, get_uint(o, d));
+		break;
+	case K_PATH:
+	case K_STR:
+		/* None where the default is something: "" says so. */
+		s = get_str(o, d->off);
+		if (s == NULL && d->def && d->def[0])
+			s = "";
+		if (s)
+			print_value(f, d->name, s, d->kind == K_STR);
+		break;
+	case K_CHOICE:
+		for (const struct choice *c = d->choices; c->name; c++)
+			if (c->v == get_uint(o, d)) {
+				fprintf(f, "%s = %s\n", d->name, c->name);
+				break;
+			}
+		break;
+	case K_OPTSTR:
+		s = get_str(o, d->off);
+		if (d->two ? *(const bool *)field(o, d->off2) : s != NULL)
+			print_value(f, d->name, s ? s : "yes", false);
+		break;
+	case K_LISTEN:
+		for (size_t i = 0; i < o->nlisten; i++) {
+			const struct listen_spec *l = &o->listen[i];
+			bool v6 = strchr(l->host, ':') != NULL;
+
+			if ((int)l->tr == d->aux)
+				fprintf(f, "%s = %s%s%s%s%s\n", d->name, v6 ?
+				    "[" : "", l->host, v6 ? "]" : "",
+				    l->host[0] ? ":" : "", l->port);
+		}
+		break;
+	case K_NET:
+		print_nets(f, d->name, field(o, d->off), *count_of(o, d));
+		break;
+	case K_LIST:
+		n = *count_of(o, d);
+		if (d->flags & O_SECRET) {
+			if (n)
+				fprintf(f, "# %s: %zu list(s), keys not shown\n",
+				    d->name, n);
+			break;
+		}
+		for (size_t i = 0; i < n; i++)
+			print_value(f, d->name,
+			    ((const char **)field(o, d->off))[i], false);
+		break;
+	case K_CUSTOM:
+		d->print(o, d, f);
+		break;
+	default:
+		break;
+	}
+}
+
 /*
  * The effective configuration in the file's own syntax, so that
  * "iosd -o ... > iosd.conf" gives a file iosd reads back. Keys are not
@@ -1023,73 +1250,49 @@ print_nets(FILE *f, const char *name, const struct proxy_net *n, size_t cnt)
 void
 options_print(const struct options *o, FILE *f)
 {
-	static const char *const lopt[] = { [TR_WS] = "listen",
-		[TR_WSS] = "listen-wss", [TR_CONG] = "listen-cong" };
-
 	fprintf(f, "# iosd %s effective configuration%s%s\n", IOSD_VERSION,
 	    o->config ? ", read from " : "", o->config ? o->config : "");
-	for (size_t i = 0; i < o->nlisten; i++) {
-		const struct listen_spec *l = &o->listen[i];
-		bool v6 = strchr(l->host, ':') != NULL;
+	for (size_t i = 0; i < NOPTS; i++)
+		if (!(optdefs[i].flags & (O_CLI | O_NOPRINT)))
+			print_option(o, &optdefs[i], f);
+}
 
-		fprintf(f, "%s = %s%s%s%s%s\n", lopt[l->tr], v6 ? "[" : "",
-		    l->host, v6 ? "]" : "", l->host[0] ? ":" : "", l->port);
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * What only a restart changes (O_RESTART): n, just parsed for a reload,
+ * keeps o's running values, with a warning for each that differs.
+ * Scalars, strings and optional strings only.
+ */
+void
+options_keep_restart(struct options *n, const struct options *o)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct optdef *d = &optdefs[i];
+		bool same = true;
+
+		if (!(d->flags & O_RESTART))
+			continue;
+		if (d->kind == K_PATH || d->kind == K_STR ||
+		    d->kind == K_OPTSTR) {
+			same = same_str(get_str(n, d->off), get_str(o, d->off));
+			set_str(n, d->off, options_own(n, get_str(o, d->off)));
+		} else if (d->size <= sizeof(uint64_t)) {
+			same = get_uint(n, d) == get_uint(o, d);
+			set_uint(n, d, get_uint(o, d));
+		}
+		if (d->two) {
+			bool *b = field(n, d->off2);
+
+			same &= *b == *(const bool *)field(o, d->off2);
+			*b = *(const bool *)field(o, d->off2);
+		}
+		if (!same)
+			log_warnx("reload: %s changed; it takes effect after "
+			    "a restart", d->name);
 	}
-	if (o->tls_cert)
-		fprintf(f, "tls-cert = %s\n", o->tls_cert);
-	if (o->tls_key)
-		fprintf(f, "tls-key = %s\n", o->tls_key);
-	fprintf(f, "tls-priority = \"%s\"\ntls-handshake-timeout = %u\n",
-	    o->tls_priority ? o->tls_priority : TLS_DEFAULT_PRIORITY,
-	    o->tls_handshake_ms);
-	fprintf(f, "timeout = %u\nshow-message = %s\ndb = %s\n",
-	    o->timeout_ms, o->show_message ? "message" : "none", o->db_path);
-	fprintf(f, "max-signal = %u\nsend-queue-bytes = %zu\n"
-	    "send-queue-msgs = %zu\n", o->max_signal, o->sendq_bytes,
-	    o->sendq_msgs);
-	fprintf(f, "handshake-timeout = %u\nmax-subscriptions = %zu\n",
-	    o->handshake_ms, o->max_subs);
-	fprintf(f, "retain-max = %zu\nretain-size = %zu\n", o->retain_count,
-	    o->retain_size);
-	for (size_t i = 0; i < o->nauth_files; i++)
-		fprintf(f, "auth-file = %s\n", o->auth_files[i]);
-	if (o->nauth_params)
-		fprintf(f, "# auth-param: %zu list(s), keys not shown\n",
-		    o->nauth_params);
-	if (o->auth_env)
-		fprintf(f, "auth-env = yes\n");
-	if (o->redis)
-		fprintf(f, "redis = %s\n", o->redis_url ? o->redis_url : "yes");
-	if (o->control)
-		fprintf(f, "control = %s\n", o->control);
-	if (o->control_ro)
-		fprintf(f, "control-ro = %s\n", o->control_ro);
-	fprintf(f, "members-only = %s\nauth-fail-delay = %u\n",
-	    o->members_only ? "yes" : "no", o->auth_fail_ms);
-	fprintf(f, "no-quota = %s\npublish-counter = %s\nrate-close = %u\n",
-	    o->quotas ? "no" : "yes", o->publish_counter ? "yes" : "no",
-	    o->rate_close_ms);
-	print_nets(f, "trusted-proxy", o->proxies, o->nproxies);
-	fprintf(f, "no-metrics = %s\n", o->metrics ? "no" : "yes");
-	print_nets(f, "metrics-allow", o->metrics_allow, o->nmetrics_allow);
-	fprintf(f, "log-level = %s\nsyslog = %s\n", o->log_level ==
-	    LOG_LVL_ERROR ? "error" : o->log_level == LOG_LVL_WARN ? "warn" :
-	    o->log_level == LOG_LVL_DEBUG ? "debug" : "info",
-	    o->syslog ? "yes" : "no");
-	if (o->file_logger)
-		fprintf(f, "file-logger = %s\n", o->file_logger);
-	if (o->metric)
-		fprintf(f, "metric = %u\n", o->metric);
-	fprintf(f, "monitor-period = %u\n", o->monitor_ms);
-	fprintf(f, "api-list = %s%s%s\n", o->apis & OPT_API_REPLY ? "reply" :
-	    "", o->apis == OPT_API_ALL ? "," : "", o->apis & OPT_API_SUDO ?
-	    "sudo" : o->apis ? "" : "none");
-	fprintf(f, "stop-timeout = %u\n", o->stop_ms);
-	fprintf(f, "max-connections = %zu\nmax-per-ip = %zu\n"
-	    "conn-rate = %u\nconn-burst = %u\nmax-buffer-memory = %zu\n",
-	    o->max_conns, o->max_per_ip, o->conn_rate, o->conn_burst,
-	    o->max_bufmem);
-	fprintf(f, "audit-keep = %llus,%llu\n",
-	    (unsigned long long)o->audit_keep_s,
-	    (unsigned long long)o->audit_keep_rows);
 }

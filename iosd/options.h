@@ -1,6 +1,7 @@
 /*
  * options.h - iosd's command line, compatible with the reference io-server
- * where the two overlap (-l, -L, -t, -s, -o).
+ * where the two overlap (-l, -L, -t, -s, -o), and its configuration file.
+ * Each option is declared once, in options.c's optdefs[].
  */
 #ifndef IOSD_OPTIONS_H
 #define IOSD_OPTIONS_H
@@ -75,7 +76,7 @@ struct options {
 	const char *control;		/* control socket, NULL = none */
 	const char *control_ro;		/* read-only control socket */
 	const char *tls_cert, *tls_key;	/* wss, PEM */
-	const char *tls_priority;	/* NULL: TLS_DEFAULT_PRIORITY */
+	const char *tls_priority;	/* default TLS_DEFAULT_PRIORITY */
 	unsigned tls_handshake_ms;
 	bool syslog;			/* --syslog */
 	const char *file_logger;	/* -f DIR, or NULL */
@@ -102,6 +103,10 @@ void options_defaults(struct options *o);
  * 0 to run. */
 int options_parse(struct options *o, int argc, char **argv);
 void options_print(const struct options *o, FILE *f);
+/* A reload: n, just parsed, keeps o's values of the options only a
+ * restart changes (marked so in options.c's table), and a warning is
+ * logged for each that differs. */
+void options_keep_restart(struct options *n, const struct options *o);
 /* What the last failed options_parse said; options_quiet(true) keeps it
  * off stderr (a reload reports it its own way). */
 const char *options_error(void);

@@ -193,27 +193,12 @@ signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_unref(loop);		/* the timer alone must not keep us up */
 }
 
-/* What only a restart changes: kept as it runs, with a warning. */
+/* What only a restart changes (options.c's table marks it): kept as it
+ * runs, with a warning. */
 static void
 keep_running(struct options *n, const struct options *o)
 {
-#define KEEP_STR(f, name) do { \
-	if ((n->f == NULL) != (o->f == NULL) || (n->f && o->f && \
-	    strcmp(n->f, o->f) != 0)) \
-		log_warnx("reload: %s changed; it takes effect after a " \
-		    "restart", name); \
-	n->f = options_own(n, o->f); \
-} while (0)
-	KEEP_STR(db_path, "db");
-	KEEP_STR(redis_url, "redis");
-	KEEP_STR(control, "control");
-	KEEP_STR(control_ro, "control-ro");
-#undef KEEP_STR
-	if (n->redis != o->redis || n->syslog != o->syslog)
-		log_warnx("reload: redis or syslog changed; it takes effect "
-		    "after a restart");
-	n->redis = o->redis;
-	n->syslog = o->syslog;
+	options_keep_restart(n, o);
 }
 
 int

@@ -76,6 +76,8 @@ step http node tests/http/run.mjs --bin "$BUILD/iosd"
 
 echo "== operations: configuration, reload, signals, logs, systemd notify"
 step ops node tests/ops/run.mjs --bin "$BUILD/iosd"
+# iosd(8) names every option of --help (the option table), and no other.
+step options-doc sh tests/ops/options-doc.sh "$BUILD/iosd" doc/iosd.8
 
 echo "== make install and uninstall, the service files"
 step install sh tests/install/run.sh "$BUILD"
