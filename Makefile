@@ -43,7 +43,7 @@ PROTO_CFLAGS	:= $(call pkg_cflags,$(PROTO_PKGS))
 PROTO_LIBS	:= $(call pkg_libs,$(PROTO_PKGS),-lnettle -ljansson) -lm
 
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(DEFS) -MMD -MP -Ilibproto \
-	     $(PROTO_CFLAGS)
+	     -Ilibctl $(PROTO_CFLAGS)
 
 IOSD_PKGS	:= gnutls nettle jansson sqlite3 hiredis
 # uthash: a table that cannot grow leaves the element out instead of
@@ -73,6 +73,12 @@ PROTO_SRC := $(wildcard libproto/*.c)
 PROTO_OBJ := $(PROTO_SRC:%.c=$(BUILD)/obj/%.o)
 LIBPROTO  := $(BUILD)/libproto.a
 
+# The control-socket client code iosctl and iostui share (on libproto's
+# ctlmsg).
+LIBCTL_SRC := $(wildcard libctl/*.c)
+LIBCTL_OBJ := $(LIBCTL_SRC:%.c=$(BUILD)/obj/%.o)
+LIBCTL     := $(BUILD)/libctl.a
+
 IOSD_SRC  := $(wildcard iosd/*.c)
 IOSD_OBJ  := $(IOSD_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations.o
 MIGRATIONS := $(sort $(wildcard migrations/[0-9]*.sql))
@@ -98,13 +104,17 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 
 .PHONY: all deps run test unit asan fuzz fuzz-build clean npm-deps bench \
 	install uninstall
-all: $(LIBPROTO) $(IOSD_BIN) $(IOSCTL_BIN) $(IOSTUI_BIN)
+all: $(LIBPROTO) $(LIBCTL) $(IOSD_BIN) $(IOSCTL_BIN) $(IOSTUI_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIBPROTO): $(PROTO_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIBCTL): $(LIBCTL_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
@@ -128,19 +138,19 @@ $(BUILD)/obj/iosctl/%.o: iosctl/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(IOSCTL_CFLAGS) -c $< -o $@
 
-$(IOSCTL_BIN): $(IOSCTL_OBJ)
+$(IOSCTL_BIN): $(IOSCTL_OBJ) $(LIBCTL) $(LIBPROTO)
 	$(CC) $(CFLAGS) -o $@ $^ $(IOSCTL_LIBS)
 
 $(BUILD)/obj/iostui/%.o: iostui/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(IOSTUI_CFLAGS) -c $< -o $@
 
-$(IOSTUI_BIN): $(IOSTUI_OBJ)
+$(IOSTUI_BIN): $(IOSTUI_OBJ) $(LIBCTL) $(LIBPROTO)
 	$(CC) $(CFLAGS) -o $@ $^ $(IOSTUI_LIBS)
 
 # ---- tests ----
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIB) $(LIBPROTO)
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIB) $(LIBCTL) $(LIBPROTO)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(PROTO_LIBS)
 
@@ -290,7 +300,7 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(PROTO_OBJ:.o=.d) $(IOSD_OBJ:.o=.d) $(IOSCTL_OBJ:.o=.d) \
+-include $(PROTO_OBJ:.o=.d) $(LIBCTL_OBJ:.o=.d) $(IOSD_OBJ:.o=.d) $(IOSCTL_OBJ:.o=.d) \
     $(IOSTUI_OBJ:.o=.d) \
     $(UNIT_LIB:.o=.d) \
     $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)

@@ -79,7 +79,7 @@ admin_quota_set(struct cmd_ctx *ctx)
 		json_object_set_new(ctx->args, quota_keys[f][0],
 		    json_integer(v));
 	}
-	if ((rc = cmd_call(ctx, "quota-set", ctx->args, &res)) != ST_OK)
+	if ((rc = cmd_call(ctx, ctx->cmd->wire, ctx->args, &res)) != ST_OK)
 		return rc;
 	rc = cmd_print(ctx, res, show_quota);
 	json_decref(res);
@@ -148,7 +148,7 @@ admin_signal(struct cmd_ctx *ctx)
 		return cmd_bad(ctx, "PAYLOAD: not base64");
 	json_object_set_new(ctx->args, "type",
 	    json_string(payload_types[type]));
-	if ((rc = cmd_call(ctx, "signal", ctx->args, &res)) != ST_OK)
+	if ((rc = cmd_call(ctx, ctx->cmd->wire, ctx->args, &res)) != ST_OK)
 		return rc;
 	/*
 	 * A unicast tag that reached nobody named a CID that is not

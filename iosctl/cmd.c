@@ -236,38 +236,38 @@ static const struct cmd_arg help_args[] = {
 };
 
 static const struct cmd commands[] = {
-	{ "status", NULL, CMD_RO, "status", show_status, no_args,
+	{ "status", NULL, 0, CTLMSG_CMD_STATUS, show_status, no_args,
 	    "the daemon's version, uptime, listeners and store", NULL, NULL },
-	{ "metrics", NULL, CMD_RO, "metrics", show_metrics, no_args,
+	{ "metrics", NULL, 0, CTLMSG_CMD_METRICS, show_metrics, no_args,
 	    "counters: connections, messages, drops, logins", NULL, NULL },
-	{ "clients", NULL, CMD_RO | CMD_SESSIONS, "clients", show_clients,
+	{ "clients", NULL, CMD_SESSIONS, CTLMSG_CMD_CLIENTS, show_clients,
 	    clients_args, "connected clients", NULL, "clients" },
-	{ "client", NULL, CMD_RO | CMD_SESSIONS, "client", show_client,
+	{ "client", NULL, CMD_SESSIONS, CTLMSG_CMD_CLIENT, show_client,
 	    client_args, "one client in detail", NULL, NULL },
-	{ "kick", NULL, 0, "kick", show_kick, kick_args,
+	{ "kick", NULL, 0, CTLMSG_CMD_KICK, show_kick, kick_args,
 	    "disconnect clients: by CID, session, address, device",
 	    "At least one of CID or the options; all that are given must\n"
 	    "match. e.g. iosctl kick --address 192.0.2.7 --anonymous",
 	    NULL },
-	{ "ban", NULL, 0, "ban", show_ban, ban_args,
+	{ "ban", NULL, 0, CTLMSG_CMD_BAN, show_ban, ban_args,
 	    "refuse new connections from an address or network",
 	    "Its open connections are closed. Kept in the database across\n"
 	    "restarts, audited, and dropped when it expires.", NULL },
-	{ "unban", NULL, 0, "unban", show_unban, unban_args,
+	{ "unban", NULL, 0, CTLMSG_CMD_UNBAN, show_unban, unban_args,
 	    "lift a ban", NULL, NULL },
-	{ "bans", NULL, CMD_RO, "bans", show_bans, no_args,
+	{ "bans", NULL, 0, CTLMSG_CMD_BANS, show_bans, no_args,
 	    "the addresses and networks refused", NULL, "bans" },
-	{ "channels", NULL, CMD_RO, "channels", show_channels, channels_args,
-	    "channels with subscribers or retained signals", NULL,
-	    "channels" },
-	{ "subscribers", NULL, CMD_RO, "subscribers", show_subscribers,
+	{ "channels", NULL, 0, CTLMSG_CMD_CHANNELS, show_channels,
+	    channels_args, "channels with subscribers or retained signals",
+	    NULL, "channels" },
+	{ "subscribers", NULL, 0, CTLMSG_CMD_SUBSCRIBERS, show_subscribers,
 	    subscribers_args, "the clients subscribed to a channel", NULL,
 	    "subscribers" },
-	{ "devices", NULL, CMD_RO, "devices", show_devices, devices_args,
+	{ "devices", NULL, 0, CTLMSG_CMD_DEVICES, show_devices, devices_args,
 	    "enrolled devices", NULL, "devices" },
-	{ "device", NULL, CMD_RO, "device", show_device, device_args,
+	{ "device", NULL, 0, CTLMSG_CMD_DEVICE, show_device, device_args,
 	    "one enrolled device", NULL, NULL },
-	{ "enroll", device_enroll, 0, "enroll", NULL, enroll_args,
+	{ "enroll", device_enroll, 0, CTLMSG_CMD_ENROLL, NULL, enroll_args,
 	    "enroll a device with a new random key, printed once",
 	    "The key is 24 random bytes, base64url: 32 characters. It is\n"
 	    "printed once and never stored: iosd keeps only its hash.\n"
@@ -275,55 +275,55 @@ static const struct cmd commands[] = {
 	    "env: shell assignments of IOSD_ID, IOSD_KEY, IOSD_CID and\n"
 	    "IOSD_LEVEL; arduino: #defines of the host, port, id and key.",
 	    NULL },
-	{ "revoke", NULL, 0, "revoke", show_revoke, device_args,
+	{ "revoke", NULL, 0, CTLMSG_CMD_REVOKE, show_revoke, device_args,
 	    "delete a device and close its session", NULL, NULL },
-	{ "disable", NULL, 0, "disable", show_disabled, device_args,
+	{ "disable", NULL, 0, CTLMSG_CMD_DISABLE, show_disabled, device_args,
 	    "refuse a device's logins and close its session", NULL, NULL },
-	{ "enable", NULL, 0, "enable", show_disabled, device_args,
+	{ "enable", NULL, 0, CTLMSG_CMD_ENABLE, show_disabled, device_args,
 	    "accept a disabled device's logins again", NULL, NULL },
-	{ "set-level", NULL, 0, "set-level", show_set_level, set_level_args,
-	    "change a device's quota level", NULL, NULL },
-	{ "rotate-key", device_rotate_key, 0, "rotate-key", NULL,
+	{ "set-level", NULL, 0, CTLMSG_CMD_SET_LEVEL, show_set_level,
+	    set_level_args, "change a device's quota level", NULL, NULL },
+	{ "rotate-key", device_rotate_key, 0, CTLMSG_CMD_ROTATE_KEY, NULL,
 	    rotate_key_args, "give a device a new key, printed once", NULL,
 	    NULL },
-	{ "import", NULL, 0, "import", show_import, import_args,
+	{ "import", NULL, 0, CTLMSG_CMD_IMPORT, show_import, import_args,
 	    "enroll the devices of a reference auth_file.json",
 	    "FILE is made absolute here and read by the daemon.", NULL },
-	{ "quota-list", NULL, CMD_RO, "quota-list", show_quota_list, no_args,
-	    "the quota table", NULL, "" },
-	{ "quota-set", admin_quota_set, 0, "quota-set", NULL, quota_set_args,
-	    "change a quota level (applies to new logins)",
+	{ "quota-list", NULL, 0, CTLMSG_CMD_QUOTA_LIST, show_quota_list,
+	    no_args, "the quota table", NULL, "" },
+	{ "quota-set", admin_quota_set, 0, CTLMSG_CMD_QUOTA_SET, NULL,
+	    quota_set_args, "change a quota level (applies to new logins)",
 	    "e.g. iosctl quota-set 10 signal_size=4096 traffic_rate=200000",
 	    NULL },
-	{ "audit", NULL, CMD_RO, "audit", show_audit, audit_args,
+	{ "audit", NULL, 0, CTLMSG_CMD_AUDIT, show_audit, audit_args,
 	    "the audit log, newest first", NULL, "" },
-	{ "signal", admin_signal, 0, "signal", NULL, signal_args,
+	{ "signal", admin_signal, 0, CTLMSG_CMD_SIGNAL, NULL, signal_args,
 	    "publish a signal as the server", NULL, NULL },
-	{ "wall", NULL, 0, "wall", show_wall, wall_args,
+	{ "wall", NULL, 0, CTLMSG_CMD_WALL, show_wall, wall_args,
 	    "send a SERVER_SIGNAL to every client",
 	    "e.g. iosctl wall '{\"text\":\"restart at 22:00\"}'", NULL },
-	{ "trace", stream_trace, CMD_RO | CMD_STREAM, "trace", NULL,
+	{ "trace", stream_trace, CMD_STREAM, CTLMSG_CMD_TRACE, NULL,
 	    trace_args, "print messages as iosd sees them",
 	    "One line per message until interrupted (^C), --count or\n"
 	    "--duration. With --json, one JSON object per line.", NULL },
-	{ "watch", stream_watch, CMD_RO | CMD_STREAM, "watch", NULL,
+	{ "watch", stream_watch, CMD_STREAM, CTLMSG_CMD_WATCH, NULL,
 	    watch_args, "print metrics and rates every interval",
 	    "One line per sample until interrupted (^C), --count or\n"
 	    "--duration. With --json, one JSON object per line.", NULL },
-	{ "reload", NULL, 0, "reload", show_reload, no_args,
+	{ "reload", NULL, 0, CTLMSG_CMD_RELOAD, show_reload, no_args,
 	    "as SIGHUP: configuration, devices, quotas, TLS, listeners",
 	    "All or nothing: a broken part is named and nothing changes.",
 	    NULL },
-	{ "log-level", NULL, 0, "log-level", show_log_level, log_level_args,
-	    "change the daemon's log level", NULL, NULL },
-	{ "backup", NULL, 0, "backup", show_backup, backup_args,
+	{ "log-level", NULL, 0, CTLMSG_CMD_LOG_LEVEL, show_log_level,
+	    log_level_args, "change the daemon's log level", NULL, NULL },
+	{ "backup", NULL, 0, CTLMSG_CMD_BACKUP, show_backup, backup_args,
 	    "an online copy of the database into FILE",
 	    "SQLite's backup API, a few pages at a time: clients go on.\n"
 	    "FILE must not exist; it is made 0600 (it holds key hashes).",
 	    NULL },
-	{ "help", help_run, CMD_LOCAL, NULL, NULL, help_args,
+	{ "help", help_run, CMD_LOCAL, CTLMSG_CMD_NONE, NULL, help_args,
 	    "this list, or one command's usage", NULL, NULL },
-	{ NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL },
+	{ NULL, NULL, 0, CTLMSG_CMD_NONE, NULL, NULL, NULL, NULL, NULL },
 };
 
 /* Hints after an error, where there is something to do about it. */
@@ -344,6 +344,12 @@ cmd_find(const char *name)
 		if (strcmp(c->name, name) == 0)
 			return c;
 	return NULL;
+}
+
+bool
+cmd_ro(const struct cmd *c)
+{
+	return ctlmsg_cmd_ro(c->wire);
 }
 
 const struct cmd *
@@ -405,7 +411,7 @@ cmd_usage(const struct cmd *c, FILE *f)
 	}
 	/* The summary starts a sentence here. */
 	fprintf(f, "\n\n%c%s%s.\n", toupper((unsigned char)c->summary[0]),
-	    c->summary + 1, c->flags & CMD_RO ?
+	    c->summary + 1, cmd_ro(c) ?
 	    " (also on the read-only socket)" : "");
 	if (c->help)
 		fprintf(f, "%s\n", c->help);
@@ -428,7 +434,7 @@ cmd_help_all(FILE *f)
 	    "[ARGS]\n\nCommands (* also on the read-only socket):\n", f);
 	for (const struct cmd *c = commands; c->name; c++)
 		fprintf(f, "  %-12s %c %s\n", c->name,
-		    c->flags & CMD_RO ? '*' : ' ', c->summary);
+		    cmd_ro(c) ? '*' : ' ', c->summary);
 	fputs("\nOptions:\n"
 	    "  -c, --control SOCKET   iosd's control socket (default: "
 	    "$IOSD_CONTROL,\n"
@@ -824,7 +830,7 @@ cmd_refused(struct cmd_ctx *ctx, const json_t *reply)
 	json_t *res;
 	int st;
 
-	if (ctl_reply(reply, &res, &code, &msg))
+	if (ctlc_reply(reply, &res, &code, &msg))
 		return ST_OK;
 	ctx->last_err = fail_code(code);
 	st = fail_msg(ctx->last_err, code, msg);
@@ -834,7 +840,7 @@ cmd_refused(struct cmd_ctx *ctx, const json_t *reply)
 }
 
 int
-cmd_call(struct cmd_ctx *ctx, const char *wire, json_t *args,
+cmd_call(struct cmd_ctx *ctx, enum ctlmsg_cmd wire, json_t *args,
     json_t **result)
 {
 	json_t *reply, *res;
@@ -847,7 +853,7 @@ cmd_call(struct cmd_ctx *ctx, const char *wire, json_t *args,
 	if ((rc = ctl_call(ctx->ctl, wire, args, ctx->timeout_ms, &reply)) !=
 	    CTL_OK)
 		return cmd_lost(ctx, rc);
-	if (!ctl_reply(reply, &res, &code, &msg)) {
+	if (!ctlc_reply(reply, &res, &code, &msg)) {
 		rc = cmd_refused(ctx, reply);
 		json_decref(reply);
 		return rc;

@@ -1,8 +1,10 @@
 /*
  * cmd.h - iosctl's command table. Each command is declared once: its
- * name, handler and flags, the control command it sends, its arguments
- * (which become the request's args, are checked before anything is sent,
- * and make up its --help) and how its result is shown to a person.
+ * name, handler and flags, the control command it sends (one of
+ * ctlmsg.h's, which also says whether the read-only socket takes it),
+ * its arguments (which become the request's args, are checked before
+ * anything is sent, and make up its --help) and how its result is shown
+ * to a person.
  */
 #ifndef IOSCTL_CMD_H
 #define IOSCTL_CMD_H
@@ -63,7 +65,6 @@ typedef int cmd_run_fn(struct cmd_ctx *);
 typedef void cmd_show_fn(const json_t *result);
 
 /* Command flags. */
-#define CMD_RO		0x1	/* the read-only socket accepts it */
 #define CMD_STREAM	0x2	/* trace, watch: events until stopped */
 #define CMD_LOCAL	0x4	/* needs no daemon */
 #define CMD_SESSIONS	0x8	/* shows clients: their states by name */
@@ -72,7 +73,7 @@ struct cmd {
 	const char		*name;
 	cmd_run_fn		*run;	/* NULL: send wire, show the result */
 	int			 flags;
-	const char		*wire;	/* the control command */
+	enum ctlmsg_cmd		 wire;	/* the control command (NONE: local) */
 	cmd_show_fn		*show;	/* the result for a person */
 	const struct cmd_arg	*args;	/* NULL-opt, NULL-meta terminated */
 	const char		*summary;
@@ -86,6 +87,8 @@ struct cmd {
 };
 
 const struct cmd *cmd_find(const char *name);
+/* The read-only socket accepts it (ctlmsg.h says, by its wire command). */
+bool cmd_ro(const struct cmd *c);
 /* The table, for the general help: a NULL-name-terminated array. */
 const struct cmd *cmd_table(void);
 
@@ -109,7 +112,7 @@ int cmd_bad(const struct cmd_ctx *ctx, const char *fmt, ...) OUT_PRINTF(2, 3);
 int cmd_connect(struct cmd_ctx *ctx);
 /* One request, one answer: ST_OK with *result (a new reference, never
  * NULL), or the exit status after the message was printed. */
-int cmd_call(struct cmd_ctx *ctx, const char *wire, json_t *args,
+int cmd_call(struct cmd_ctx *ctx, enum ctlmsg_cmd wire, json_t *args,
     json_t **result);
 /* The error of a failed ctl_* call: unreachable, timeout, protocol (all
  * ST_UNREACHABLE), or too_large (ST_USAGE). */

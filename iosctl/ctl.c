@@ -2,14 +2,12 @@
  * ctl.c - see ctl.h.
  */
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -19,9 +17,7 @@
 struct ctl {
 	int		 fd;
 	long long	 next_id;
-	char		*buf;		/* unparsed input: buf[rpos..wpos) */
-	size_t		 rpos, wpos, cap;
-	size_t		 scanned;	/* bytes after rpos known to hold no \n */
+	struct ctlc_lines in;		/* what the daemon sent, not read yet */
 	int		 err;		/* errno of the last CTL_EIO */
 	char		 detail[160];	/* what CTL_EPROTO saw */
 };
@@ -39,25 +35,11 @@ static const char *const rc_text[] = {
 struct ctl *
 ctl_open(const char *path, int timeout_ms)
 {
-	struct sockaddr_un sun;
 	struct ctl *c;
-	int fd, e;
+	int fd;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+	if ((fd = ctlc_connect(path, false)) < 0)
 		return NULL;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return NULL;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		return NULL;
-	}
 	/* A daemon that stops reading must not hang a script forever. */
 	if (timeout_ms > 0) {
 		struct timeval tv = { timeout_ms / 1000,
@@ -71,6 +53,7 @@ ctl_open(const char *path, int timeout_ms)
 	}
 	c->fd = fd;
 	c->next_id = 1;
+	ctlc_lines_init(&c->in, CTL_MAX_LINE);
 	return c;
 }
 
@@ -80,7 +63,7 @@ ctl_close(struct ctl *c)
 	if (c == NULL)
 		return;
 	close(c->fd);
-	free(c->buf);
+	ctlc_lines_free(&c->in);
 	free(c);
 }
 
@@ -108,50 +91,26 @@ write_all(struct ctl *c, const char *p, size_t n)
 }
 
 int
-ctl_send(struct ctl *c, const char *cmd, json_t *args, long long *id)
+ctl_send(struct ctl *c, enum ctlmsg_cmd cmd, json_t *args, long long *id)
 {
-	json_t *req;
 	char *line;
 	size_t n;
 	int rc;
 
-	req = json_pack("{s:i, s:I, s:s}", "v", CTL_VERSION, "id",
-	    (json_int_t)c->next_id, "cmd", cmd);
-	if (req == NULL) {
-		c->err = ENOMEM;
+	if ((line = ctlc_request_line(cmd, c->next_id, args, &n)) == NULL) {
+		c->err = errno;
 		return CTL_EIO;
 	}
-	if (args)
-		json_object_set(req, "args", args);
-	line = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	if (line == NULL) {
-		c->err = ENOMEM;
-		return CTL_EIO;
-	}
-	n = strlen(line);
-	if (n + 1 > CTL_MAX_REQUEST)
+	if (n > CTL_MAX_REQUEST)
 		rc = CTL_ETOOBIG;
-	else {
-		line[n] = '\n';		/* replaces the NUL; n + 1 sent */
-		rc = write_all(c, line, n + 1);
-	}
+	else
+		rc = write_all(c, line, n);
 	/* Requests may carry device keys: leave no copy behind. */
-	explicit_bzero(line, n);
-	free(line);
+	ctlc_line_free(line, n);
 	if (rc == CTL_OK && id)
 		*id = c->next_id;
 	c->next_id++;
 	return rc;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Waits until the socket is readable; CTL_OK, CTL_ETIMEDOUT, CTL_EINTR. */
@@ -166,7 +125,7 @@ wait_readable(struct ctl *c, long long deadline, const sigset_t *mask)
 	for (;;) {
 		tsp = NULL;
 		if (deadline >= 0) {
-			left = deadline - now_ms();
+			left = deadline - (long long)ctlc_now_ms();
 			if (left < 0)
 				left = 0;
 			ts.tv_sec = left / 1000;
@@ -187,98 +146,42 @@ wait_readable(struct ctl *c, long long deadline, const sigset_t *mask)
 	}
 }
 
-/* Room for one more chunk; the buffer only grows to the line limit. */
 static int
-make_room(struct ctl *c)
+too_long(struct ctl *c)
 {
-	size_t want;
-	char *nb;
-
-	if (c->rpos > 0 && (c->rpos == c->wpos || c->cap - c->wpos <
-	    READ_CHUNK)) {
-		memmove(c->buf, c->buf + c->rpos, c->wpos - c->rpos);
-		c->wpos -= c->rpos;
-		c->rpos = 0;
-	}
-	if (c->cap - c->wpos >= READ_CHUNK)
-		return CTL_OK;
-	want = c->cap ? c->cap * 2 : 2 * READ_CHUNK;
-	if (want > CTL_MAX_LINE + READ_CHUNK)
-		want = CTL_MAX_LINE + READ_CHUNK;
-	if (want <= c->cap) {
-		snprintf(c->detail, sizeof(c->detail),
-		    "a line over %u MiB", CTL_MAX_LINE >> 20);
-		return CTL_EPROTO;
-	}
-	if ((nb = realloc(c->buf, want)) == NULL) {
-		c->err = ENOMEM;
-		return CTL_EIO;
-	}
-	c->buf = nb;
-	c->cap = want;
-	return CTL_OK;
-}
-
-static int
-parse_line(struct ctl *c, const char *p, size_t n, json_t **msg)
-{
-	json_error_t jerr;
-	json_t *m, *v;
-
-	if (n > 0 && p[n - 1] == '\r')
-		n--;
-	m = json_loadb(p, n, 0, &jerr);
-	if (m == NULL || !json_is_object(m)) {
-		snprintf(c->detail, sizeof(c->detail), "%s",
-		    m ? "a line that is not a JSON object" : jerr.text);
-		json_decref(m);
-		return CTL_EPROTO;
-	}
-	/* The envelope version comes first: a newer one is not ours. */
-	v = json_object_get(m, "v");
-	if (v && (!json_is_integer(v) || json_integer_value(v) != CTL_VERSION)) {
-		snprintf(c->detail, sizeof(c->detail),
-		    "envelope version %lld (this iosctl speaks %d)",
-		    json_is_integer(v) ? (long long)json_integer_value(v) : -1LL,
-		    CTL_VERSION);
-		json_decref(m);
-		return CTL_EPROTO;
-	}
-	*msg = m;
-	return CTL_OK;
+	snprintf(c->detail, sizeof(c->detail), "a line over %u MiB",
+	    CTL_MAX_LINE >> 20);
+	return CTL_EPROTO;
 }
 
 int
 ctl_read(struct ctl *c, int timeout_ms, const sigset_t *mask, json_t **msg)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
-	char *nl;
+	long long deadline = timeout_ms < 0 ? -1 :
+	    (long long)ctlc_now_ms() + timeout_ms;
+	const char *line;
+	size_t len, room;
+	char *p;
 	ssize_t r;
-	size_t len;
 	int rc;
 
 	*msg = NULL;
 	for (;;) {
-		nl = c->buf == NULL ? NULL : memchr(c->buf + c->rpos +
-		    c->scanned, '\n', c->wpos - c->rpos - c->scanned);
-		if (nl) {
-			len = (size_t)(nl - (c->buf + c->rpos));
-			rc = parse_line(c, c->buf + c->rpos, len, msg);
-			c->rpos += len + 1;
-			c->scanned = 0;
-			return rc;
+		rc = ctlc_lines_next(&c->in, &line, &len);
+		if (rc > 0) {
+			*msg = ctlc_parse(line, len, "iosctl", c->detail,
+			    sizeof(c->detail));
+			return *msg ? CTL_OK : CTL_EPROTO;
 		}
-		c->scanned = c->wpos - c->rpos;
-		if (c->scanned > CTL_MAX_LINE) {
-			snprintf(c->detail, sizeof(c->detail),
-			    "a line over %u MiB", CTL_MAX_LINE >> 20);
-			return CTL_EPROTO;
+		if (rc < 0)
+			return too_long(c);
+		if ((p = ctlc_lines_room(&c->in, READ_CHUNK, &room)) == NULL) {
+			c->err = errno;
+			return CTL_EIO;
 		}
-		if ((rc = make_room(c)) != CTL_OK)
-			return rc;
 		if ((rc = wait_readable(c, deadline, mask)) != CTL_OK)
 			return rc;
-		r = read(c->fd, c->buf + c->wpos, c->cap - c->wpos);
+		r = read(c->fd, p, room);
 		if (r == 0)
 			return CTL_ECLOSED;
 		if (r < 0) {
@@ -287,12 +190,12 @@ ctl_read(struct ctl *c, int timeout_ms, const sigset_t *mask, json_t **msg)
 			c->err = errno;
 			return errno == ECONNRESET ? CTL_ECLOSED : CTL_EIO;
 		}
-		c->wpos += (size_t)r;
+		ctlc_lines_add(&c->in, (size_t)r);
 	}
 }
 
 int
-ctl_call(struct ctl *c, const char *cmd, json_t *args, int timeout_ms,
+ctl_call(struct ctl *c, enum ctlmsg_cmd cmd, json_t *args, int timeout_ms,
     json_t **reply)
 {
 	long long id, deadline, left;
@@ -302,10 +205,11 @@ ctl_call(struct ctl *c, const char *cmd, json_t *args, int timeout_ms,
 	*reply = NULL;
 	if ((rc = ctl_send(c, cmd, args, &id)) != CTL_OK)
 		return rc;
-	deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	deadline = timeout_ms < 0 ? -1 : (long long)ctlc_now_ms() + timeout_ms;
 	for (;;) {
 		left = -1;
-		if (deadline >= 0 && (left = deadline - now_ms()) < 0)
+		if (deadline >= 0 &&
+		    (left = deadline - (long long)ctlc_now_ms()) < 0)
 			left = 0;
 		if ((rc = ctl_read(c, (int)left, NULL, &m)) != CTL_OK)
 			return rc;
@@ -313,8 +217,8 @@ ctl_call(struct ctl *c, const char *cmd, json_t *args, int timeout_ms,
 		 * Events and answers to other ids are not ours. An error
 		 * without an id (a line the daemon could not read) is.
 		 */
-		if (!ctl_is_event(m) && (ctl_msg_id(m) == id ||
-		    (ctl_msg_id(m) < 0 && json_is_false(json_object_get(m,
+		if (!ctlc_is_event(m) && (ctlc_msg_id(m) == id ||
+		    (ctlc_msg_id(m) < 0 && json_is_false(json_object_get(m,
 		    "ok"))))) {
 			*reply = m;
 			return CTL_OK;
@@ -339,40 +243,4 @@ ctl_strerror(const struct ctl *c, int rc)
 		return buf;
 	}
 	return rc_text[-rc];
-}
-
-bool
-ctl_is_event(const json_t *msg)
-{
-	return json_is_string(json_object_get(msg, "event"));
-}
-
-long long
-ctl_msg_id(const json_t *msg)
-{
-	json_t *id = json_object_get(msg, "id");
-
-	return json_is_integer(id) ? (long long)json_integer_value(id) : -1;
-}
-
-int
-ctl_reply(const json_t *reply, json_t **result, const char **code,
-    const char **message)
-{
-	json_t *err, *mj;
-
-	if (json_is_true(json_object_get(reply, "ok"))) {
-		*result = json_object_get(reply, "result");
-		return 1;
-	}
-	err = json_object_get(reply, "error");
-	*code = json_string_value(json_object_get(err, "code"));
-	mj = json_object_get(err, "message");
-	if (json_is_string(mj) && json_string_length(mj) > 0)
-		*message = json_string_value(mj);
-	else if (*code)
-		*message = *code;
-	else
-		*message = "the daemon refused the request";
-	return 0;
 }

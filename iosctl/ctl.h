@@ -1,7 +1,9 @@
 /*
  * ctl.h - the client side of iosd's control socket (doc/control.md):
  * JSON lines over a Unix stream socket, one request at a time, responses
- * matched by id, stream events handed back as they come.
+ * matched by id, stream events handed back as they come. The blocking
+ * loop (ppoll) is here; the framing, the envelope and reading replies
+ * are libctl's (ctlclient.h), shared with iostui.
  */
 #ifndef IOSCTL_CTL_H
 #define IOSCTL_CTL_H
@@ -11,8 +13,9 @@
 
 #include <jansson.h>
 
-#define CTL_VERSION	1		/* envelope "v"; bump on change */
-#define CTL_MAX_REQUEST	65536		/* the daemon's line limit */
+#include "ctlclient.h"
+
+#define CTL_MAX_REQUEST	CTLMSG_REQUEST_MAX	/* iosd's line limit */
 #define CTL_MAX_LINE	(16u << 20)	/* the longest response we accept */
 
 /* What a ctl_* call can fail with; ctl_strerror() says more. */
@@ -20,7 +23,7 @@ enum ctl_rc {
 	CTL_OK = 0,
 	CTL_EIO = -1,		/* a system call failed (errno kept) */
 	CTL_ECLOSED = -2,	/* the daemon closed the connection */
-	CTL_EPROTO = -3,	/* not JSON lines, or a bigger envelope version */
+	CTL_EPROTO = -3,	/* not JSON lines, or an envelope not ours */
 	CTL_ETIMEDOUT = -4,	/* no answer in time */
 	CTL_EINTR = -5,		/* a signal let through by the mask arrived */
 	CTL_ETOOBIG = -6,	/* our request is over the daemon's limit */
@@ -33,7 +36,7 @@ struct ctl *ctl_open(const char *path, int timeout_ms);
 void ctl_close(struct ctl *c);
 
 /* Sends {"v":1,"id":N,"cmd":cmd,"args":args}; args may be NULL. */
-int ctl_send(struct ctl *c, const char *cmd, json_t *args, long long *id);
+int ctl_send(struct ctl *c, enum ctlmsg_cmd cmd, json_t *args, long long *id);
 
 /*
  * The next line from the daemon, a response or an event (new reference).
@@ -44,20 +47,9 @@ int ctl_read(struct ctl *c, int timeout_ms, const sigset_t *mask,
     json_t **msg);
 
 /* Sends a request and waits for the response with its id. */
-int ctl_call(struct ctl *c, const char *cmd, json_t *args, int timeout_ms,
-    json_t **reply);
+int ctl_call(struct ctl *c, enum ctlmsg_cmd cmd, json_t *args,
+    int timeout_ms, json_t **reply);
 
 const char *ctl_strerror(const struct ctl *c, int rc);
-
-/* Reading messages: events carry "event"; responses "ok". */
-bool ctl_is_event(const json_t *msg);
-long long ctl_msg_id(const json_t *msg);
-/*
- * 1 when ok (result borrowed, may be NULL), 0 with the error's parts:
- * its code as the daemon named it (NULL when it named none; fail.h maps
- * the names) and a message, never NULL; both borrowed from reply.
- */
-int ctl_reply(const json_t *reply, json_t **result, const char **code,
-    const char **message);
 
 #endif

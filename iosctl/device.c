@@ -245,7 +245,7 @@ cong_port(struct cmd_ctx *ctx, long long *port)
 	size_t i;
 	int rc;
 
-	if ((rc = cmd_call(ctx, "status", NULL, &st)) != ST_OK)
+	if ((rc = cmd_call(ctx, CTLMSG_CMD_STATUS, NULL, &st)) != ST_OK)
 		return rc;
 	l = json_object_get(st, "listeners");
 	json_array_foreach(l, i, e) {
@@ -420,7 +420,7 @@ device_enroll(struct cmd_ctx *ctx)
 		json_object_set_new(ctx->args, "level", json_integer(1));
 	if ((rc = key_set(ctx, ctx->args, &k)) != ST_OK)
 		goto out;
-	rc = cmd_call(ctx, "enroll", ctx->args, &res);
+	rc = cmd_call(ctx, ctx->cmd->wire, ctx->args, &res);
 	wipe_key(ctx->args);
 	if (rc != ST_OK) {
 		if (ctx->last_err == FAIL_EXISTS)
@@ -459,7 +459,7 @@ device_rotate_key(struct cmd_ctx *ctx)
 		return rc;
 	if ((rc = key_set(ctx, ctx->args, &k)) != ST_OK)
 		goto out;
-	rc = cmd_call(ctx, "rotate-key", ctx->args, &res);
+	rc = cmd_call(ctx, ctx->cmd->wire, ctx->args, &res);
 	wipe_key(ctx->args);
 	if (rc != ST_OK)
 		goto out;

@@ -10,28 +10,45 @@
 #include "fail.h"
 #include "output.h"
 
-/* The one table: code -> its stable name and its exit status. */
+/* The exit status of each of the daemon's codes (ctlmsg.h). */
+static const int daemon_status[CTLMSG_E_COUNT] = {
+	[CTLMSG_E_BAD_JSON] =		ST_REFUSED,
+	[CTLMSG_E_BAD_REQUEST] =	ST_REFUSED,
+	[CTLMSG_E_UNKNOWN_COMMAND] =	ST_REFUSED,
+	[CTLMSG_E_BAD_ARGS] =		ST_REFUSED,
+	[CTLMSG_E_TOO_LARGE] =		ST_USAGE,
+	[CTLMSG_E_NOT_FOUND] =		ST_NOT_FOUND,
+	[CTLMSG_E_EXISTS] =		ST_EXISTS,
+	[CTLMSG_E_READ_ONLY] =		ST_REFUSED,
+	[CTLMSG_E_STORE_ERROR] =	ST_UNAVAILABLE,
+	[CTLMSG_E_INTERNAL] =		ST_REFUSED,
+};
+
+/* iosctl's own codes: their stable names and exit statuses. */
 static const struct {
 	const char	*name;
 	int		 status;
-} fails[FAIL_COUNT] = {
+} own[FAIL_COUNT] = {
 	[FAIL_OTHER] =		{ "refused", ST_REFUSED },
-	[FAIL_BAD_JSON] =	{ "bad_json", ST_REFUSED },
-	[FAIL_BAD_REQUEST] =	{ "bad_request", ST_REFUSED },
-	[FAIL_UNKNOWN_COMMAND] = { "unknown_command", ST_REFUSED },
-	[FAIL_BAD_ARGS] =	{ "bad_args", ST_REFUSED },
-	[FAIL_TOO_LARGE] =	{ "too_large", ST_USAGE },
-	[FAIL_NOT_FOUND] =	{ "not_found", ST_NOT_FOUND },
-	[FAIL_EXISTS] =		{ "exists", ST_EXISTS },
-	[FAIL_READ_ONLY] =	{ "read_only", ST_REFUSED },
-	[FAIL_STORE_ERROR] =	{ "store_error", ST_UNAVAILABLE },
-	[FAIL_INTERNAL] =	{ "internal", ST_REFUSED },
 	[FAIL_USAGE] =		{ "usage", ST_USAGE },
 	[FAIL_UNREACHABLE] =	{ "unreachable", ST_UNREACHABLE },
 	[FAIL_TIMEOUT] =	{ "timeout", ST_UNREACHABLE },
 	[FAIL_PROTOCOL] =	{ "protocol", ST_UNREACHABLE },
 	[FAIL_IO] =		{ "io", ST_REFUSED },
 };
+
+/* fail.h lists the daemon's codes from ctlmsg.h, in its order. */
+_Static_assert(FAIL_OF(CTLMSG_E_COUNT) == FAIL_USAGE,
+    "fail.h and ctlmsg.h disagree on the daemon's codes");
+
+/* The daemon's code of c; CTLMSG_E_NONE when c is iosctl's own. */
+static enum ctlmsg_err
+daemons(enum fail_code c)
+{
+	if (c > FAIL_OTHER && c < FAIL_OF(CTLMSG_E_COUNT))
+		return (enum ctlmsg_err)(c - FAIL_OF(0));
+	return CTLMSG_E_NONE;
+}
 
 static bool as_json;
 
@@ -50,8 +67,12 @@ fail_json(void)
 enum fail_code
 fail_code(const char *name)
 {
-	for (int i = 1; name && i < FAIL_COUNT; i++)
-		if (strcmp(name, fails[i].name) == 0)
+	enum ctlmsg_err e = ctlmsg_err_find(name);
+
+	if (e != CTLMSG_E_NONE)
+		return FAIL_OF(e);
+	for (int i = FAIL_OF(CTLMSG_E_COUNT); name && i < FAIL_COUNT; i++)
+		if (strcmp(name, own[i].name) == 0)
 			return (enum fail_code)i;
 	return FAIL_OTHER;
 }
@@ -59,13 +80,21 @@ fail_code(const char *name)
 const char *
 fail_name(enum fail_code c)
 {
-	return (unsigned)c < FAIL_COUNT ? fails[c].name : fails[0].name;
+	enum ctlmsg_err e = daemons(c);
+
+	if (e != CTLMSG_E_NONE)
+		return ctlmsg_err_name(e);
+	return (unsigned)c < FAIL_COUNT ? own[c].name : own[0].name;
 }
 
 int
 fail_status(enum fail_code c)
 {
-	return (unsigned)c < FAIL_COUNT ? fails[c].status : ST_REFUSED;
+	enum ctlmsg_err e = daemons(c);
+
+	if (e != CTLMSG_E_NONE)
+		return daemon_status[e];
+	return (unsigned)c < FAIL_COUNT ? own[c].status : ST_REFUSED;
 }
 
 int

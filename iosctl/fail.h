@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 
+#include "ctlmsg.h"
+
 #define FAIL_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Exit statuses: one per class of error (iosctl(8)). */
@@ -26,14 +28,17 @@ enum {
 
 enum fail_code {
 	FAIL_OTHER,		/* a code this iosctl does not know: refused */
-	/* the daemon's */
-	FAIL_BAD_JSON, FAIL_BAD_REQUEST, FAIL_UNKNOWN_COMMAND, FAIL_BAD_ARGS,
-	FAIL_TOO_LARGE, FAIL_NOT_FOUND, FAIL_EXISTS, FAIL_READ_ONLY,
-	FAIL_STORE_ERROR, FAIL_INTERNAL,
+	/* the daemon's, in ctlmsg.h's order: FAIL_BAD_JSON ... */
+#define CTLMSG_X(id, name, text) FAIL_##id,
+	CTLMSG_ERRORS(CTLMSG_X)
+#undef CTLMSG_X
 	/* iosctl's */
 	FAIL_USAGE, FAIL_UNREACHABLE, FAIL_TIMEOUT, FAIL_PROTOCOL, FAIL_IO,
 	FAIL_COUNT
 };
+
+/* The daemon's code e as one of ours. */
+#define FAIL_OF(e)	((enum fail_code)(FAIL_OTHER + 1 + (e)))
 
 /* --json: errors as JSON on standard output. */
 void fail_init(bool json);

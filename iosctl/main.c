@@ -58,7 +58,7 @@ main(int argc, char **argv)
 			break;
 		if (strcmp(w, "-V") == 0 || strcmp(w, "--version") == 0) {
 			printf("iosctl %s (control protocol v%d)\n",
-			    IOSD_VERSION, CTL_VERSION);
+			    IOSD_VERSION, CTLMSG_VERSION);
 			return ST_OK;
 		}
 		if ((st = cmd_global_opt(&ctx, argc, argv, &i, &done,

@@ -1,13 +1,10 @@
 /*
  * output.c - see output.h.
  */
-#include <math.h>		/* isfinite: a macro, no -lm */
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fail.h"
@@ -51,134 +48,9 @@ out_json_line(const json_t *v)
 	fflush(stdout);
 }
 
-/* Decimal units, as the kB and MB of the issue. */
-char *
-out_bytes(char *buf, size_t cap, double n)
-{
-	static const char *const units[] = { "kB", "MB", "GB", "TB", "PB" };
-	size_t u = 0;
 
-	if (!isfinite(n) || n < 0)
-		n = 0;
-	if (n < 1000) {
-		snprintf(buf, cap, "%.0f B", n);
-		return buf;
-	}
-	n /= 1000;
-	while (n >= 999.95 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		n /= 1000;
-		u++;
-	}
-	snprintf(buf, cap, n < 9.995 ? "%.2f %s" : n < 99.95 ? "%.1f %s" :
-	    "%.0f %s", n, units[u]);
-	return buf;
-}
 
-char *
-out_count(char *buf, size_t cap, double n)
-{
-	if (!isfinite(n) || n < 0)
-		n = 0;
-	if (n < 10 && n != (double)(long long)n)
-		snprintf(buf, cap, "%.1f", n);
-	else if (n < 10000)
-		snprintf(buf, cap, "%.0f", n);
-	else if (n < 999950)
-		snprintf(buf, cap, "%.1fk", n / 1e3);
-	else if (n < 999950000)
-		snprintf(buf, cap, "%.1fM", n / 1e6);
-	else
-		snprintf(buf, cap, "%.1fG", n / 1e9);
-	return buf;
-}
 
-char *
-out_duration(char *buf, size_t cap, double s)
-{
-	long long v = isfinite(s) && s > 0 ? (long long)s : 0;
-
-	if (v < 60)
-		snprintf(buf, cap, "%llds", v);
-	else if (v < 3600)
-		snprintf(buf, cap, "%lldm %llds", v / 60, v % 60);
-	else if (v < 86400)
-		snprintf(buf, cap, "%lldh %lldm", v / 3600, v % 3600 / 60);
-	else
-		snprintf(buf, cap, "%lldd %lldh", v / 86400, v % 86400 / 3600);
-	return buf;
-}
-
-char *
-out_ago(char *buf, size_t cap, double t)
-{
-	double d = difftime(time(NULL), 0) - t;
-	long long v;
-
-	if (!isfinite(t) || t <= 0) {
-		snprintf(buf, cap, "never");
-		return buf;
-	}
-	if (d < -2) {		/* ahead: a ban's expiry, "in 2h" */
-		v = (long long)-d;
-		if (v < 60)
-			snprintf(buf, cap, "in %llds", v);
-		else if (v < 3600)
-			snprintf(buf, cap, "in %lldm", v / 60);
-		else if (v < 86400)
-			snprintf(buf, cap, "in %lldh", v / 3600);
-		else
-			snprintf(buf, cap, "in %lldd", v / 86400);
-		return buf;
-	}
-	if (d < 0)		/* clocks a little apart: not "-1s ago" */
-		d = 0;
-	v = (long long)d;
-	if (v < 60)
-		snprintf(buf, cap, "%llds ago", v);
-	else if (v < 3600)
-		snprintf(buf, cap, "%lldm ago", v / 60);
-	else if (v < 86400)
-		snprintf(buf, cap, "%lldh ago", v / 3600);
-	else if (v < 90 * 86400)
-		snprintf(buf, cap, "%lldd ago", v / 86400);
-	else
-		return out_date(buf, cap, t);
-	return buf;
-}
-
-char *
-out_clock(char *buf, size_t cap, double t, bool ms)
-{
-	time_t s = (time_t)t;
-	struct tm tm;
-	char hms[16];
-
-	if (!isfinite(t) || t <= 0)
-		t = (double)(s = time(NULL));
-	localtime_r(&s, &tm);
-	strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
-	if (ms)
-		snprintf(buf, cap, "%s.%03d", hms,
-		    (int)((t - (double)s) * 1000) % 1000);
-	else
-		snprintf(buf, cap, "%s", hms);
-	return buf;
-}
-
-char *
-out_date(char *buf, size_t cap, double t)
-{
-	time_t s = (time_t)t;
-	struct tm tm;
-
-	if (!isfinite(t) || t <= 0) {
-		snprintf(buf, cap, "never");
-		return buf;
-	}
-	localtime_r(&s, &tm);
-	strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm);
-	return buf;
-}
 
 /*
  * Names, tags and addresses come from remote clients: C0, DEL and the C1
@@ -389,28 +261,4 @@ table_free(struct table *t)
 	free(t->width);
 	free(t->right);
 	free(t);
-}
-
-const char *
-j_str(const json_t *o, const char *key, const char *def)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : def;
-}
-
-double
-j_num(const json_t *o, const char *key, double def)
-{
-	json_t *v = json_object_get(o, key);
-
-	return json_is_number(v) ? json_number_value(v) : def;
-}
-
-int
-j_bool(const json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	return json_is_boolean(v) ? json_is_true(v) : -1;
 }

@@ -1,6 +1,7 @@
 /*
  * output.h - what iosctl prints: JSON documents for scripts; for people,
- * aligned tables, key/value blocks, sizes with units and relative times.
+ * aligned tables and key/value blocks (sizes with units and relative
+ * times are libctl's ctlfmt.h).
  * Every string that came from the daemon is made safe for a terminal.
  */
 #ifndef IOSCTL_OUTPUT_H
@@ -11,6 +12,13 @@
 #include <stdio.h>
 
 #include <jansson.h>
+
+/* Units and times (libctl, shared with iostui): fmt_bytes "3.4 kB",
+ * fmt_count "1.2k", fmt_duration "2h 5m", fmt_ago "3m ago", fmt_clock
+ * "12:00:01", fmt_date "2025-01-31 12:00:00"; members of the daemon's
+ * JSON with defaults: jget_num, jget_strdef, jget_bool. */
+#include "ctlclient.h"
+#include "ctlfmt.h"
 
 #define OUT_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
@@ -23,13 +31,6 @@ void out_json(const json_t *v);
 /* One compact line, flushed: stream events. */
 void out_json_line(const json_t *v);
 
-/* Short human forms into buf; each returns buf. */
-char *out_bytes(char *buf, size_t cap, double n);	/* "3.4 kB" */
-char *out_count(char *buf, size_t cap, double n);	/* "1.2k" */
-char *out_ago(char *buf, size_t cap, double t);		/* "3m ago" */
-char *out_duration(char *buf, size_t cap, double s);	/* "2h 5m" */
-char *out_clock(char *buf, size_t cap, double t, bool ms); /* "12:00:01" */
-char *out_date(char *buf, size_t cap, double t);	/* "2025-01-31 12:00" */
 /* s with control characters replaced by '?' (escape sequences). */
 char *out_clean(char *buf, size_t cap, const char *s);
 /* Any JSON value as short text: "a, b", "k v, k v", "yes". */
@@ -49,11 +50,5 @@ void table_addf(struct table *t, const char *fmt, ...) OUT_PRINTF(2, 3);
 size_t table_rows(const struct table *t);
 void table_print(struct table *t);
 void table_free(struct table *t);
-
-/* Members of a result object, with a default when absent. */
-const char *j_str(const json_t *o, const char *key, const char *def);
-double j_num(const json_t *o, const char *key, double def);
-/* 1, 0, or -1 when absent or not a boolean. */
-int j_bool(const json_t *o, const char *key);
 
 #endif

@@ -26,7 +26,7 @@ txt(char *buf, size_t cap, const json_t *o, const char *key)
 static const char *
 yesno(const json_t *o, const char *key)
 {
-	int b = j_bool(o, key);
+	int b = jget_bool(o, key);
 
 	return b < 0 ? "-" : b ? "yes" : "no";
 }
@@ -34,13 +34,13 @@ yesno(const json_t *o, const char *key)
 static const char *
 bytes(char *buf, size_t cap, const json_t *o, const char *key)
 {
-	double v = j_num(o, key, -1);
+	double v = jget_num(o, key, -1);
 
 	if (v < 0) {
 		snprintf(buf, cap, "-");
 		return buf;
 	}
-	return out_bytes(buf, cap, v);
+	return fmt_bytes(buf, cap, v);
 }
 
 static const char *
@@ -51,7 +51,7 @@ ago(char *buf, size_t cap, const json_t *o, const char *key)
 	/* A time the daemon sends as text is shown as it is. */
 	if (json_is_string(v))
 		return out_clean(buf, cap, json_string_value(v));
-	return out_ago(buf, cap, j_num(o, key, 0));
+	return fmt_ago(buf, cap, jget_num(o, key, 0));
 }
 
 /* "2025-01-31 12:00:00 (3m ago)", or "never". */
@@ -59,12 +59,12 @@ static const char *
 when(char *buf, size_t cap, const json_t *o, const char *key)
 {
 	char d[B], a[B];
-	double t = j_num(o, key, 0);
+	double t = jget_num(o, key, 0);
 
 	if (json_is_string(json_object_get(o, key)) || t <= 0)
 		return ago(buf, cap, o, key);
-	snprintf(buf, cap, "%s (%s)", out_date(d, sizeof(d), t),
-	    out_ago(a, sizeof(a), t));
+	snprintf(buf, cap, "%s (%s)", fmt_date(d, sizeof(d), t),
+	    fmt_ago(a, sizeof(a), t));
 	return buf;
 }
 
@@ -119,7 +119,7 @@ show_states(json_t *r)
 static void
 footer(const json_t *r, size_t shown, const char *what)
 {
-	double total = j_num(r, "total", -1);
+	double total = jget_num(r, "total", -1);
 
 	if (shown == 0)
 		printf("no %s\n", what);
@@ -141,9 +141,9 @@ show_status(const json_t *r)
 	out_kv("iosd", "%s (pid %s)", txt(a, sizeof(a), r, "version"),
 	    txt(b, sizeof(b), r, "pid"));
 	if (json_object_get(r, "uptime_s"))
-		out_kv("uptime", "%s (since %s)", out_duration(b, sizeof(b),
-		    j_num(r, "uptime_s", 0)), out_date(c, sizeof(c),
-		    j_num(r, "started", 0)));
+		out_kv("uptime", "%s (since %s)", fmt_duration(b, sizeof(b),
+		    jget_num(r, "uptime_s", 0)), fmt_date(c, sizeof(c),
+		    jget_num(r, "started", 0)));
 	out_kv("clients", "%s", txt(a, sizeof(a), r, "clients"));
 	out_kv("channels", "%s", txt(a, sizeof(a), r, "channels"));
 	if (json_is_object(store))
@@ -177,8 +177,8 @@ show_msg_totals(const json_t *m, const char *key, double *count,
 
 	*count = *bytes_ = 0;
 	json_object_foreach(json_object_get(m, key), k, v) {
-		*count += j_num(v, "count", 0);
-		*bytes_ += j_num(v, "bytes", 0);
+		*count += jget_num(v, "count", 0);
+		*bytes_ += jget_num(v, "bytes", 0);
 	}
 }
 
@@ -200,11 +200,11 @@ message_table(const json_t *r)
 		const json_t *o = json_object_get(out, k);
 
 		table_add(t, k);
-		table_add(t, out_count(a, sizeof(a), j_num(v, "count", 0)));
-		table_add(t, out_bytes(b, sizeof(b), j_num(v, "bytes", 0)));
-		table_add(t, o ? out_count(a, sizeof(a), j_num(o, "count",
+		table_add(t, fmt_count(a, sizeof(a), jget_num(v, "count", 0)));
+		table_add(t, fmt_bytes(b, sizeof(b), jget_num(v, "bytes", 0)));
+		table_add(t, o ? fmt_count(a, sizeof(a), jget_num(o, "count",
 		    0)) : "0");
-		table_add(t, out_bytes(b, sizeof(b), j_num(o, "bytes", 0)));
+		table_add(t, fmt_bytes(b, sizeof(b), jget_num(o, "bytes", 0)));
 	}
 	json_object_foreach((json_t *)out, k, v) {
 		if (json_object_get(in, k))
@@ -212,17 +212,17 @@ message_table(const json_t *r)
 		table_add(t, k);
 		table_add(t, "0");
 		table_add(t, "0 B");
-		table_add(t, out_count(a, sizeof(a), j_num(v, "count", 0)));
-		table_add(t, out_bytes(b, sizeof(b), j_num(v, "bytes", 0)));
+		table_add(t, fmt_count(a, sizeof(a), jget_num(v, "count", 0)));
+		table_add(t, fmt_bytes(b, sizeof(b), jget_num(v, "bytes", 0)));
 	}
 	show_msg_totals(r, "messages_in", &n, &nb);
 	if (table_rows(t) > 0) {
 		table_add(t, "total");
-		table_add(t, out_count(a, sizeof(a), n));
-		table_add(t, out_bytes(b, sizeof(b), nb));
+		table_add(t, fmt_count(a, sizeof(a), n));
+		table_add(t, fmt_bytes(b, sizeof(b), nb));
 		show_msg_totals(r, "messages_out", &n, &nb);
-		table_add(t, out_count(a, sizeof(a), n));
-		table_add(t, out_bytes(b, sizeof(b), nb));
+		table_add(t, fmt_count(a, sizeof(a), n));
+		table_add(t, fmt_bytes(b, sizeof(b), nb));
 		putchar('\n');
 		table_print(t);
 	}
@@ -242,8 +242,8 @@ show_metrics(const json_t *r)
 	size_t n = 0;
 
 	if (json_object_get(r, "uptime_s"))
-		out_kv("uptime", "%s", out_duration(a, sizeof(a),
-		    j_num(r, "uptime_s", 0)));
+		out_kv("uptime", "%s", fmt_duration(a, sizeof(a),
+		    jget_num(r, "uptime_s", 0)));
 	line[0] = '\0';
 	json_object_foreach((json_t *)conns, k, v)
 		n += (size_t)snprintf(line + n, n < sizeof(line) ?
@@ -264,7 +264,7 @@ show_metrics(const json_t *r)
 	n = 0;
 	line[0] = '\0';
 	json_object_foreach((json_t *)drops, k, v)
-		if (j_num(drops, k, 0) > 0)
+		if (jget_num(drops, k, 0) > 0)
 			n += (size_t)snprintf(line + n, n < sizeof(line) ?
 			    sizeof(line) - n : 0, "%s%s %s", n ? ", " : "",
 			    k, out_text(a, sizeof(a), v));
@@ -294,9 +294,9 @@ show_clients(const json_t *r)
 		table_add(t, txt(a, sizeof(a), c, "level"));
 		table_add(t, yesno(c, "authorized"));
 		table_add(t, txt(a, sizeof(a), c, "subscriptions"));
-		snprintf(b, sizeof(b), "%.1f", j_num(c, "rx_msgs_s", 0));
+		snprintf(b, sizeof(b), "%.1f", jget_num(c, "rx_msgs_s", 0));
 		table_add(t, b);
-		snprintf(b, sizeof(b), "%.1f", j_num(c, "tx_msgs_s", 0));
+		snprintf(b, sizeof(b), "%.1f", jget_num(c, "tx_msgs_s", 0));
 		table_add(t, b);
 		table_add(t, bytes(b, sizeof(b), c, "rx_bytes"));
 		table_add(t, bytes(b, sizeof(b), c, "tx_bytes"));
@@ -327,7 +327,7 @@ ban_line(const json_t *b, const char *verb)
 void
 show_ban(const json_t *r)
 {
-	double n = j_num(r, "closed", 0);
+	double n = jget_num(r, "closed", 0);
 
 	ban_line(r, "banned ");
 	if (n > 0)
@@ -469,7 +469,7 @@ show_subscribers(const json_t *r)
 static const char *
 state(const json_t *d)
 {
-	int b = j_bool(d, "disabled");
+	int b = jget_bool(d, "disabled");
 
 	return b < 0 ? "-" : b ? "disabled" : "enabled";
 }
@@ -525,7 +525,7 @@ void
 show_revoke(const json_t *r)
 {
 	char a[T];
-	double n = j_num(r, "kicked", 0);
+	double n = jget_num(r, "kicked", 0);
 
 	printf("revoked %s", txt(a, sizeof(a), r, "revoked"));
 	if (n > 0)
@@ -537,7 +537,7 @@ void
 show_disabled(const json_t *r)
 {
 	char a[T];
-	int b = j_bool(r, "disabled");
+	int b = jget_bool(r, "disabled");
 
 	printf("%s %s\n", txt(a, sizeof(a), r, "id"), b < 0 ? "?" : b ?
 	    "disabled" : "enabled");
@@ -555,7 +555,7 @@ show_set_level(const json_t *r)
 void
 show_import(const json_t *r)
 {
-	double n = j_num(r, "imported", 0);
+	double n = jget_num(r, "imported", 0);
 
 	printf("imported %.0f device%s\n", n, n == 1 ? "" : "s");
 }
@@ -634,7 +634,7 @@ show_audit(const json_t *r)
 void
 show_signal(const json_t *r)
 {
-	double n = j_num(r, "delivered", 0);
+	double n = jget_num(r, "delivered", 0);
 
 	printf("delivered to %.0f client%s\n", n, n == 1 ? "" : "s");
 }
@@ -642,7 +642,7 @@ show_signal(const json_t *r)
 void
 show_wall(const json_t *r)
 {
-	double n = j_num(r, "clients", 0);
+	double n = jget_num(r, "clients", 0);
 
 	printf("sent to %.0f client%s\n", n, n == 1 ? "" : "s");
 }
@@ -669,5 +669,5 @@ show_backup(const json_t *r)
 	char p[512];
 
 	printf("backup written to %s (%.0f pages)\n", out_clean(p, sizeof(p),
-	    j_str(r, "path", "?")), j_num(r, "pages", 0));
+	    jget_strdef(r, "path", "?")), jget_num(r, "pages", 0));
 }

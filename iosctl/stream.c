@@ -48,7 +48,7 @@ now_s(void)
 static const char *
 field(char *buf, size_t cap, const json_t *ev, const char *key)
 {
-	const char *s = j_str(ev, key, NULL);
+	const char *s = jget_strdef(ev, key, NULL);
 
 	if (s == NULL)
 		return out_text(buf, cap, json_object_get(ev, key) ?
@@ -69,14 +69,14 @@ print_trace(struct stream *s, const json_t *ev)
 	if (s->lines++ == 0)
 		printf(TRACE_FMT, "TIME", "DIR", "TR", "CID", "DEVICE",
 		    "TYPE", "TAG", "PTYPE", "LEN", "PAYLOAD");
-	out_clock(tm, sizeof(tm), j_num(ev, "t", 0), true);
+	fmt_clock(tm, sizeof(tm), jget_num(ev, "t", 0), true);
 	field(dir, sizeof(dir), ev, "dir");
-	if ((n = j_num(ev, "recipients", -1)) >= 0) {
+	if ((n = jget_num(ev, "recipients", -1)) >= 0) {
 		size_t l = strlen(dir);
 
 		snprintf(dir + l, sizeof(dir) - l, "(%.0f)", n);
 	}
-	out_bytes(len, sizeof(len), j_num(ev, "len", 0));
+	fmt_bytes(len, sizeof(len), jget_num(ev, "len", 0));
 	printf(TRACE_FMT, tm, dir,
 	    field(tr, sizeof(tr), ev, "transport"),
 	    field(cid, sizeof(cid), ev, "cid"),
@@ -95,9 +95,9 @@ rate(char *buf, size_t cap, double d, double dt, bool nbytes)
 	if (dt <= 0)
 		snprintf(buf, cap, "-");
 	else if (nbytes)
-		snprintf(buf, cap, "%s/s", out_bytes(v, sizeof(v), d / dt));
+		snprintf(buf, cap, "%s/s", fmt_bytes(v, sizeof(v), d / dt));
 	else
-		snprintf(buf, cap, "%s msg/s", out_count(v, sizeof(v),
+		snprintf(buf, cap, "%s msg/s", fmt_count(v, sizeof(v),
 		    d / dt));
 }
 
@@ -118,14 +118,14 @@ print_watch(struct stream *s, const json_t *ev)
 	if (s->lines++ == 0)
 		printf(WATCH_FMT, "TIME", "CLIENTS", "IN", "IN", "OUT", "OUT",
 		    "PUBLISHES", "DROPS", "CHANNELS");
-	t = j_num(ev, "t", -1) > 0 ? j_num(ev, "t", 0) : now_s();
+	t = jget_num(ev, "t", -1) > 0 ? jget_num(ev, "t", 0) : now_s();
 	show_msg_totals(m, "messages_in", &in, &in_b);
 	show_msg_totals(m, "messages_out", &out, &out_b);
-	pubs = j_num(m, "publishes", 0);
+	pubs = jget_num(m, "publishes", 0);
 	json_object_foreach(json_object_get(m, "drops"), k, v)
 		drops += json_is_number(v) ? json_number_value(v) : 0;
 	json_object_foreach(json_object_get(m, "connections"), k, v)
-		clients += j_num(v, "now", 0);
+		clients += jget_num(v, "now", 0);
 	dt = s->have_prev ? t - s->t : 0;
 	rate(ri, sizeof(ri), in - s->in, dt, false);
 	rate(rib, sizeof(rib), in_b - s->in_b, dt, true);
@@ -136,9 +136,9 @@ print_watch(struct stream *s, const json_t *ev)
 		snprintf(dr, sizeof(dr), "+%.0f", drops - s->drops);
 	else
 		snprintf(dr, sizeof(dr), "%.0f", drops);
-	out_count(cl, sizeof(cl), clients);
-	out_count(ch, sizeof(ch), j_num(m, "channels", 0));
-	printf(WATCH_FMT, out_clock(tm, sizeof(tm), j_num(ev, "t", 0), false),
+	fmt_count(cl, sizeof(cl), clients);
+	fmt_count(ch, sizeof(ch), jget_num(m, "channels", 0));
+	printf(WATCH_FMT, fmt_clock(tm, sizeof(tm), jget_num(ev, "t", 0), false),
 	    cl, ri, rib, ro, rob, rp, dr, ch);
 	s->have_prev = true;
 	s->t = t;
@@ -159,14 +159,14 @@ cancel(struct stream *s)
 	double until = now_s() + CANCEL_WAIT_MS / 1000.0;
 	int rc;
 
-	rc = ctl_send(s->ctx->ctl, "cancel", args, &cid);
+	rc = ctl_send(s->ctx->ctl, CTLMSG_CMD_CANCEL, args, &cid);
 	json_decref(args);
 	while (rc == CTL_OK && now_s() < until) {
 		rc = ctl_read(s->ctx->ctl, (int)((until - now_s()) * 1000) + 1,
 		    NULL, &m);
 		if (rc != CTL_OK)
 			break;
-		if (!ctl_is_event(m) && ctl_msg_id(m) == cid) {
+		if (!ctlc_is_event(m) && ctlc_msg_id(m) == cid) {
 			json_decref(m);
 			break;
 		}
@@ -175,7 +175,7 @@ cancel(struct stream *s)
 }
 
 static int
-run(struct cmd_ctx *ctx, const char *wire, stream_print_fn *print)
+run(struct cmd_ctx *ctx, stream_print_fn *print)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct stream s = { .ctx = ctx, .print = print };
@@ -184,9 +184,8 @@ run(struct cmd_ctx *ctx, const char *wire, stream_print_fn *print)
 	double until = dv ? now_s() + strtod(dv, NULL) : -1;
 	struct sigaction sa;
 	sigset_t block, waitmask;
-	const char *ev;
 	json_t *m;
-	bool started = false;
+	bool started = false, dropped;
 	int rc, st = ST_OK;
 
 	/* One line per event, as it comes, also into a pipe. */
@@ -209,7 +208,8 @@ run(struct cmd_ctx *ctx, const char *wire, stream_print_fn *print)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigdelset(&waitmask, sigs[i]);
 
-	if ((rc = ctl_send(ctx->ctl, wire, ctx->args, &s.id)) != CTL_OK)
+	if ((rc = ctl_send(ctx->ctl, ctx->cmd->wire, ctx->args, &s.id)) !=
+	    CTL_OK)
 		return cmd_lost(ctx, rc);
 	for (;;) {
 		left = started ? -1 : ctx->timeout_ms;
@@ -229,11 +229,11 @@ run(struct cmd_ctx *ctx, const char *wire, stream_print_fn *print)
 			break;
 		if (rc != CTL_OK)
 			return cmd_lost(ctx, rc);
-		if (ctl_msg_id(m) != s.id) {
+		if (ctlc_msg_id(m) != s.id) {
 			json_decref(m);
 			continue;
 		}
-		if (!ctl_is_event(m)) {
+		if (!ctlc_is_event(m)) {
 			if (json_object_get(m, "error")) {
 				st = cmd_refused(ctx, m);
 				json_decref(m);
@@ -244,18 +244,19 @@ run(struct cmd_ctx *ctx, const char *wire, stream_print_fn *print)
 			continue;
 		}
 		started = true;
-		ev = j_str(m, "event", "");
+		/* Decided before m (which holds the name) is released. */
+		dropped = strcmp(jget_str(m, "event"), "dropped") == 0;
 		if (ctx->json)
 			out_json_line(m);
-		else if (strcmp(ev, "dropped") == 0)
+		else if (dropped)
 			fail_note("%.0f events dropped: iosctl read too slowly",
-			    j_num(m, "count", 0));
+			    jget_num(m, "count", 0));
 		else
 			print(&s, m);
 		json_decref(m);
 		if (ferror(stdout))	/* a reader gone, SIGPIPE ignored */
 			break;
-		if (strcmp(ev, "dropped") != 0 && count > 0 && --count == 0)
+		if (!dropped && count > 0 && --count == 0)
 			break;
 	}
 	cancel(&s);
@@ -276,11 +277,11 @@ stream_trace(struct cmd_ctx *ctx)
 		up[i] = '\0';
 		json_object_set_new(ctx->args, "type", json_string(up));
 	}
-	return run(ctx, "trace", print_trace);
+	return run(ctx, print_trace);
 }
 
 int
 stream_watch(struct cmd_ctx *ctx)
 {
-	return run(ctx, "watch", print_watch);
+	return run(ctx, print_watch);
 }

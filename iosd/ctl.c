@@ -19,7 +19,7 @@
 #include "server.h"
 #include "xmalloc.h"
 
-#define LINE_MAX_BYTES	65536		/* a request line */
+#define LINE_MAX_BYTES	CTLMSG_REQUEST_MAX	/* a request line */
 #define OUT_PAUSE	(1u << 20)	/* stop reading requests past this */
 #define OUT_RESUME	(256u << 10)
 #define STALL_MS	30000		/* not reading for this long: dropped */
@@ -169,7 +169,7 @@ envelope(json_int_t id)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "v", json_integer(CTL_VERSION));
+	json_object_set_new(o, "v", json_integer(CTLMSG_VERSION));
 	json_object_set_new(o, "id", id >= 0 ? json_integer(id) : json_null());
 	return o;
 }
@@ -185,7 +185,7 @@ ctl_ok(struct ctl_client *cl, json_int_t id, json_t *result)
 }
 
 void
-ctl_error(struct ctl_client *cl, json_int_t id, const char *code,
+ctl_error(struct ctl_client *cl, json_int_t id, enum ctlmsg_err code,
     const char *fmt, ...)
 {
 	json_t *o = envelope(id), *e = json_object();
@@ -195,7 +195,7 @@ ctl_error(struct ctl_client *cl, json_int_t id, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_object_set_new(e, "code", json_string(code));
+	json_object_set_new(e, "code", json_string(ctlmsg_err_name(code)));
 	json_object_set_new(e, "message", json_string(msg));
 	json_object_set_new(o, "ok", json_false());
 	json_object_set_new(o, "error", e);
@@ -208,7 +208,7 @@ send_event(struct ctl_client *cl, const char *event, json_int_t id,
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "v", json_integer(CTL_VERSION));
+	json_object_set_new(o, "v", json_integer(CTLMSG_VERSION));
 	json_object_set_new(o, "event", json_string(event));
 	json_object_set_new(o, "id", json_integer(id));
 	if (body)
@@ -399,11 +399,13 @@ dispatch(struct ctl_client *cl, const char *line, size_t len)
 {
 	json_error_t je;
 	json_t *req = json_loadb(line, len, 0, &je), *jid, *jcmd, *args;
-	const struct ctl_cmd *cmd;
+	enum ctlmsg_cmd cmd;
+	ctl_cmd_fn *run = NULL;
 	json_int_t id = -1;
+	char why[160];
 
 	if (req == NULL) {
-		ctl_error(cl, -1, "bad_json", "%s (column %d)", je.text,
+		ctl_error(cl, -1, CTLMSG_E_BAD_JSON, "%s (column %d)", je.text,
 		    je.column);
 		return;
 	}
@@ -412,23 +414,33 @@ dispatch(struct ctl_client *cl, const char *line, size_t len)
 	args = json_object_get(req, "args");
 	if (json_is_integer(jid))
 		id = json_integer_value(jid);
+	/* The envelope version first: a newer request is not ours. */
+	if (json_is_object(req) && !ctlmsg_envelope_ok(req, "iosd", why,
+	    sizeof(why))) {
+		ctl_error(cl, id, CTLMSG_E_BAD_REQUEST, "%s", why);
+		json_decref(req);
+		return;
+	}
 	if (!json_is_object(req) || (jid && !json_is_integer(jid)) ||
 	    !json_is_string(jcmd) || (args && !json_is_object(args))) {
-		ctl_error(cl, id, "bad_request", "expected {\"id\":N,"
+		ctl_error(cl, id, CTLMSG_E_BAD_REQUEST, "expected {\"id\":N,"
 		    "\"cmd\":\"...\",\"args\":{...}}");
 		json_decref(req);
 		return;
 	}
-	if ((cmd = ctl_cmd_find(json_string_value(jcmd))) == NULL)
-		ctl_error(cl, id, "unknown_command", "no command '%s'",
+	if ((cmd = ctlmsg_cmd_find(json_string_value(jcmd))) !=
+	    CTLMSG_CMD_NONE)
+		run = ctl_cmd_handler(cmd);
+	if (run == NULL)
+		ctl_error(cl, id, CTLMSG_E_UNKNOWN_COMMAND, "no command '%s'",
 		    json_string_value(jcmd));
-	else if (cl->read_only && !cmd->read_only)
-		ctl_error(cl, id, "read_only", "'%s' changes things: not on "
-		    "the read-only socket", cmd->name);
+	else if (cl->read_only && !ctlmsg_cmd_ro(cmd))
+		ctl_error(cl, id, CTLMSG_E_READ_ONLY, "'%s' changes things: not "
+		    "on the read-only socket", ctlmsg_cmd_name(cmd));
 	else {
 		json_t *empty = args ? NULL : json_object();
 
-		cmd->run(cl, id, args ? args : empty);
+		run(cl, id, args ? args : empty);
 		json_decref(empty);
 	}
 	json_decref(req);
@@ -466,8 +478,8 @@ read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (cl->in_len > LINE_MAX_BYTES) {
 		if (!cl->skipping)
-			ctl_error(cl, -1, "too_large", "a request line is at "
-			    "most %d bytes", LINE_MAX_BYTES);
+			ctl_error(cl, -1, CTLMSG_E_TOO_LARGE, "a request line "
+			    "is at most %d bytes", LINE_MAX_BYTES);
 		cl->skipping = true;
 		cl->in_len = 0;
 	}

@@ -11,12 +11,11 @@
 
 #include <jansson.h>
 
+#include "ctlmsg.h"
 #include "trace.h"
 
 struct server;
 struct ctl_client;
-
-#define CTL_VERSION	1
 
 /* Open a control socket at path (read_only: only commands that change
  * nothing). -1 with a message: path in use by a live daemon, not a
@@ -32,10 +31,11 @@ json_t *ctl_status(const struct server *srv);
 /* ---- for the command handlers ---- */
 
 struct server *ctl_server(const struct ctl_client *cl);
-/* Answer request id: ok with result (reference stolen), or an error. */
+/* Answer request id: ok with result (reference stolen), or an error
+ * (its code one of ctlmsg.h's). */
 void ctl_ok(struct ctl_client *cl, json_int_t id, json_t *result);
 __attribute__((format(printf, 4, 5)))
-void ctl_error(struct ctl_client *cl, json_int_t id, const char *code,
+void ctl_error(struct ctl_client *cl, json_int_t id, enum ctlmsg_err code,
     const char *fmt, ...);
 /* Keep cl for an answer that comes later; ctl_release when done. A
  * client that went away meanwhile takes answers silently. */

@@ -43,13 +43,13 @@ arg_str(struct ctl_client *cl, json_int_t id, json_t *args, const char *key,
 
 	if (v == NULL || json_is_null(v)) {
 		if (required) {
-			ctl_error(cl, id, "bad_args", "'%s' is required", key);
+			ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "'%s' is required", key);
 			*bad = true;
 		}
 		return NULL;
 	}
 	if (!json_is_string(v)) {
-		ctl_error(cl, id, "bad_args", "'%s' must be a string", key);
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "'%s' must be a string", key);
 		*bad = true;
 		return NULL;
 	}
@@ -66,7 +66,7 @@ arg_int(struct ctl_client *cl, json_int_t id, json_t *args, const char *key,
 	if (v == NULL || json_is_null(v))
 		return dflt;
 	if (!json_is_integer(v) || (n = json_integer_value(v)) < min || n > max) {
-		ctl_error(cl, id, "bad_args", "'%s' must be an integer from "
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "'%s' must be an integer from "
 		    "%lld to %lld", key, (long long)min, (long long)max);
 		*bad = true;
 		return dflt;
@@ -83,7 +83,7 @@ arg_bool(struct ctl_client *cl, json_int_t id, json_t *args, const char *key,
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_boolean(v)) {
-		ctl_error(cl, id, "bad_args", "'%s' must be true or false", key);
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "'%s' must be true or false", key);
 		*bad = true;
 		return 0;
 	}
@@ -306,7 +306,7 @@ cmd_log_level(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad)
 		return;
 	if (log_level_parse(s, &lvl) < 0) {
-		ctl_error(cl, id, "bad_args", "level is error, warn, info or debug");
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "level is error, warn, info or debug");
 		return;
 	}
 	log_set_level(lvl);
@@ -327,7 +327,7 @@ cmd_reload(struct ctl_client *cl, json_int_t id, json_t *args)
 
 	(void)args;
 	if (server_reload(srv, what, &n, err, sizeof(err)) < 0) {
-		ctl_error(cl, id, "bad_args", "reload refused, nothing changed: "
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "reload refused, nothing changed: "
 		    "%s", err);
 		return;
 	}
@@ -378,14 +378,14 @@ sel_parse(struct ctl_client *cl, json_int_t id, json_t *args,
 		return false;
 	if (addr) {
 		if (options_net_parse(addr, &s->net) < 0) {
-			ctl_error(cl, id, "bad_args", "address: '%s' is not "
+			ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "address: '%s' is not "
 			    "ADDR or ADDR/N", addr);
 			return false;
 		}
 		s->have_net = true;
 	}
 	if (an && !json_is_boolean(an)) {
-		ctl_error(cl, id, "bad_args", "'anonymous' must be true or false");
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "'anonymous' must be true or false");
 		return false;
 	}
 	s->anonymous = an ? json_is_true(an) : -1;
@@ -481,12 +481,12 @@ cmd_clients(struct ctl_client *cl, json_int_t id, json_t *args)
 		if (strcmp(sort, sort_keys[k].name) == 0)
 			break;
 	if (sort && k == sizeof(sort_keys) / sizeof(sort_keys[0])) {
-		ctl_error(cl, id, "bad_args", "sort is rx_msgs_s, tx_msgs_s, "
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "sort is rx_msgs_s, tx_msgs_s, "
 		    "rx_bytes_s or tx_bytes_s");
 		return;
 	}
 	if ((v = calloc(srv->nconns + 1, sizeof(*v))) == NULL) {
-		ctl_error(cl, id, "internal", "out of memory");
+		ctl_error(cl, id, CTLMSG_E_INTERNAL, "out of memory");
 		return;
 	}
 	/* Oldest first: walk from the tail of the newest-first list. */
@@ -518,16 +518,16 @@ find_one(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (!sel_parse(cl, id, args, &sel))
 		return NULL;
 	if (!sel.cid && !sel.ssid) {
-		ctl_error(cl, id, "bad_args", "cid or ssid is required");
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "cid or ssid is required");
 		return NULL;
 	}
 	for (struct conn *c = ctl_server(cl)->conns; c; c = c->next)
 		if (sel_match(&sel, c))
 			return c;
 	if (sel.cid)
-		ctl_error(cl, id, "not_found", "no client %s", sel.cid);
+		ctl_error(cl, id, CTLMSG_E_NOT_FOUND, "no client %s", sel.cid);
 	else
-		ctl_error(cl, id, "not_found", "no client #%lld",
+		ctl_error(cl, id, CTLMSG_E_NOT_FOUND, "no client #%lld",
 		    (long long)sel.ssid);
 	return NULL;
 }
@@ -556,7 +556,7 @@ cmd_kick(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad || !sel_parse(cl, id, args, &sel))
 		return;
 	if (!sel_any(&sel)) {
-		ctl_error(cl, id, "bad_args", "name the clients: cid, ssid, "
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "name the clients: cid, ssid, "
 		    "address, device, anonymous, transport or filter");
 		return;
 	}
@@ -575,7 +575,7 @@ cmd_kick(struct ctl_client *cl, json_int_t id, json_t *args)
 	}
 	if (n == 0) {
 		json_decref(list);
-		ctl_error(cl, id, "not_found", "no client matches");
+		ctl_error(cl, id, CTLMSG_E_NOT_FOUND, "no client matches");
 		return;
 	}
 	snprintf(what, sizeof(what), "%d client%s, reason \"%s\"", n,
@@ -637,13 +637,13 @@ cmd_ban(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad)
 		return;
 	if (dur && (secs = duration_s(dur)) <= 0) {
-		ctl_error(cl, id, "bad_args", "for: a duration such as 90s, "
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "for: a duration such as 90s, "
 		    "15m, 2h or 7d, not '%s'", dur);
 		return;
 	}
 	if ((closed = admit_ban(srv, addr, (uint64_t)secs, reason, err,
 	    sizeof(err))) < 0) {
-		ctl_error(cl, id, "bad_args", "%s", err);
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "%s", err);
 		return;
 	}
 	snprintf(what, sizeof(what), "%s%s%s", addr, dur ? " for " : "",
@@ -665,9 +665,9 @@ cmd_unban(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad)
 		return;
 	if ((rc = admit_unban(ctl_server(cl), addr, err, sizeof(err))) < 0)
-		ctl_error(cl, id, "bad_args", "%s", err);
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "%s", err);
 	else if (rc == 0)
-		ctl_error(cl, id, "not_found", "%s is not banned", addr);
+		ctl_error(cl, id, CTLMSG_E_NOT_FOUND, "%s is not banned", addr);
 	else {
 		ctl_log_change(cl, "unban", addr);
 		ctl_ok(cl, id, json_pack("{s:s}", "unbanned", addr));
@@ -739,7 +739,7 @@ cmd_subscribers(struct ctl_client *cl, json_int_t id, json_t *args)
 		return;
 	HASH_FIND(hh, srv->channels, key, strlen(key), ch);
 	if (ch == NULL) {
-		ctl_error(cl, id, "not_found", "no channel %s (keys look like "
+		ctl_error(cl, id, CTLMSG_E_NOT_FOUND, "no channel %s (keys look like "
 		    "CH:name, CID:cid@topic, PRIVATE:#name)", key);
 		return;
 	}
@@ -777,7 +777,7 @@ dev_op(struct ctl_client *cl, json_int_t id, const char *cmd)
 	struct dev_op *op = calloc(1, sizeof(*op));
 
 	if (op == NULL) {
-		ctl_error(cl, id, "internal", "out of memory");
+		ctl_error(cl, id, CTLMSG_E_INTERNAL, "out of memory");
 		return NULL;
 	}
 	op->cl = ctl_hold(cl);
@@ -839,8 +839,8 @@ put_done(void *arg, int rc, const char *err)
 
 	if (rc < 0) {
 		ctl_error(op->cl, op->id, err && strcmp(err, "exists") == 0 ?
-		    "exists" : err && strstr(err, "in use") ? "exists" :
-		    "store_error", "%s: %s", op->d.id, err ? err : "failed");
+		    CTLMSG_E_EXISTS : err && strstr(err, "in use") ? CTLMSG_E_EXISTS :
+		    CTLMSG_E_STORE_ERROR, "%s: %s", op->d.id, err ? err : "failed");
 	} else {
 		o = json_object();
 		json_object_set_new(o, "id", json_string(op->d.id));
@@ -876,11 +876,11 @@ cmd_enroll(struct ctl_client *cl, json_int_t id, json_t *args)
 		cid = did;
 	if ((why = store_check_id(did, strlen(did))) != NULL ||
 	    (why = store_check_cid(cid, strlen(cid))) != NULL) {
-		ctl_error(cl, id, "bad_args", "%s", why);
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "%s", why);
 		return;
 	}
 	if (key && (*key == '\0' || strlen(key) > 1024)) {
-		ctl_error(cl, id, "bad_args", "key must be 1 to 1024 bytes");
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "key must be 1 to 1024 bytes");
 		return;
 	}
 	if ((op = dev_op(cl, id, "enroll")) == NULL)
@@ -908,7 +908,7 @@ change_got(void *arg, int rc, const struct device *d)
 
 	snprintf(id, sizeof(id), "%s", op->d.id);
 	if (rc != 0 || d == NULL) {
-		ctl_error(op->cl, op->id, rc < 0 ? "store_error" : "not_found",
+		ctl_error(op->cl, op->id, rc < 0 ? CTLMSG_E_STORE_ERROR : CTLMSG_E_NOT_FOUND,
 		    "%s: %s", id, rc < 0 ? "store unavailable" : "no such device");
 		dev_op_free(op);
 		return;
@@ -934,7 +934,7 @@ change_start(struct ctl_client *cl, json_int_t id, json_t *args,
 	if (bad)
 		return NULL;
 	if (strlen(did) > DEVICE_ID_MAX) {
-		ctl_error(cl, id, "not_found", "no such device");
+		ctl_error(cl, id, CTLMSG_E_NOT_FOUND, "no such device");
 		return NULL;
 	}
 	if ((op = dev_op(cl, id, cmd)) == NULL)
@@ -982,7 +982,7 @@ cmd_set_level(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad)
 		return;
 	if (level < 0) {
-		ctl_error(cl, id, "bad_args", "'level' is required");
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "'level' is required");
 		return;
 	}
 	if ((op = change_start(cl, id, args, "level")) != NULL) {
@@ -1001,7 +1001,7 @@ cmd_rotate_key(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad)
 		return;
 	if (key && (*key == '\0' || strlen(key) >= sizeof(op->key))) {
-		ctl_error(cl, id, "bad_args", "key must be 1 to 63 bytes");
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "key must be 1 to 63 bytes");
 		return;
 	}
 	if ((op = change_start(cl, id, args, "rotate")) == NULL)
@@ -1022,10 +1022,10 @@ del_done(void *arg, int rc, const char *err)
 	json_t *o;
 
 	if (rc < 0)
-		ctl_error(op->cl, op->id, "store_error", "%s: %s", op->d.id,
+		ctl_error(op->cl, op->id, CTLMSG_E_STORE_ERROR, "%s: %s", op->d.id,
 		    err ? err : "failed");
 	else if (rc == STORE_NOTFOUND)
-		ctl_error(op->cl, op->id, "not_found", "no device %s", op->d.id);
+		ctl_error(op->cl, op->id, CTLMSG_E_NOT_FOUND, "no device %s", op->d.id);
 	else {
 		o = json_object();
 		json_object_set_new(o, "revoked", json_string(op->d.id));
@@ -1059,7 +1059,7 @@ device_got(void *arg, int rc, const struct device *d)
 		    ctl_server(op->cl), d)));
 		ctl_ok(op->cl, op->id, j);
 	} else
-		ctl_error(op->cl, op->id, rc < 0 ? "store_error" : "not_found",
+		ctl_error(op->cl, op->id, rc < 0 ? CTLMSG_E_STORE_ERROR : CTLMSG_E_NOT_FOUND,
 		    "%s: %s", op->d.id, rc < 0 ? "store unavailable" :
 		    "no such device");
 	dev_op_free(op);
@@ -1081,7 +1081,7 @@ list_got(void *arg, int rc, const struct device *d, size_t n)
 	json_t *o, *list;
 
 	if (rc < 0) {
-		ctl_error(op->cl, op->id, "store_error", "store unavailable");
+		ctl_error(op->cl, op->id, CTLMSG_E_STORE_ERROR, "store unavailable");
 		dev_op_free(op);
 		return;
 	}
@@ -1148,7 +1148,7 @@ import_one_done(void *arg, int rc, const char *err)
 		ctl_ok(op->cl, op->id, o);
 	} else
 		ctl_error(op->cl, op->id, strcmp(op->first_err, "exists") ?
-		    "store_error" : "exists", "%zu of %zu imported; first "
+		    CTLMSG_E_STORE_ERROR : CTLMSG_E_EXISTS, "%zu of %zu imported; first "
 		    "error: %s", op->ok, op->total, op->first_err);
 	ctl_release(op->cl);
 	free(op);
@@ -1176,21 +1176,21 @@ cmd_import(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad)
 		return;
 	if ((a = authsrc_new()) == NULL) {
-		ctl_error(cl, id, "internal", "out of memory");
+		ctl_error(cl, id, CTLMSG_E_INTERNAL, "out of memory");
 		return;
 	}
 	if (authsrc_load_file(a, path, err, sizeof(err)) < 0) {
-		ctl_error(cl, id, "bad_args", "%s", err);
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "%s", err);
 		authsrc_free(a);
 		return;
 	}
 	if (authsrc_count(a) == 0) {
-		ctl_error(cl, id, "bad_args", "%s: no devices", path);
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "%s: no devices", path);
 		authsrc_free(a);
 		return;
 	}
 	if ((op = calloc(1, sizeof(*op))) == NULL) {
-		ctl_error(cl, id, "internal", "out of memory");
+		ctl_error(cl, id, CTLMSG_E_INTERNAL, "out of memory");
 		authsrc_free(a);
 		return;
 	}
@@ -1249,7 +1249,7 @@ cmd_quota_set(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad)
 		return;
 	if (level < 0) {
-		ctl_error(cl, id, "bad_args", "'level' is required");
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "'level' is required");
 		return;
 	}
 	had = store_quota(srv->store, (int)level, &q);
@@ -1264,12 +1264,12 @@ cmd_quota_set(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad)
 		return;
 	if (!had && (!q.signal_size || !q.publish_counter || !q.traffic_rate)) {
-		ctl_error(cl, id, "bad_args", "a new level needs signal_size, "
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "a new level needs signal_size, "
 		    "publish_counter and traffic_rate");
 		return;
 	}
 	if (store_quota_set(srv->store, (int)level, &q, err, sizeof(err)) < 0) {
-		ctl_error(cl, id, "store_error", "%s", err);
+		ctl_error(cl, id, CTLMSG_E_STORE_ERROR, "%s", err);
 		return;
 	}
 	snprintf(err, sizeof(err), "%lld", (long long)level);
@@ -1291,7 +1291,7 @@ cmd_audit(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad)
 		return;
 	if ((rows = calloc((size_t)lim, sizeof(*rows))) == NULL) {
-		ctl_error(cl, id, "internal", "out of memory");
+		ctl_error(cl, id, CTLMSG_E_INTERNAL, "out of memory");
 		return;
 	}
 	/* Failed logins gathered for the interval are part of it. */
@@ -1342,7 +1342,7 @@ cmd_signal(struct ctl_client *cl, json_int_t id, json_t *args)
 		json_t *j = payload ? json_loads(payload, JSON_DECODE_ANY, NULL) : NULL;
 
 		if (j == NULL) {
-			ctl_error(cl, id, "bad_args", "payload is not JSON");
+			ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "payload is not JSON");
 			return;
 		}
 		/* An array is the client's MJSON, anything else OBJECT. */
@@ -1360,20 +1360,20 @@ cmd_signal(struct ctl_client *cl, json_int_t id, json_t *args)
 		if (body && (!base64_decode_update(&b, &blen, body, len,
 		    payload ? payload : "") || !base64_decode_final(&b))) {
 			free(body);
-			ctl_error(cl, id, "bad_args", "payload is not base64");
+			ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "payload is not base64");
 			return;
 		}
 		ptype = IOS_PAYLOAD_BINARY;
 	} else if (strcmp(type, "empty") == 0)
 		ptype = IOS_PAYLOAD_EMPTY;
 	else {
-		ctl_error(cl, id, "bad_args", "type is text, json, binary or empty");
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "type is text, json, binary or empty");
 		return;
 	}
 	if ((ptype != IOS_PAYLOAD_EMPTY && body == NULL) ||
 	    (m = msg_new(2 + strlen(tag) + 1 + blen)) == NULL) {
 		free(body);
-		ctl_error(cl, id, "internal", "out of memory");
+		ctl_error(cl, id, CTLMSG_E_INTERNAL, "out of memory");
 		return;
 	}
 	n = iosmsg_build_signal(IOS_SIGNAL, tag, strlen(tag), ptype, body, blen,
@@ -1381,7 +1381,7 @@ cmd_signal(struct ctl_client *cl, json_int_t id, json_t *args)
 	free(body);
 	if (n < 0) {
 		msg_unref(m);
-		ctl_error(cl, id, "bad_args", "tag must be at most 255 bytes");
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "tag must be at most 255 bytes");
 		return;
 	}
 	ctl_log_change(cl, "signal", tag);
@@ -1410,7 +1410,7 @@ cmd_wall(struct ctl_client *cl, json_int_t id, json_t *args)
 	text = json_dumps(sig, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(sig);
 	if (text == NULL) {
-		ctl_error(cl, id, "internal", "cannot encode");
+		ctl_error(cl, id, CTLMSG_E_INTERNAL, "cannot encode");
 		return;
 	}
 	for (struct conn *c = srv->conns; c; c = c->next)
@@ -1448,7 +1448,7 @@ cmd_trace(struct ctl_client *cl, json_int_t id, json_t *args)
 	if ((cid && strlen(cid) >= sizeof(f.cid)) ||
 	    (dev && strlen(dev) >= sizeof(f.device)) ||
 	    (tag && strlen(tag) >= sizeof(f.tag))) {
-		ctl_error(cl, id, "bad_args", "a filter is too long");
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "a filter is too long");
 		return;
 	}
 	snprintf(f.cid, sizeof(f.cid), "%s", cid ? cid : "");
@@ -1460,7 +1460,7 @@ cmd_trace(struct ctl_client *cl, json_int_t id, json_t *args)
 			    strcasecmp(iosmsg_name((uint8_t)t), type) == 0)
 				f.type = t;
 		if (f.type < 0) {
-			ctl_error(cl, id, "bad_args", "no message type %s", type);
+			ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "no message type %s", type);
 			return;
 		}
 	}
@@ -1468,7 +1468,7 @@ cmd_trace(struct ctl_client *cl, json_int_t id, json_t *args)
 		f.dirs = strcmp(dir, "in") == 0 ? TRACE_IN : strcmp(dir, "out") == 0 ?
 		    TRACE_OUT : strcmp(dir, "route") == 0 ? TRACE_ROUTE : -1;
 		if (f.dirs < 0) {
-			ctl_error(cl, id, "bad_args", "dir is in, out or route");
+			ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "dir is in, out or route");
 			return;
 		}
 	}
@@ -1477,12 +1477,12 @@ cmd_trace(struct ctl_client *cl, json_int_t id, json_t *args)
 			if (strcmp(tr, transport_name((enum transport)t)) == 0)
 				f.transport = t;
 		if (f.transport < 0) {
-			ctl_error(cl, id, "bad_args", "transport is ws, wss or cong");
+			ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "transport is ws, wss or cong");
 			return;
 		}
 	}
 	if (ctl_start_trace(cl, id, &f, (size_t)queue) < 0) {
-		ctl_error(cl, id, "internal", "out of memory");
+		ctl_error(cl, id, CTLMSG_E_INTERNAL, "out of memory");
 		return;
 	}
 	o = json_object();
@@ -1501,7 +1501,7 @@ cmd_watch(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad)
 		return;
 	if (ctl_start_watch(cl, id, (unsigned)ms) < 0) {
-		ctl_error(cl, id, "internal", "out of memory");
+		ctl_error(cl, id, CTLMSG_E_INTERNAL, "out of memory");
 		return;
 	}
 	o = json_object();
@@ -1519,7 +1519,7 @@ cmd_cancel(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad)
 		return;
 	if (s < 0 || !ctl_cancel(cl, s)) {
-		ctl_error(cl, id, "not_found", "no stream %lld", (long long)s);
+		ctl_error(cl, id, CTLMSG_E_NOT_FOUND, "no stream %lld", (long long)s);
 		return;
 	}
 	o = json_object();
@@ -1542,7 +1542,7 @@ backup_done(void *arg, int rc, const char *err, int pages)
 	json_t *o;
 
 	if (rc < 0)
-		ctl_error(op->cl, op->id, "store_error", "backup %s: %s",
+		ctl_error(op->cl, op->id, CTLMSG_E_STORE_ERROR, "backup %s: %s",
 		    op->path, err);
 	else {
 		o = json_object();
@@ -1567,11 +1567,11 @@ cmd_backup(struct ctl_client *cl, json_int_t id, json_t *args)
 	if (bad)
 		return;
 	if (path[0] != '/') {
-		ctl_error(cl, id, "bad_args", "path must be absolute");
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "path must be absolute");
 		return;
 	}
 	if ((op = calloc(1, sizeof(*op) + strlen(path) + 1)) == NULL) {
-		ctl_error(cl, id, "internal", "out of memory");
+		ctl_error(cl, id, CTLMSG_E_INTERNAL, "out of memory");
 		return;
 	}
 	strcpy(op->path, path);
@@ -1580,50 +1580,54 @@ cmd_backup(struct ctl_client *cl, json_int_t id, json_t *args)
 	ctl_log_change(cl, "backup", path);
 	if (store_backup(srv->store, srv->loop, path, backup_done, op, err,
 	    sizeof(err)) < 0) {
-		ctl_error(cl, id, "bad_args", "backup: %s", err);
+		ctl_error(cl, id, CTLMSG_E_BAD_ARGS, "backup: %s", err);
 		ctl_release(cl);
 		free(op);
 	}
 }
 
-static const struct ctl_cmd commands[] = {
-	{ "status", cmd_status, true },
-	{ "metrics", cmd_metrics, true },
-	{ "clients", cmd_clients, true },
-	{ "client", cmd_client, true },
-	{ "kick", cmd_kick, false },
-	{ "ban", cmd_ban, false },
-	{ "unban", cmd_unban, false },
-	{ "bans", cmd_bans, true },
-	{ "channels", cmd_channels, true },
-	{ "subscribers", cmd_subscribers, true },
-	{ "devices", cmd_devices, true },
-	{ "device", cmd_device, true },
-	{ "enroll", cmd_enroll, false },
-	{ "revoke", cmd_revoke, false },
-	{ "disable", cmd_disable, false },
-	{ "enable", cmd_enable, false },
-	{ "set-level", cmd_set_level, false },
-	{ "rotate-key", cmd_rotate_key, false },
-	{ "import", cmd_import, false },
-	{ "quota-list", cmd_quota_list, true },
-	{ "quota-set", cmd_quota_set, false },
-	{ "audit", cmd_audit, true },
-	{ "signal", cmd_signal, false },
-	{ "wall", cmd_wall, false },
-	{ "trace", cmd_trace, true },
-	{ "watch", cmd_watch, true },
-	{ "cancel", cmd_cancel, true },
-	{ "reload", cmd_reload, false },
-	{ "log-level", cmd_log_level, false },
-	{ "backup", cmd_backup, false },
-};
-
-const struct ctl_cmd *
-ctl_cmd_find(const char *name)
+/*
+ * The handler of each command of ctlmsg.h's table: a switch without a
+ * default, so that a command without a handler does not compile
+ * (-Wswitch).
+ */
+ctl_cmd_fn *
+ctl_cmd_handler(enum ctlmsg_cmd cmd)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
+	switch (cmd) {
+	case CTLMSG_CMD_STATUS: return cmd_status;
+	case CTLMSG_CMD_METRICS: return cmd_metrics;
+	case CTLMSG_CMD_CLIENTS: return cmd_clients;
+	case CTLMSG_CMD_CLIENT: return cmd_client;
+	case CTLMSG_CMD_KICK: return cmd_kick;
+	case CTLMSG_CMD_BAN: return cmd_ban;
+	case CTLMSG_CMD_UNBAN: return cmd_unban;
+	case CTLMSG_CMD_BANS: return cmd_bans;
+	case CTLMSG_CMD_CHANNELS: return cmd_channels;
+	case CTLMSG_CMD_SUBSCRIBERS: return cmd_subscribers;
+	case CTLMSG_CMD_DEVICES: return cmd_devices;
+	case CTLMSG_CMD_DEVICE: return cmd_device;
+	case CTLMSG_CMD_ENROLL: return cmd_enroll;
+	case CTLMSG_CMD_REVOKE: return cmd_revoke;
+	case CTLMSG_CMD_DISABLE: return cmd_disable;
+	case CTLMSG_CMD_ENABLE: return cmd_enable;
+	case CTLMSG_CMD_SET_LEVEL: return cmd_set_level;
+	case CTLMSG_CMD_ROTATE_KEY: return cmd_rotate_key;
+	case CTLMSG_CMD_IMPORT: return cmd_import;
+	case CTLMSG_CMD_QUOTA_LIST: return cmd_quota_list;
+	case CTLMSG_CMD_QUOTA_SET: return cmd_quota_set;
+	case CTLMSG_CMD_AUDIT: return cmd_audit;
+	case CTLMSG_CMD_SIGNAL: return cmd_signal;
+	case CTLMSG_CMD_WALL: return cmd_wall;
+	case CTLMSG_CMD_TRACE: return cmd_trace;
+	case CTLMSG_CMD_WATCH: return cmd_watch;
+	case CTLMSG_CMD_CANCEL: return cmd_cancel;
+	case CTLMSG_CMD_RELOAD: return cmd_reload;
+	case CTLMSG_CMD_LOG_LEVEL: return cmd_log_level;
+	case CTLMSG_CMD_BACKUP: return cmd_backup;
+	case CTLMSG_CMD_NONE:
+	case CTLMSG_CMD_COUNT:
+		break;
+	}
 	return NULL;
 }

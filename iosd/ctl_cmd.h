@@ -1,5 +1,7 @@
 /*
- * ctl_cmd.h - the commands of the control socket, as a table.
+ * ctl_cmd.h - the commands of the control socket: a handler for each of
+ * libproto's ctlmsg.h table, which names them and says which are
+ * read-only.
  */
 #ifndef IOSD_CTL_CMD_H
 #define IOSD_CTL_CMD_H
@@ -8,16 +10,15 @@
 
 #include <jansson.h>
 
+#include "ctlmsg.h"
+
 struct ctl_client;
 struct server;
 
-struct ctl_cmd {
-	const char *name;
-	void (*run)(struct ctl_client *cl, json_int_t id, json_t *args);
-	bool read_only;		/* changes nothing: allowed on --control-ro */
-};
+typedef void ctl_cmd_fn(struct ctl_client *cl, json_int_t id, json_t *args);
 
-const struct ctl_cmd *ctl_cmd_find(const char *name);
+/* The handler of cmd; NULL for CTLMSG_CMD_NONE. */
+ctl_cmd_fn *ctl_cmd_handler(enum ctlmsg_cmd cmd);
 /* Every counter of the daemon (the metrics command and watch events). */
 json_t *ctl_metrics(struct server *srv);
 

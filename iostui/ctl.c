@@ -2,7 +2,6 @@
  * ctl.c - see ctl.h.
  */
 #include <sys/socket.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -10,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
@@ -42,23 +40,13 @@ struct ctl {
 	long long	 next_id;
 	struct pend	*pend;
 	unsigned	 npending;	/* replies owed */
-	char		*in;		/* unparsed input: in[rpos..wpos) */
-	size_t		 rpos, wpos, in_cap;
+	struct ctlc_lines in;		/* what iosd sent, not read yet */
 	char		*out;		/* queued requests: out[out_off..out_len) */
 	size_t		 out_off, out_len, out_cap;
 	uint64_t	 retry_at, busy_until;
 	unsigned	 backoff_ms;
 	char		 why[192];
 };
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* When the oldest reply owed is overdue, 0 if none is owed. */
 static uint64_t
@@ -94,6 +82,7 @@ ctl_new(const char *path, ctl_state_fn *state, void *arg)
 	c->arg = arg;
 	c->next_id = 1;
 	c->backoff_ms = RETRY_MIN_MS;
+	ctlc_lines_init(&c->in, LINE_MAX_BYTES);
 	snprintf(c->why, sizeof(c->why), "connecting");
 	return c;
 }
@@ -127,7 +116,7 @@ ctl_free(struct ctl *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	pend_free_all(c, false);
-	free(c->in);
+	ctlc_lines_free(&c->in);
 	free(c->out);
 	free(c->path);
 	free(c);
@@ -147,7 +136,7 @@ conn_down(struct ctl *c, uint64_t now, const char *fmt, ...)
 		close(c->fd);
 	c->fd = -1;
 	c->up = false;
-	c->rpos = c->wpos = 0;
+	ctlc_lines_reset(&c->in);
 	c->out_off = c->out_len = 0;
 	c->retry_at = now + c->backoff_ms;
 	if (!was_up) {
@@ -163,7 +152,6 @@ conn_down(struct ctl *c, uint64_t now, const char *fmt, ...)
 void
 ctl_step(struct ctl *c, uint64_t now)
 {
-	struct sockaddr_un sun;
 	uint64_t due;
 	int fd;
 
@@ -176,25 +164,11 @@ ctl_step(struct ctl *c, uint64_t now)
 	}
 	if (c->fd >= 0 || now < c->retry_at)
 		return;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(c->path) >= sizeof(sun.sun_path)) {
-		conn_down(c, now, "%s: path too long", c->path);
-		return;
-	}
-	memcpy(sun.sun_path, c->path, strlen(c->path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		conn_down(c, now, "socket: %s", strerror(errno));
-		return;
-	}
-	/* A Unix socket connects at once or not at all (EAGAIN: the
-	 * daemon's backlog is full; try again later like any failure). */
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		int e = errno;
-
-		close(fd);
-		conn_down(c, now, "%s: %s", c->path, strerror(e));
+	/* EAGAIN (the daemon's backlog is full) is tried again later like
+	 * any failure. */
+	if ((fd = ctlc_connect(c->path, true)) < 0) {
+		conn_down(c, now, "%s: %s", c->path, errno == ENAMETOOLONG ?
+		    "path too long" : strerror(errno));
 		return;
 	}
 	c->fd = fd;
@@ -263,32 +237,20 @@ pend_find(struct ctl *c, long long id, struct pend ***prevp)
 static bool
 dispatch(struct ctl *c, const char *line, size_t len, uint64_t now)
 {
-	json_error_t jerr;
-	json_t *o = json_loadb(line, len, 0, &jerr), *v, *idv, *ev;
+	char why[160];
+	json_t *o = ctlc_parse(line, len, "iostui", why, sizeof(why));
 	struct pend *p, **pp;
-	long long id;
 
-	if (o == NULL || !json_is_object(o)) {
-		json_decref(o);
-		conn_down(c, now, "bad answer from iosd: %s", jerr.text);
+	if (o == NULL) {
+		conn_down(c, now, "bad answer from iosd: %s", why);
 		return false;
 	}
-	v = json_object_get(o, "v");
-	if (json_is_integer(v) && json_integer_value(v) > CTL_VERSION) {
-		conn_down(c, now, "iosd speaks control envelope v%lld, this "
-		    "iostui v%d", (long long)json_integer_value(v), CTL_VERSION);
-		json_decref(o);
-		return false;
-	}
-	idv = json_object_get(o, "id");
-	id = json_is_integer(idv) ? (long long)json_integer_value(idv) : -1;
-	ev = json_object_get(o, "event");
-	p = pend_find(c, id, &pp);
+	p = pend_find(c, ctlc_msg_id(o), &pp);
 	if (p == NULL)
 		;		/* a cancelled stream's tail, a reply to cancel */
-	else if (json_is_string(ev)) {
+	else if (ctlc_is_event(o)) {
 		if (p->event)
-			p->event(p->arg, json_string_value(ev), o);
+			p->event(p->arg, jget_str(o, "event"), o);
 	} else {
 		json_t *ok = json_object_get(o, "ok");
 		ctl_reply_fn *fn = p->reply;
@@ -317,24 +279,15 @@ do_read(struct ctl *c, uint64_t now)
 	size_t total = 0;
 
 	while (total < READ_BUDGET) {
+		const char *line;
+		size_t len, room;
 		ssize_t n;
-		char *nl;
+		char *at;
+		int rc;
 
-		if (c->rpos > 0 && c->rpos == c->wpos)
-			c->rpos = c->wpos = 0;
-		if (c->in_cap - c->wpos < READ_CHUNK) {
-			/* Slide before growing. */
-			if (c->rpos > 0) {
-				memmove(c->in, c->in + c->rpos, c->wpos - c->rpos);
-				c->wpos -= c->rpos;
-				c->rpos = 0;
-			}
-			if (c->in_cap - c->wpos < READ_CHUNK) {
-				c->in_cap = c->in_cap ? c->in_cap * 2 : 2 * READ_CHUNK;
-				c->in = xrealloc(c->in, c->in_cap);
-			}
-		}
-		n = read(c->fd, c->in + c->wpos, c->in_cap - c->wpos);
+		if ((at = ctlc_lines_room(&c->in, READ_CHUNK, &room)) == NULL)
+			abort();	/* as xrealloc */
+		n = read(c->fd, at, room);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -347,19 +300,14 @@ do_read(struct ctl *c, uint64_t now)
 			conn_down(c, now, "iosd closed the control connection");
 			return false;
 		}
-		c->wpos += (size_t)n;
+		ctlc_lines_add(&c->in, (size_t)n);
 		total += (size_t)n;
-		while ((nl = memchr(c->in + c->rpos, '\n', c->wpos - c->rpos))) {
-			size_t len = (size_t)(nl - (c->in + c->rpos));
-			size_t at = c->rpos;
-
-			c->rpos += len + 1;
-			if (len && !dispatch(c, c->in + at, len, now))
+		/* An enrolled key may come this way: each line is wiped
+		 * once dispatched. */
+		while ((rc = ctlc_lines_next(&c->in, &line, &len)) > 0)
+			if (len && !dispatch(c, line, len, now))
 				return false;
-			/* An enrolled key came this way: leave no copy. */
-			explicit_bzero(c->in + at, len);
-		}
-		if (c->wpos - c->rpos > LINE_MAX_BYTES) {
+		if (rc < 0) {
 			conn_down(c, now, "a line from iosd over %u bytes",
 			    LINE_MAX_BYTES);
 			return false;
@@ -433,9 +381,8 @@ ctl_pending(const struct ctl *c)
 }
 
 static long long
-send_req(struct ctl *c, const char *cmd, json_t *args)
+send_req(struct ctl *c, enum ctlmsg_cmd cmd, json_t *args)
 {
-	json_t *o;
 	char *text;
 	size_t len;
 	long long id;
@@ -445,29 +392,23 @@ send_req(struct ctl *c, const char *cmd, json_t *args)
 		return -1;
 	}
 	id = c->next_id++;
-	o = json_pack("{s:i, s:I, s:s}", "v", CTL_VERSION, "id",
-	    (json_int_t)id, "cmd", cmd);
-	if (args)
-		json_object_set_new(o, "args", args);
-	text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
+	text = ctlc_request_line(cmd, id, args, &len);
+	json_decref(args);
 	if (text == NULL)
 		return -1;
-	len = strlen(text);
-	if (c->out_cap - c->out_len < len + 1) {
-		c->out_cap = c->out_len + len + 1 + 4096;
+	if (c->out_cap - c->out_len < len) {
+		c->out_cap = c->out_len + len + 4096;
 		c->out = xrealloc(c->out, c->out_cap);
 	}
 	memcpy(c->out + c->out_len, text, len);
-	c->out[c->out_len + len] = '\n';
-	c->out_len += len + 1;
-	free(text);
+	c->out_len += len;
+	ctlc_line_free(text, len);
 	/* Written by the next ctl_io: poll asks for POLLOUT. */
 	return id;
 }
 
 static long long
-add(struct ctl *c, const char *cmd, json_t *args, ctl_reply_fn *reply,
+add(struct ctl *c, enum ctlmsg_cmd cmd, json_t *args, ctl_reply_fn *reply,
     ctl_event_fn *event, void *arg)
 {
 	long long id = send_req(c, cmd, args);
@@ -480,7 +421,7 @@ add(struct ctl *c, const char *cmd, json_t *args, ctl_reply_fn *reply,
 	p->reply = reply;
 	p->event = event;
 	p->arg = arg;
-	p->sent_ms = mono_ms();
+	p->sent_ms = ctlc_now_ms();
 	p->next = c->pend;
 	c->pend = p;
 	if (reply)
@@ -489,14 +430,14 @@ add(struct ctl *c, const char *cmd, json_t *args, ctl_reply_fn *reply,
 }
 
 long long
-ctl_request(struct ctl *c, const char *cmd, json_t *args, ctl_reply_fn *fn,
-    void *arg)
+ctl_request(struct ctl *c, enum ctlmsg_cmd cmd, json_t *args,
+    ctl_reply_fn *fn, void *arg)
 {
 	return add(c, cmd, args, fn, NULL, arg);
 }
 
 long long
-ctl_stream(struct ctl *c, const char *cmd, json_t *args,
+ctl_stream(struct ctl *c, enum ctlmsg_cmd cmd, json_t *args,
     ctl_reply_fn *reply, ctl_event_fn *event, void *arg)
 {
 	return add(c, cmd, args, reply, event, arg);
@@ -514,6 +455,6 @@ ctl_cancel(struct ctl *c, long long id)
 	*pp = p->next;
 	free(p);
 	if (c->up)
-		send_req(c, "cancel", json_pack("{s:I}", "stream",
+		send_req(c, CTLMSG_CMD_CANCEL, json_pack("{s:I}", "stream",
 		    (json_int_t)id));
 }

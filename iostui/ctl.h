@@ -6,7 +6,9 @@
  *
  * The caller owns the loop: it polls ctl_fd() for ctl_want() and calls
  * ctl_io() with what poll saw; ctl_wait_ms() says when ctl needs to be
- * called again to try a reconnect.
+ * called again to try a reconnect. The framing, the envelope and the
+ * command names are libctl's and libproto's (ctlclient.h, ctlmsg.h),
+ * shared with iosctl.
  */
 #ifndef IOSTUI_CTL_H
 #define IOSTUI_CTL_H
@@ -16,7 +18,7 @@
 
 #include <jansson.h>
 
-#define CTL_VERSION	1		/* envelope "v"; bump on change */
+#include "ctlclient.h"
 
 /* A reply: ok with its result, or not with the error object
  * {code, message}. Both borrowed. On a lost connection every pending
@@ -54,10 +56,10 @@ const char *ctl_path(const struct ctl *c);
 
 /* Send cmd with args (stolen, may be NULL). The id, or -1 when down
  * (fn is then not called). */
-long long ctl_request(struct ctl *c, const char *cmd, json_t *args,
+long long ctl_request(struct ctl *c, enum ctlmsg_cmd cmd, json_t *args,
     ctl_reply_fn *fn, void *arg);
 /* Start a stream: reply as above, then events until ctl_cancel. */
-long long ctl_stream(struct ctl *c, const char *cmd, json_t *args,
+long long ctl_stream(struct ctl *c, enum ctlmsg_cmd cmd, json_t *args,
     ctl_reply_fn *reply, ctl_event_fn *event, void *arg);
 /* Stop a stream: its events are ignored from now on. */
 void ctl_cancel(struct ctl *c, long long id);

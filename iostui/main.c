@@ -221,10 +221,10 @@ main(int argc, char **argv)
 	ui_init(ascii, no_color);
 	model_init(ctl, delay_ms);
 	view_init(ctl, first);
-	next_tick = ui_now_ms();
+	next_tick = ctlc_now_ms();
 
 	while (!quit && !quit_sig) {
-		uint64_t now = ui_now_ms();
+		uint64_t now = ctlc_now_ms();
 		struct pollfd pfd[2];
 		struct timespec ts;
 		int wait, w, n;
@@ -255,7 +255,7 @@ main(int argc, char **argv)
 		n = ppoll(pfd, 2, &ts, &waitmask);
 		if (n < 0 && errno != EINTR)
 			break;
-		now = ui_now_ms();
+		now = ctlc_now_ms();
 		if (n > 0 && pfd[1].fd >= 0 && pfd[1].revents)
 			ctl_io(ctl, pfd[1].revents, now);
 		/* After EINTR too: SIGWINCH becomes KEY_RESIZE here. */

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "jget.h"
+#include "ctlclient.h"
 #include "model.h"
 #include "ui.h"
 
@@ -158,7 +158,7 @@ sample(json_t *o, bool rate)
 	static const char *const trs[TR_N] = { "ws", "wss", "cong" };
 	struct counters cur;
 	json_t *conns = json_object_get(o, "connections"), *v;
-	uint64_t now = ui_now_ms();
+	uint64_t now = ctlc_now_ms();
 	const char *k;
 	double val[S_COUNT], dt = 0;
 	bool reset = false;
@@ -264,11 +264,11 @@ model_conn(bool up)
 	}
 	/* A baseline now, then a sample every interval. */
 	have_prev = false;
-	status_ms = ui_now_ms();
-	ctl_request(ctl, "status", NULL, status_reply, NULL);
-	ctl_request(ctl, "metrics", NULL, metrics_reply, NULL);
-	watch_id = ctl_stream(ctl, "watch", json_pack("{s:i}", "interval_ms",
-	    (int)interval_ms), NULL, watch_event, NULL);
+	status_ms = ctlc_now_ms();
+	ctl_request(ctl, CTLMSG_CMD_STATUS, NULL, status_reply, NULL);
+	ctl_request(ctl, CTLMSG_CMD_METRICS, NULL, metrics_reply, NULL);
+	watch_id = ctl_stream(ctl, CTLMSG_CMD_WATCH, json_pack("{s:i}",
+	    "interval_ms", (int)interval_ms), NULL, watch_event, NULL);
 }
 
 void
@@ -277,7 +277,8 @@ model_tick(uint64_t now)
 	if (ctl_up(ctl)) {
 		if (now - status_ms >= STATUS_EVERY_MS) {
 			status_ms = now;
-			ctl_request(ctl, "status", NULL, status_reply, NULL);
+			ctl_request(ctl, CTLMSG_CMD_STATUS, NULL, status_reply,
+			    NULL);
 		}
 		return;
 	}
@@ -317,9 +318,10 @@ model_poll_clients(void)
 	if (!ctl_up(ctl))
 		return;
 	if (!clients_busy)
-		clients_busy = ctl_request(ctl, "clients", json_pack("{s:i}",
-		    "limit", 1), clients_reply, NULL) >= 0;
+		clients_busy = ctl_request(ctl, CTLMSG_CMD_CLIENTS,
+		    json_pack("{s:i}", "limit", 1), clients_reply, NULL) >= 0;
 	if (!logged_busy)
-		logged_busy = ctl_request(ctl, "clients", json_pack("{s:b, s:i}",
-		    "authorized", 1, "limit", 1), clients_reply, &yes) >= 0;
+		logged_busy = ctl_request(ctl, CTLMSG_CMD_CLIENTS,
+		    json_pack("{s:b, s:i}", "authorized", 1, "limit", 1),
+		    clients_reply, &yes) >= 0;
 }

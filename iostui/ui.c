@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <wchar.h>
 
 #include "ui.h"
@@ -331,72 +330,4 @@ ui_spark(WINDOW *w, int y, int x, int width, const double *v, size_t n,
 		mvwaddstr(w, y, col, lv[k > 7 ? 7 : k]);
 	}
 	wattrset(w, A_NORMAL);
-}
-
-uint64_t
-ui_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Three significant digits and a suffix. */
-static char *
-scaled(char *buf, size_t cap, double v, const char *const *units,
-    double base)
-{
-	int u = 0;
-
-	if (isnan(v)) {
-		snprintf(buf, cap, "-");
-		return buf;
-	}
-	while (fabs(v) >= base * 0.9995 && units[u + 1]) {
-		v /= base;
-		u++;
-	}
-	if (u == 0 && v == floor(v))
-		snprintf(buf, cap, "%.0f%s", v, units[0]);
-	else if (fabs(v) < 9.995)
-		snprintf(buf, cap, "%.2f%s", v, units[u]);
-	else if (fabs(v) < 99.95)
-		snprintf(buf, cap, "%.1f%s", v, units[u]);
-	else
-		snprintf(buf, cap, "%.0f%s", v, units[u]);
-	return buf;
-}
-
-char *
-fmt_num(char *buf, size_t cap, double v)
-{
-	static const char *const u[] = { "", "k", "M", "G", "T", NULL };
-
-	return scaled(buf, cap, v, u, 1000);
-}
-
-char *
-fmt_bytes(char *buf, size_t cap, double v)
-{
-	static const char *const u[] = { " B", " kB", " MB", " GB", " TB",
-		NULL };
-
-	return scaled(buf, cap, v, u, 1000);
-}
-
-char *
-fmt_dur(char *buf, size_t cap, long long s)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 60)
-		snprintf(buf, cap, "%llds", s);
-	else if (s < 3600)
-		snprintf(buf, cap, "%lldm%02llds", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, cap, "%lldh%02lldm", s / 3600, s / 60 % 60);
-	else
-		snprintf(buf, cap, "%lldd%02lldh", s / 86400, s / 3600 % 24);
-	return buf;
 }

@@ -1,8 +1,7 @@
 /*
  * ui.h - the screen: curses set-up and tear-down, the three windows
  * (header, body, footer), colours that fall back to attributes, glyphs
- * that fall back to ASCII, text that never wraps, sparklines, and the
- * number formats every view shares.
+ * that fall back to ASCII, text that never wraps, sparklines.
  */
 #ifndef IOSTUI_UI_H
 #define IOSTUI_UI_H
@@ -12,6 +11,10 @@
 #include <stdint.h>
 
 #include <curses.h>
+
+/* The number and time formats every view shares, iosctl's too: 9999,
+ * 12.3k; 512 B, 1.23 kB; 45s, 12m 3s, 4d 3h (libctl). */
+#include "ctlfmt.h"
 
 #define UI_HDR_ROWS	3	/* title, listeners, tabs */
 #define UI_FOOT_ROWS	1	/* hints or a message */
@@ -71,13 +74,5 @@ void ui_box(WINDOW *w, int y, int x, int h, int width, int attr,
 void ui_spark(WINDOW *w, int y, int x, int width, const double *v, size_t n,
     int attr);
 
-/* Monotonic milliseconds. */
-uint64_t ui_now_ms(void);
-
-/* Number formats: 999, 1.2k, 12.3M; 512 B, 1.2 kB; 45s, 12m03s, 4d03h;
- * all return buf. */
-char *fmt_num(char *buf, size_t cap, double v);
-char *fmt_bytes(char *buf, size_t cap, double v);
-char *fmt_dur(char *buf, size_t cap, long long secs);
 
 #endif

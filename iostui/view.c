@@ -84,7 +84,7 @@ view_flash(int attr, const char *fmt, ...)
 	vsnprintf(flash_msg, sizeof(flash_msg), fmt, ap);
 	va_end(ap);
 	flash_attr = attr;
-	flash_until = ui_now_ms() + FLASH_MS;
+	flash_until = ctlc_now_ms() + FLASH_MS;
 	foot_dirty = true;
 }
 
@@ -104,7 +104,7 @@ view_resize(void)
 void
 view_go(enum view_id to)
 {
-	uint64_t now = ui_now_ms();
+	uint64_t now = ctlc_now_ms();
 
 	if (to == cur)
 		return;
@@ -138,7 +138,7 @@ view_conn(bool up)
 		if (views[i]->conn)
 			views[i]->conn(views[i], up);
 	if (up && views[cur]->tick)
-		views[cur]->tick(views[cur], ui_now_ms());
+		views[cur]->tick(views[cur], ctlc_now_ms());
 	view_dirty_all();
 }
 
@@ -218,8 +218,8 @@ draw_header(WINDOW *w)
 	if (m->have_status && n > 0 && (size_t)n < sizeof(buf))
 		snprintf(buf + n, sizeof(buf) - (size_t)n, " %s iosd %s %s pid "
 		    "%lld %s up %s", sep, m->version, sep, m->pid, sep,
-		    up && m->have_sample ? fmt_dur(dur, sizeof(dur),
-		    m->uptime_s) : "-");
+		    up && m->have_sample ? fmt_duration(dur, sizeof(dur),
+		    (double)m->uptime_s) : "-");
 	ui_text(w, 0, 0, rx - 1, title, UI_LEFT, buf);
 
 	/* Row 1: listeners and store, or why we cannot talk to iosd. */

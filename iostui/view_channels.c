@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ctlclient.h"
 #include "form.h"
-#include "jget.h"
 #include "table.h"
 #include "ui.h"
 #include "view_channels.h"
@@ -122,7 +122,7 @@ channels_reply(void *arg, bool ok, json_t *res)
 	struct chrow *old = ch.rows;
 	size_t oldn = ch.nrows, i;
 	json_t *list, *o;
-	uint64_t now = ui_now_ms();
+	uint64_t now = ctlc_now_ms();
 	double dt = (double)(now - ch.at_ms) / 1000.0;
 
 	(void)arg;
@@ -185,10 +185,11 @@ static void
 request_rows(void)
 {
 	if (!ch.busy)
-		ch.busy = ctl_request(ch.ctl, "channels", json_pack("{s:i}",
-		    "limit", LIMIT), channels_reply, NULL) >= 0;
+		ch.busy = ctl_request(ch.ctl, CTLMSG_CMD_CHANNELS,
+		    json_pack("{s:i}", "limit", LIMIT), channels_reply,
+		    NULL) >= 0;
 	if (ch.open && !ch.subs_busy)
-		ch.subs_busy = ctl_request(ch.ctl, "subscribers",
+		ch.subs_busy = ctl_request(ch.ctl, CTLMSG_CMD_SUBSCRIBERS,
 		    json_pack("{s:s}", "channel", ch.open_key), subs_reply,
 		    NULL) >= 0;
 }
@@ -244,7 +245,7 @@ cell(void *arg, int row, int col, char *buf, size_t cap, int *attr)
 		}
 		break;
 	case K_RATE:
-		fmt_num(buf, cap, r->rate);
+		fmt_count(buf, cap, r->rate);
 		if (isnan(r->rate))
 			*attr = ui_attr(UC_DIM);
 		break;

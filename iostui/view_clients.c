@@ -13,8 +13,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ctlclient.h"
 #include "form.h"
-#include "jget.h"
 #include "table.h"
 #include "ui.h"
 #include "view_clients.h"
@@ -48,7 +48,7 @@ static const struct table_col ccols[C_COUNT] = {
 	[C_OUTB] = { "OUTB/S", 6, 0, true },
 	[C_SUBS] = { "SUBS", 4, 0, true },
 	[C_QUEUE] = { "QUEUE", 5, 0, true },
-	[C_AGE] = { "AGE", 6, 0, true },
+	[C_AGE] = { "AGE", 7, 0, true },
 };
 
 static struct {
@@ -175,7 +175,7 @@ clients_reply(void *arg, bool ok, json_t *res)
 	json_t *list, *o;
 	struct crow *old = cv.rows;
 	size_t n, i;
-	uint64_t now = ui_now_ms();
+	uint64_t now = ctlc_now_ms();
 
 	(void)arg;
 	cv.busy = false;
@@ -243,12 +243,13 @@ request_rows(void)
 	/* The busiest senders first: with more clients than a page, the
 	 * ones that matter are the ones kept. */
 	if (!cv.busy)
-		cv.busy = ctl_request(cv.ctl, "clients", json_pack("{s:i,s:s}",
-		    "limit", LIMIT, "sort", "rx_msgs_s"), clients_reply,
-		    NULL) >= 0;
+		cv.busy = ctl_request(cv.ctl, CTLMSG_CMD_CLIENTS,
+		    json_pack("{s:i,s:s}", "limit", LIMIT, "sort",
+		    "rx_msgs_s"), clients_reply, NULL) >= 0;
 	if (cv.detail && cv.t.n > 0 && !cv.detail_busy)
-		cv.detail_busy = ctl_request(cv.ctl, "client", json_pack("{s:I}",
-		    "ssid", (json_int_t)row_at(cv.t.cur)->ssid), client_reply,
+		cv.detail_busy = ctl_request(cv.ctl, CTLMSG_CMD_CLIENT,
+		    json_pack("{s:I}", "ssid",
+		    (json_int_t)row_at(cv.t.cur)->ssid), client_reply,
 		    NULL) >= 0;
 }
 
@@ -320,21 +321,21 @@ cell(void *arg, int row, int col, char *buf, size_t cap, int *attr)
 		break;
 	case C_SUBS: snprintf(buf, cap, "%lld", r->subs); break;
 	case C_IN:
-		fmt_num(buf, cap, r->in_rate);
+		fmt_count(buf, cap, r->in_rate);
 		/* Sending much more than it receives: worth a look. */
 		if (r->in_rate >= 10 && r->in_rate > 4 * r->out_rate)
 			*attr = ui_attr(UC_WARN);
 		break;
-	case C_OUT: fmt_num(buf, cap, r->out_rate); break;
+	case C_OUT: fmt_count(buf, cap, r->out_rate); break;
 	case C_INB: fmt_bytes(buf, cap, r->in_bytes); break;
 	case C_OUTB: fmt_bytes(buf, cap, r->out_bytes); break;
 	case C_QUEUE:
-		fmt_num(buf, cap, (double)r->qmsgs);
+		fmt_count(buf, cap, (double)r->qmsgs);
 		if (r->qmsgs > 0)
 			*attr = ui_attr(UC_WARN);
 		break;
 	case C_AGE:
-		fmt_dur(buf, cap, (long long)time(NULL) - r->since);
+		fmt_duration(buf, cap, (double)(time(NULL) - r->since));
 		break;
 	}
 }
@@ -362,14 +363,14 @@ draw_detail(WINDOW *w, int y, int h)
 	ui_printf(w, y + 2, 2, cols - 4, ui_attr(UC_NORMAL), UI_LEFT,
 	    "received %s msgs %s   sent %s msgs %s   queued %s msgs %s   "
 	    "in %s/s  out %s/s",
-	    fmt_num(a, sizeof(a), (double)r->rx_msgs),
+	    fmt_count(a, sizeof(a), (double)r->rx_msgs),
 	    fmt_bytes(b, sizeof(b), (double)r->rx_bytes),
-	    fmt_num(c, sizeof(c), (double)r->tx_msgs),
+	    fmt_count(c, sizeof(c), (double)r->tx_msgs),
 	    fmt_bytes(d, sizeof(d), (double)r->tx_bytes),
-	    fmt_num(buf, 32, (double)r->qmsgs),
+	    fmt_count(buf, 32, (double)r->qmsgs),
 	    fmt_bytes(buf + 32, 32, (double)r->qbytes),
-	    fmt_num(buf + 64, 32, r->in_rate),
-	    fmt_num(buf + 96, 32, r->out_rate));
+	    fmt_count(buf + 64, 32, r->in_rate),
+	    fmt_count(buf + 96, 32, r->out_rate));
 	ui_printf(w, y + 3, 2, cols - 4, ui_attr(UC_EM), UI_LEFT,
 	    "Subscriptions (%zu)%s", json_array_size(ch),
 	    json_array_size(ch) ? ":" : "");
@@ -443,7 +444,7 @@ static void
 kick_yes(void *arg, const char *ssid)
 {
 	(void)arg;
-	if (ctl_request(cv.ctl, "kick", json_pack("{s:I, s:s}", "ssid",
+	if (ctl_request(cv.ctl, CTLMSG_CMD_KICK, json_pack("{s:I, s:s}", "ssid",
 	    (json_int_t)strtoll(ssid, NULL, 10), "reason",
 	    "kicked by an operator (iostui)"), kick_reply, NULL) < 0)
 		view_flash(ui_attr(UC_BAD), " not connected to iosd");
@@ -474,7 +475,7 @@ ban_done(void *arg, struct form_field *f, int n)
 		json_object_set_new(args, "for", json_string(f[1].value));
 	if (f[2].value[0])
 		json_object_set_new(args, "reason", json_string(f[2].value));
-	if (ctl_request(cv.ctl, "ban", args, ban_reply, NULL) < 0)
+	if (ctl_request(cv.ctl, CTLMSG_CMD_BAN, args, ban_reply, NULL) < 0)
 		view_flash(ui_attr(UC_BAD), " not connected to iosd");
 }
 

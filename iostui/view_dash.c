@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jget.h"
+#include "ctlclient.h"
 #include "model.h"
 #include "ui.h"
 #include "view_dash.h"
@@ -73,8 +73,9 @@ dash_tick(struct view *v, uint64_t now)
 	(void)now;
 	model_poll_clients();
 	if (!top_busy)
-		top_busy = ctl_request(dctl, "clients", json_pack("{s:i,s:s}",
-		    "limit", TOP_N, "sort", "rx_msgs_s"), top_reply, NULL) >= 0;
+		top_busy = ctl_request(dctl, CTLMSG_CMD_CLIENTS,
+		    json_pack("{s:i,s:s}", "limit", TOP_N, "sort", "rx_msgs_s"),
+		    top_reply, NULL) >= 0;
 }
 
 /* Top talkers: who sends the most, which is how a flooder shows. */
@@ -98,7 +99,7 @@ draw_top(WINDOW *w, int y, int rows)
 		ui_printf(w, y + 1 + i, 1, cols - 2, i == 0 && t->in >= 10 &&
 		    t->in > 4 * t->out ? ui_attr(UC_WARN) : ui_attr(UC_NORMAL),
 		    UI_LEFT, "%8s in  %8s out  #%-5lld %-10s %-8s %-4s %s",
-		    fmt_num(in, sizeof(in), t->in), fmt_num(out, sizeof(out),
+		    fmt_count(in, sizeof(in), t->in), fmt_count(out, sizeof(out),
 		    t->out), t->ssid, t->cid[0] ? t->cid : "-", t->device[0] ?
 		    t->device : "-", t->transport, t->address);
 	}
@@ -112,12 +113,12 @@ fmt_value(char *buf, size_t cap, enum series s, double v)
 
 	switch (series_kind(s)) {
 	case SK_GAUGE:
-		return fmt_num(buf, cap, v);
+		return fmt_count(buf, cap, v);
 	case SK_BYTES:
 		fmt_bytes(n, sizeof(n), v);
 		break;
 	case SK_RATE:
-		fmt_num(n, sizeof(n), v);
+		fmt_count(n, sizeof(n), v);
 		break;
 	}
 	snprintf(buf, cap, "%.24s/s", isnan(v) ? "-" : n);
@@ -193,10 +194,10 @@ draw_drops(const struct model *m, WINDOW *w, int y, int rows)
 
 		if (d[i].total == 0)
 			continue;
-		fmt_num(tot, sizeof(tot), (double)d[i].total);
+		fmt_count(tot, sizeof(tot), (double)d[i].total);
 		if (!isnan(d[i].rate) && d[i].rate > 0)
 			snprintf(rate, sizeof(rate), " (%s/s)",
-			    fmt_num(num, sizeof(num), d[i].rate));
+			    fmt_count(num, sizeof(num), d[i].rate));
 		else
 			rate[0] = '\0';
 		snprintf(buf, sizeof(buf), "%.31s %.31s%.47s", d[i].name, tot,
@@ -265,11 +266,11 @@ dash_draw(struct view *v, WINDOW *w)
 		sw = MODEL_HIST;
 	if (sw > 4)
 		buckets(m, 0, sw, spark, &k);
-	snprintf(span, sizeof(span), "trend, last %s", fmt_dur(c, sizeof(c),
-	    (long long)(k * (size_t)sw * m->interval_ms / 1000)));
+	snprintf(span, sizeof(span), "trend, last %s", fmt_duration(c,
+	    sizeof(c), (double)(k * (size_t)sw * m->interval_ms / 1000)));
 	/* The average is over every sample kept, which is not the
 	 * sparkline's span: each says its own. */
-	snprintf(a, sizeof(a), "avg %s", fmt_dur(b, sizeof(b), (long long)
+	snprintf(a, sizeof(a), "avg %s", fmt_duration(b, sizeof(b), (double)
 	    (m->nhist * m->interval_ms / 1000)));
 	ui_fill(w, y, 0, cols, ui_attr(UC_HEAD));
 	ui_text(w, y, 1, LABEL_W, ui_attr(UC_HEAD), UI_PAD, "per second");

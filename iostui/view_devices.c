@@ -7,10 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "ctlclient.h"
 #include "form.h"
-#include "jget.h"
 #include "table.h"
 #include "ui.h"
 #include "view_devices.h"
@@ -170,8 +169,9 @@ static void
 request_rows(void)
 {
 	if (!dv.busy)
-		dv.busy = ctl_request(dv.ctl, "devices", json_pack("{s:i}",
-		    "limit", LIMIT), devices_reply, NULL) >= 0;
+		dv.busy = ctl_request(dv.ctl, CTLMSG_CMD_DEVICES,
+		    json_pack("{s:i}", "limit", LIMIT), devices_reply,
+		    NULL) >= 0;
 }
 
 static void
@@ -210,7 +210,6 @@ static void
 cell(void *arg, int row, int col, char *buf, size_t cap, int *attr)
 {
 	const struct drow *r = row_at(row);
-	char d[32];
 
 	(void)arg;
 	switch (col) {
@@ -228,8 +227,7 @@ cell(void *arg, int row, int col, char *buf, size_t cap, int *attr)
 		break;
 	case D_SEEN:
 		if (r->last_seen)
-			snprintf(buf, cap, "%s ago", fmt_dur(d, sizeof(d),
-			    (long long)time(NULL) - r->last_seen));
+			fmt_ago(buf, cap, (double)r->last_seen);
 		else {
 			snprintf(buf, cap, "never");
 			*attr = ui_attr(UC_DIM);
@@ -291,10 +289,12 @@ done_reply(void *arg, bool ok, json_t *res)
 	request_rows();
 }
 
+/* A change named by its command ("disable: done"). */
 static void
-send_change(const char *cmd, json_t *args, const char *what)
+send_change(enum ctlmsg_cmd cmd, json_t *args)
 {
-	if (ctl_request(dv.ctl, cmd, args, done_reply, (void *)what) < 0)
+	if (ctl_request(dv.ctl, cmd, args, done_reply,
+	    (void *)ctlmsg_cmd_name(cmd)) < 0)
 		view_flash(ui_attr(UC_BAD), " not connected to iosd");
 }
 
@@ -325,7 +325,7 @@ enroll_yes(void *arg, const char *id)
 	(void)arg;
 	if (dv.new_cid[0])
 		json_object_set_new(args, "cid", json_string(dv.new_cid));
-	if (ctl_request(dv.ctl, "enroll", args, enroll_reply, NULL) < 0)
+	if (ctl_request(dv.ctl, CTLMSG_CMD_ENROLL, args, enroll_reply, NULL) < 0)
 		view_flash(ui_attr(UC_BAD), " not connected to iosd");
 }
 
@@ -364,29 +364,29 @@ static void
 revoke_yes(void *arg, const char *id)
 {
 	(void)arg;
-	send_change("revoke", json_pack("{s:s}", "id", id), "revoke");
+	send_change(CTLMSG_CMD_REVOKE, json_pack("{s:s}", "id", id));
 }
 
 static void
 disable_yes(void *arg, const char *id)
 {
 	(void)arg;
-	send_change("disable", json_pack("{s:s}", "id", id), "disable");
+	send_change(CTLMSG_CMD_DISABLE, json_pack("{s:s}", "id", id));
 }
 
 static void
 enable_yes(void *arg, const char *id)
 {
 	(void)arg;
-	send_change("enable", json_pack("{s:s}", "id", id), "enable");
+	send_change(CTLMSG_CMD_ENABLE, json_pack("{s:s}", "id", id));
 }
 
 static void
 level_yes(void *arg, const char *id)
 {
 	(void)arg;
-	send_change("set-level", json_pack("{s:s, s:i}", "id", id, "level",
-	    dv.new_level), "set-level");
+	send_change(CTLMSG_CMD_SET_LEVEL, json_pack("{s:s, s:i}", "id", id,
+	    "level", dv.new_level));
 }
 
 static void

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "ctlclient.h"
 #include "form.h"
-#include "jget.h"
 #include "table.h"
 #include "ui.h"
 #include "view_trace.h"
@@ -83,7 +83,7 @@ ev_at(int row)
 static void
 mark(void)
 {
-	uint64_t now = ui_now_ms();
+	uint64_t now = ctlc_now_ms();
 
 	if (now - tv.drawn_at >= DRAW_MS) {
 		tv.drawn_at = now;
@@ -179,7 +179,8 @@ stream_start(void)
 			    json_integer(strtoll(tv.filter[i], NULL, 10)) :
 			    json_string(tv.filter[i]));
 	tv.refused = false;
-	tv.stream = ctl_stream(tv.ctl, "trace", args, on_reply, on_event, NULL);
+	tv.stream = ctl_stream(tv.ctl, CTLMSG_CMD_TRACE, args, on_reply,
+	    on_event, NULL);
 }
 
 static void
@@ -313,16 +314,10 @@ static void
 cell(void *arg, int row, int col, char *buf, size_t cap, int *attr)
 {
 	const struct tev *e = ev_at(row);
-	time_t sec = (time_t)e->t;
-	struct tm tm;
 
 	(void)arg;
 	switch (col) {
-	case T_TIME:
-		localtime_r(&sec, &tm);
-		snprintf(buf, cap, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
-		    tm.tm_sec, (int)((e->t - floor(e->t)) * 1000));
-		break;
+	case T_TIME: fmt_clock(buf, cap, e->t, true); break;
 	case T_DIR:
 		if (strcmp(e->dir, "route") == 0 && e->recipients >= 0)
 			snprintf(buf, cap, "%s%lld", ui_glyph(G_ROUTE),
@@ -352,11 +347,8 @@ draw_detail(WINDOW *w, int y, int h)
 	int cols = getmaxx(w), line = y + 1;
 	size_t nbytes = strlen(e->hex) / 2;
 	char title[96], when[32], len[32];
-	time_t sec = (time_t)e->t;
-	struct tm tm;
 
-	localtime_r(&sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	fmt_date(when, sizeof(when), e->t);
 	snprintf(title, sizeof(title), "%s %s", e->type, e->dir);
 	ui_box(w, y, 0, h, cols, ui_attr(UC_DIM), title);
 	ui_printf(w, line++, 2, cols - 4, ui_attr(UC_NORMAL), UI_LEFT,
@@ -409,13 +401,13 @@ trace_draw(struct view *v, WINDOW *w)
 			    tv.filter[i]);
 		}
 	x = ui_printf(w, 0, 0, -1, ui_attr(UC_DIM), UI_LEFT,
-	    " %s events  %s/s  kept %zu of %d  dropped %s", fmt_num(num[0],
-	    sizeof(num[0]), (double)tv.got), fmt_num(rate, sizeof(rate),
-	    tv.rate), tv.n, HIST, fmt_num(num[1], sizeof(num[1]),
+	    " %s events  %s/s  kept %zu of %d  dropped %s", fmt_count(num[0],
+	    sizeof(num[0]), (double)tv.got), fmt_count(rate, sizeof(rate),
+	    tv.rate), tv.n, HIST, fmt_count(num[1], sizeof(num[1]),
 	    (double)tv.dropped));
 	if (tv.paused)
 		x += ui_printf(w, 0, x, -1, ui_attr(UC_WARN), UI_LEFT,
-		    "  PAUSED (%s not kept)", fmt_num(num[2], sizeof(num[2]),
+		    "  PAUSED (%s not kept)", fmt_count(num[2], sizeof(num[2]),
 		    (double)tv.missed));
 	else if (!tv.follow)
 		x += ui_text(w, 0, x, -1, ui_attr(UC_WARN), UI_LEFT,
