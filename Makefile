@@ -154,6 +154,33 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIB) $(LIBCTL) $(LIBPROTO)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(PROTO_LIBS)
 
+# Unit tests of daemon modules (router, admin) link the iosd objects
+# they test, and tests/unit/stubs_*.c instead of the network, the
+# connections and the log (as Mosquitto's test/unit/*_stubs.c).
+UNIT_IOSD_OBJ := $(addprefix $(BUILD)/obj/tests/unit/,test_router.o \
+		 test_admin.o stubs_conn.o stubs_log.o stubs_store.o)
+UNIT_STUBS := $(addprefix $(BUILD)/obj/tests/unit/,stubs_conn.o stubs_log.o)
+ROUTER_DEPS := $(addprefix $(BUILD)/obj/iosd/,router.o msg.o options.o \
+	       notify.o)
+ADMIN_DEPS := $(ROUTER_DEPS) $(addprefix $(BUILD)/obj/iosd/,admin.o \
+	      admit.o authjs.o authsrc.o metrics.o store.o store_redis.o \
+	      xmalloc.o) $(BUILD)/obj/migrations.o
+
+$(UNIT_IOSD_OBJ): $(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Iiosd $(IOSD_CFLAGS) -c $< -o $@
+
+$(BUILD)/tests/test_router: $(BUILD)/obj/tests/unit/test_router.o \
+    $(BUILD)/obj/tests/unit/stubs_store.o $(UNIT_STUBS) $(ROUTER_DEPS) \
+    $(UNIT_LIB) $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(IOSD_LIBS)
+
+$(BUILD)/tests/test_admin: $(BUILD)/obj/tests/unit/test_admin.o \
+    $(UNIT_STUBS) $(ADMIN_DEPS) $(UNIT_LIB) $(LIBPROTO)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(IOSD_LIBS)
+
 # Keep objects make would consider intermediate (incremental builds).
 .SECONDARY:
 
@@ -302,5 +329,5 @@ clean:
 
 -include $(PROTO_OBJ:.o=.d) $(LIBCTL_OBJ:.o=.d) $(IOSD_OBJ:.o=.d) $(IOSCTL_OBJ:.o=.d) \
     $(IOSTUI_OBJ:.o=.d) \
-    $(UNIT_LIB:.o=.d) \
+    $(UNIT_LIB:.o=.d) $(UNIT_IOSD_OBJ:.o=.d) \
     $(UNIT_SRC:tests/unit/%.c=$(BUILD)/obj/tests/unit/%.d)

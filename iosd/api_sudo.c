@@ -10,20 +10,20 @@
 
 #include <jansson.h>
 
+#include "admin.h"
 #include "api_sudo.h"
 #include "conn.h"
 #include "router.h"
 #include "server.h"
 #include "store.h"
 
-#define ADMIN_LEVEL 255
+#define SUDO_LEVEL 255
 
 /* Where to answer once the store has finished. */
 struct reply_to {
 	struct server *srv;
 	uint32_t ssid;
 	uint16_t mid;
-	char id[DEVICE_ID_MAX + 1];
 };
 
 static void
@@ -72,7 +72,7 @@ arg_text(const struct ios_request *r, size_t i, char *buf, size_t len)
 }
 
 static struct reply_to *
-reply_to(struct conn *c, uint16_t mid, const char *id)
+reply_to(struct conn *c, uint16_t mid)
 {
 	struct reply_to *t = calloc(1, sizeof(*t));
 
@@ -83,45 +83,48 @@ reply_to(struct conn *c, uint16_t mid, const char *id)
 	t->srv = c->srv;
 	t->ssid = c->ssid;
 	t->mid = mid;
-	if (id)
-		snprintf(t->id, sizeof(t->id), "%s", id);
 	return t;
 }
 
+/* The reference answers 1, or nothing (0, which it leaves out as falsy). */
 static void
-done_cb(void *arg, int rc, const char *err)
+send_flag(struct conn *c, uint16_t mid, bool one)
+{
+	session_send_response(c, mid, IOS_STATUS_OK, one ? MBP_NUMBER :
+	    MBP_BYTES, one ? "1" : NULL, one ? 1 : 0);
+}
+
+/* adddevice, deldevice: 1, nothing when there was nothing to delete, or
+ * the store's own words. */
+static void
+done_cb(void *arg, const struct admin_device_result *res)
 {
 	struct reply_to *t = arg;
 	struct conn *c = server_find_ssid(t->srv, t->ssid);
 
 	if (c) {
-		if (rc < 0)
-			send_error(c, t->mid, err ? err : "store error");
-		else if (rc == STORE_NOTFOUND)	/* deleted nothing: 0 */
-			session_send_response(c, t->mid, IOS_STATUS_OK,
-			    MBP_BYTES, NULL, 0);
-		else {
-			static const char one[] = "1";
-			session_send_response(c, t->mid, IOS_STATUS_OK,
-			    MBP_NUMBER, one, 1);
-		}
+		if (res->err == ADMIN_OK || res->err == ADMIN_NOT_FOUND)
+			send_flag(c, t->mid, res->err == ADMIN_OK);
+		else
+			send_error(c, t->mid, res->store_msg ? res->store_msg :
+			    "store error");
 	}
 	free(t);
 }
 
 static void
-get_cb(void *arg, int rc, const struct device *d)
+get_cb(void *arg, const struct admin_device_result *res)
 {
 	struct reply_to *t = arg;
 	struct conn *c = server_find_ssid(t->srv, t->ssid);
 
 	if (c) {
-		if (rc < 0)
+		if (res->err == ADMIN_NOT_FOUND)
+			send_flag(c, t->mid, false);
+		else if (res->err != ADMIN_OK)
 			send_error(c, t->mid, "store error");
-		else if (rc == STORE_NOTFOUND || d == NULL)
-			session_send_response(c, t->mid, IOS_STATUS_OK,
-			    MBP_BYTES, NULL, 0);
 		else {
+			const struct device *d = res->d;
 			json_t *o = json_object();
 
 			json_object_set_new(o, "key", json_string(d->key));
@@ -136,13 +139,13 @@ get_cb(void *arg, int rc, const struct device *d)
 }
 
 static void
-list_cb(void *arg, int rc, const struct device *d, size_t n)
+list_cb(void *arg, enum admin_err e, const struct device *d, size_t n)
 {
 	struct reply_to *t = arg;
 	struct conn *c = server_find_ssid(t->srv, t->ssid);
 
 	if (c) {
-		if (rc < 0)
+		if (e != ADMIN_OK)
 			send_error(c, t->mid, "store error");
 		else {
 			json_t *a = json_array();
@@ -193,12 +196,22 @@ is(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/* Who asks, for admin.c's log line of a change. */
+static void
+sudo_who(const struct conn *c, struct admin_who *who)
+{
+	who->via = "sudo";
+	snprintf(who->detail, sizeof(who->detail), "conn=%u cid=%s addr=%s",
+	    c->ssid, c->s.cid[0] ? c->s.cid : "-", c->ip);
+}
+
 static void
 add_device(struct conn *c, const struct ios_request *r)
 {
 	struct reply_to *t;
-	char id[64], key[256], cid[64], lvl[16];
-	struct device d;
+	struct admin_who who;
+	char id[64], key[256], cid[64], lvl[16], msg[ADMIN_MSG_MAX];
+	enum admin_err e;
 	char *end;
 	long level;
 
@@ -214,22 +227,46 @@ add_device(struct conn *c, const struct ios_request *r)
 		send_error(c, r->mid, "adddevice: level must be 0 to 255");
 		return;
 	}
-	memset(&d, 0, sizeof(d));
-	if (strlen(id) > DEVICE_ID_MAX || strlen(cid) > DEVICE_CID_MAX) {
-		send_error(c, r->mid, store_check_id(id, strlen(id)) ?
-		    store_check_id(id, strlen(id)) :
-		    store_check_cid(cid, strlen(cid)));
+	if ((t = reply_to(c, r->mid)) == NULL)
 		return;
-	}
-	memcpy(d.id, id, strlen(id) + 1);	/* lengths checked above */
-	memcpy(d.cid, cid, strlen(cid) + 1);
-	boho_stored_key(key, strlen(key), d.key);
-	explicit_bzero(key, sizeof(key));
-	d.level = (int)level;
+	sudo_who(c, &who);
 	/* The reference's addAuth overwrites an existing id. */
-	if ((t = reply_to(c, r->mid, d.id)) != NULL)
-		store_device_put(c->srv->store, &d, true, "sudo adddevice",
-		    done_cb, t);
+	e = admin_enroll(c->srv, &who, id, cid, key, (int)level, true,
+	    "sudo adddevice", done_cb, t, msg, sizeof(msg));
+	explicit_bzero(key, sizeof(key));
+	if (e != ADMIN_OK) {
+		send_error(c, r->mid, msg);
+		free(t);
+	}
+}
+
+/* The device id of getdevice and deldevice, or NULL (answered). */
+static const char *
+device_id(struct conn *c, const struct ios_request *r, const char *topic,
+    char *id, size_t len)
+{
+	char msg[32];
+
+	if (r->pack.nargs != 1 || !arg_text(r, 0, id, len) ||
+	    strlen(id) > DEVICE_ID_MAX) {
+		snprintf(msg, sizeof(msg), "%s: id", topic);
+		send_error(c, r->mid, msg);
+		return NULL;
+	}
+	return id;
+}
+
+static void
+add_cid(struct conn *t, void *arg)
+{
+	json_array_append_new(arg, json_string(t->s.cid));
+}
+
+static void
+add_key(const char *key, const struct router_channel_info *info, void *arg)
+{
+	(void)info;
+	json_array_append_new(arg, json_string(key));
 }
 
 void
@@ -237,12 +274,13 @@ api_sudo(struct conn *c, const struct ios_request *r)
 {
 	struct server *srv = c->srv;
 	struct reply_to *rt;
-	char topic[32], a0[64], a1[16];
+	struct admin_who who;
+	char topic[32], a0[64], a1[16], msg[ADMIN_MSG_MAX];
 	json_t *out;
 	size_t n = r->topic_len < sizeof(topic) - 1 ? r->topic_len :
 	    sizeof(topic) - 1;
 
-	if (c->s.level < ADMIN_LEVEL) {
+	if (c->s.level < SUDO_LEVEL) {
 		send_error(c, r->mid, "NO_PERMISSION.");
 		return;
 	}
@@ -252,8 +290,7 @@ api_sudo(struct conn *c, const struct ios_request *r)
 
 	if (is(topic, "cid")) {
 		out = json_array();
-		for (struct conn *t = srv->cids; t; t = t->hh_cid.next)
-			json_array_append_new(out, json_string(t->s.cid));
+		router_foreach_cid(srv, add_cid, out);
 		send_json(c, r->mid, IOS_STATUS_OK, out);
 	} else if (is(topic, "remotes") || is(topic, "clients")) {
 		out = json_array();
@@ -269,17 +306,14 @@ api_sudo(struct conn *c, const struct ios_request *r)
 		send_json(c, r->mid, IOS_STATUS_OK, out);
 	} else if (is(topic, "channels")) {
 		out = json_array();
-		for (struct channel *ch = srv->channels; ch; ch = ch->hh.next)
-			json_array_append_new(out, json_string(ch->key));
+		admin_channels(srv, NULL, 0, SIZE_MAX, add_key, out);
 		send_json(c, r->mid, IOS_STATUS_OK, out);
 	} else if (is(topic, "subscribers")) {
-		struct channel *ch = NULL;
-
+		/* No such channel: no subscribers, as the reference. */
 		out = json_array();
 		if (arg_text(r, 0, a0, sizeof(a0)))
-			HASH_FIND(hh, srv->channels, a0, strlen(a0), ch);
-		for (size_t i = 0; ch && i < ch->nsubs; i++)
-			json_array_append_new(out, json_string(ch->subs[i]->s.cid));
+			(void)admin_subscribers(srv, a0, add_cid, out, msg,
+			    sizeof(msg));
 		send_json(c, r->mid, IOS_STATUS_OK, out);
 	} else if (is(topic, "remote") || is(topic, "client")) {
 		struct conn *t = arg_text(r, 0, a0, sizeof(a0)) ?
@@ -296,34 +330,41 @@ api_sudo(struct conn *c, const struct ios_request *r)
 			out = client_info(t, mode);
 		send_json(c, r->mid, IOS_STATUS_OK, out);
 	} else if (is(topic, "close")) {
-		struct conn *t = arg_text(r, 0, a0, sizeof(a0)) ?
-		    router_find_cid(srv, a0, strlen(a0)) : NULL;
+		struct admin_sel sel;
+		size_t closed = 0;
 
-		if (t)
-			conn_close(t, true, 1000, "closed by an admin");
+		admin_sel_init(&sel);
+		sudo_who(c, &who);
+		if ((sel.cid = arg_text(r, 0, a0, sizeof(a0))) != NULL)
+			(void)admin_kick(srv, &who, &sel, "closed by an admin",
+			    NULL, NULL, &closed, msg, sizeof(msg));
 		/* 1, or 0 which the reference leaves out as falsy */
 		session_send_response(c, r->mid, IOS_STATUS_OK, MBP_NUMBER,
-		    t ? "1" : NULL, t ? 1 : 0);
+		    closed ? "1" : NULL, closed ? 1 : 0);
 	} else if (is(topic, "addauth") || is(topic, "adddevice")) {
 		add_device(c, r);
 	} else if (is(topic, "getauth") || is(topic, "getdevice")) {
-		if (r->pack.nargs != 1 || !arg_text(r, 0, a0, sizeof(a0)) ||
-		    strlen(a0) > DEVICE_ID_MAX)
-			send_error(c, r->mid, "getdevice: id");
-		else if ((rt = reply_to(c, r->mid, a0)) != NULL)
-			store_device_get(srv->store, a0, get_cb, rt);
+		if (device_id(c, r, "getdevice", a0, sizeof(a0)) &&
+		    (rt = reply_to(c, r->mid)) != NULL &&
+		    admin_device(srv, a0, get_cb, rt, msg, sizeof(msg)) !=
+		    ADMIN_OK) {
+			send_error(c, r->mid, msg);
+			free(rt);
+		}
 	} else if (is(topic, "delauth") || is(topic, "deldevice")) {
-		if (r->pack.nargs != 1 || !arg_text(r, 0, a0, sizeof(a0)) ||
-		    strlen(a0) > DEVICE_ID_MAX)
-			send_error(c, r->mid, "deldevice: id");
-		else if ((rt = reply_to(c, r->mid, a0)) != NULL)
-			store_device_del(srv->store, a0, done_cb, rt);
+		sudo_who(c, &who);
+		/* Its sessions stay, as with the reference's delAuth. */
+		if (device_id(c, r, "deldevice", a0, sizeof(a0)) &&
+		    (rt = reply_to(c, r->mid)) != NULL &&
+		    admin_revoke(srv, &who, a0, false, done_cb, rt, msg,
+		    sizeof(msg)) != ADMIN_OK) {
+			send_error(c, r->mid, msg);
+			free(rt);
+		}
 	} else if (is(topic, "getauthidlist") || is(topic, "getdevicelist")) {
-		if ((rt = reply_to(c, r->mid, NULL)) != NULL)
-			store_device_list(srv->store, list_cb, rt);
+		if ((rt = reply_to(c, r->mid)) != NULL)
+			admin_devices(srv, list_cb, rt);
 	} else {
-		char msg[64];
-
 		snprintf(msg, sizeof(msg), "api sudo: no such a cmd: %s", topic);
 		send_error(c, r->mid, msg);
 	}

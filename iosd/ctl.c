@@ -219,9 +219,17 @@ send_event(struct ctl_client *cl, const char *event, json_int_t id,
 void
 ctl_log_change(const struct ctl_client *cl, const char *cmd, const char *what)
 {
-	log_info("control: %s %s (peer uid=%u gid=%u pid=%d)", cmd,
-	    what ? what : "", (unsigned)cl->cred.uid, (unsigned)cl->cred.gid,
-	    (int)cl->cred.pid);
+	char peer[96];
+
+	ctl_peer(cl, peer, sizeof(peer));
+	log_info("control: %s %s (%s)", cmd, what ? what : "", peer);
+}
+
+void
+ctl_peer(const struct ctl_client *cl, char *buf, size_t len)
+{
+	snprintf(buf, len, "peer uid=%u gid=%u pid=%d", (unsigned)cl->cred.uid,
+	    (unsigned)cl->cred.gid, (int)cl->cred.pid);
 }
 
 /* ---- holding a client for asynchronous answers ---- */

@@ -1,7 +1,8 @@
 /*
  * ctl.h - the control socket (doc/control.md): a Unix stream socket
  * speaking JSON lines, for iosctl, iostui and scripts. ctl.c owns sockets,
- * framing, back-pressure and streams; ctl_cmd.c the commands.
+ * framing, back-pressure and streams; ctl_cmd.c and the ctl_*.c files
+ * beside it the commands (ctl_cmd.h).
  */
 #ifndef IOSD_CTL_H
 #define IOSD_CTL_H
@@ -44,6 +45,8 @@ void ctl_release(struct ctl_client *cl);
 /* Log the peer's credentials with a state-changing command. */
 void ctl_log_change(const struct ctl_client *cl, const char *cmd,
     const char *what);
+/* "peer uid=0 gid=0 pid=42": who is at the other end, for a log line. */
+void ctl_peer(const struct ctl_client *cl, char *buf, size_t len);
 
 int ctl_start_trace(struct ctl_client *cl, json_int_t id,
     const struct trace_filter *f, size_t queue);

@@ -301,6 +301,8 @@ main(int argc, char **argv)
 		options_print(&srv.opt, stdout);
 	srv.admit = admit_new();
 	admit_configure(&srv);
+	if ((srv.router = router_new()) == NULL)
+		fatalx("out of memory");
 	srv.mem.limit = srv.opt.max_bufmem;
 	open_store(&srv);
 	open_tls(&srv);

@@ -241,7 +241,7 @@ add_channel(const struct channel *ch, void *arg)
 	struct chan_list *l = arg;
 
 	if (l->n++ < MAX_ROWS)
-		add_quoted(&l->t, ch->key);
+		add_quoted(&l->t, router_channel_key(ch));
 }
 
 /* 3: the channel keys. */

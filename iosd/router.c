@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uthash.h>
 
 #include "conn.h"
 #include "log.h"
@@ -18,6 +19,35 @@
 #include "store.h"
 #include "trace.h"
 
+/* A channel: its subscribers in subscription order, its retained signal. */
+struct channel {
+	UT_hash_handle hh;
+	struct conn **subs;	/* in subscription order */
+	size_t nsubs, cap;
+	struct msg *retained;	/* global "$" signal of this key */
+	uint64_t publishes;	/* signals published to it, for rates */
+	char key[];
+};
+
+/* A CID publisher's own retained signal ("@$topic"), kept on its session. */
+struct cid_retained {
+	UT_hash_handle hh;
+	struct msg *m;
+	char topic[];
+};
+
+/* The two maps; nothing outside this file walks them. */
+struct router {
+	struct channel *channels;	/* key -> subscribers */
+	struct conn *cids;		/* cid -> connection (conn.hh_cid) */
+};
+
+struct router *
+router_new(void)
+{
+	return calloc(1, sizeof(struct router));
+}
+
 /* ---- channels ---- */
 
 static struct channel *
@@ -25,7 +55,7 @@ channel_find(struct server *srv, const char *key, size_t len)
 {
 	struct channel *ch = NULL;
 
-	HASH_FIND(hh, srv->channels, key, len, ch);
+	HASH_FIND(hh, srv->router->channels, key, len, ch);
 	return ch;
 }
 
@@ -39,7 +69,7 @@ channel_get(struct server *srv, const char *key, size_t len)
 	if ((ch = calloc(1, sizeof(*ch) + len + 1)) == NULL)
 		return NULL;
 	memcpy(ch->key, key, len);
-	HASH_ADD(hh, srv->channels, key, len, ch);
+	HASH_ADD(hh, srv->router->channels, key, len, ch);
 	if (ch->hh.tbl == NULL) {	/* the table could not grow */
 		free(ch);
 		return NULL;
@@ -54,7 +84,7 @@ channel_gc(struct server *srv, struct channel *ch)
 {
 	if (ch->nsubs || ch->retained)
 		return;
-	HASH_DEL(srv->channels, ch);
+	HASH_DEL(srv->router->channels, ch);
 	srv->m.channels--;
 	free(ch->subs);
 	free(ch);
@@ -112,7 +142,7 @@ router_find_cid(struct server *srv, const char *cid, size_t len)
 {
 	struct conn *c = NULL;
 
-	HASH_FIND(hh_cid, srv->cids, cid, len, c);
+	HASH_FIND(hh_cid, srv->router->cids, cid, len, c);
 	return c;
 }
 
@@ -137,7 +167,7 @@ router_assign_cid(struct server *srv, struct conn *c)
 		cid[5] = '\0';
 		if (router_find_cid(srv, cid, 5) == NULL) {
 			memcpy(c->s.cid, cid, 6);
-			HASH_ADD_KEYPTR(hh_cid, srv->cids, c->s.cid, 5, c);
+			HASH_ADD_KEYPTR(hh_cid, srv->router->cids, c->s.cid, 5, c);
 			if (c->hh_cid.tbl == NULL) {
 				c->s.cid[0] = '\0';
 				return -1;
@@ -151,10 +181,10 @@ int
 router_set_cid(struct server *srv, struct conn *c, const char *cid)
 {
 	if (c->s.cid[0] && router_find_cid(srv, c->s.cid, strlen(c->s.cid)) == c)
-		HASH_DELETE(hh_cid, srv->cids, c);
+		HASH_DELETE(hh_cid, srv->router->cids, c);
 	snprintf(c->s.cid, sizeof(c->s.cid), "%s", cid);
 	if (c->s.cid[0]) {
-		HASH_ADD_KEYPTR(hh_cid, srv->cids, c->s.cid, strlen(c->s.cid), c);
+		HASH_ADD_KEYPTR(hh_cid, srv->router->cids, c->s.cid, strlen(c->s.cid), c);
 		if (c->hh_cid.tbl == NULL) {
 			c->s.cid[0] = '\0';
 			return -1;
@@ -670,27 +700,64 @@ router_conn_gone(struct server *srv, struct conn *c)
 		srv->m.retained--;
 	}
 	if (s->cid[0] && router_find_cid(srv, s->cid, strlen(s->cid)) == c)
-		HASH_DELETE(hh_cid, srv->cids, c);
+		HASH_DELETE(hh_cid, srv->router->cids, c);
 }
 
 size_t
 router_channel_count(const struct server *srv)
 {
-	return HASH_CNT(hh, srv->channels);
+	return HASH_CNT(hh, srv->router->channels);
+}
+
+void
+router_counts(const struct server *srv, struct router_counts *n)
+{
+	n->channels = HASH_CNT(hh, srv->router->channels);
+	n->subscriptions = (size_t)srv->m.subscriptions;
+	n->retained = (size_t)srv->m.retained;
+	n->cids = HASH_CNT(hh_cid, srv->router->cids);
 }
 
 void
 router_free(struct server *srv)
 {
+	struct router *r = srv->router;
 	struct channel *ch, *tmp;
 
-	HASH_ITER(hh, srv->channels, ch, tmp) {
-		HASH_DEL(srv->channels, ch);
+	if (r == NULL)
+		return;
+	HASH_ITER(hh, r->channels, ch, tmp) {
+		HASH_DEL(r->channels, ch);
 		msg_unref(ch->retained);
 		free(ch->subs);
 		free(ch);
 	}
-	HASH_CLEAR(hh_cid, srv->cids);
+	HASH_CLEAR(hh_cid, r->cids);
+	free(r);
+	srv->router = NULL;
+}
+
+/* ---- lookups and walks, for listings ---- */
+
+struct channel *
+router_find_channel(struct server *srv, const char *key, size_t len)
+{
+	return channel_find(srv, key, len);
+}
+
+const char *
+router_channel_key(const struct channel *ch)
+{
+	return ch->key;
+}
+
+void
+router_channel_info(const struct channel *ch, struct router_channel_info *i)
+{
+	i->subscribers = ch->nsubs;
+	i->retained = ch->retained != NULL;
+	i->retained_bytes = ch->retained ? ch->retained->len : 0;
+	i->publishes = ch->publishes;
 }
 
 void
@@ -699,6 +766,24 @@ router_foreach_channel(struct server *srv,
 {
 	struct channel *ch, *tmp;
 
-	HASH_ITER(hh, srv->channels, ch, tmp)
+	HASH_ITER(hh, srv->router->channels, ch, tmp)
 		fn(ch, arg);
+}
+
+void
+router_foreach_subscriber(const struct channel *ch,
+    void (*fn)(struct conn *, void *), void *arg)
+{
+	for (size_t i = 0; i < ch->nsubs; i++)
+		fn(ch->subs[i], arg);
+}
+
+void
+router_foreach_cid(struct server *srv, void (*fn)(struct conn *, void *),
+    void *arg)
+{
+	struct conn *c, *tmp;
+
+	HASH_ITER(hh_cid, srv->router->cids, c, tmp)
+		fn(c, arg);
 }

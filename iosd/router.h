@@ -12,28 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <uthash.h>
-
 struct server;
 struct conn;
-struct msg;
+struct channel;		/* opaque: router.c's */
 
-struct channel {
-	UT_hash_handle hh;
-	struct conn **subs;	/* in subscription order */
-	size_t nsubs, cap;
-	struct msg *retained;	/* global "$" signal of this key */
-	uint64_t publishes;	/* signals published to it, for rates */
-	char key[];
-};
-
-/* A CID publisher's own retained signal ("@$topic"), kept on its session. */
-struct cid_retained {
-	UT_hash_handle hh;
-	struct msg *m;
-	char topic[];
-};
-
+/*
+ * The router of a server (srv->router): the channel map and the CID map,
+ * which nothing but router.c touches. router_new before the first use
+ * (retained signals are loaded at start); router_free frees both maps
+ * and the router, and sets srv->router to NULL.
+ */
+struct router;
+struct router *router_new(void);
 void router_free(struct server *srv);
 
 /* Publish a SIGNAL or SIGNAL_E2E from c (m is its whole message; c NULL:
@@ -65,9 +55,36 @@ void router_load_retained(struct server *srv);
 /* The client is gone: @state signals, subscriptions, retained, CID. */
 void router_conn_gone(struct server *srv, struct conn *c);
 
-size_t router_channel_count(const struct server *srv);
-/* Every channel, in no particular order; fn must not change the map. */
+/* ---- lookups, walks and counts (listings, admin.c, the monitor) ---- */
+
+/* The channel of a router key ("CH:tag", "CID:cid@topic", home + "#tag"),
+ * or NULL. */
+struct channel *router_find_channel(struct server *srv, const char *key,
+    size_t len);
+const char *router_channel_key(const struct channel *ch);
+struct router_channel_info {
+	size_t subscribers;
+	bool retained;		/* a global "$" signal is kept */
+	size_t retained_bytes;
+	uint64_t publishes;	/* signals published to it */
+};
+void router_channel_info(const struct channel *ch,
+    struct router_channel_info *info);
+
+/* Each walk is in insertion order; fn must not change what it walks. */
 void router_foreach_channel(struct server *srv,
     void (*fn)(const struct channel *, void *), void *arg);
+/* ch's subscribers, in subscription order. */
+void router_foreach_subscriber(const struct channel *ch,
+    void (*fn)(struct conn *, void *), void *arg);
+/* Every connection that holds a CID. */
+void router_foreach_cid(struct server *srv,
+    void (*fn)(struct conn *, void *), void *arg);
+
+size_t router_channel_count(const struct server *srv);
+struct router_counts {
+	size_t channels, subscriptions, retained, cids;
+};
+void router_counts(const struct server *srv, struct router_counts *n);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * server.h - the daemon's one context: the loop, options, metrics, the
- * router's maps and every connection. Passed explicitly; nothing global.
+ * router and every connection. Passed explicitly; nothing global.
  */
 #ifndef IOSD_SERVER_H
 #define IOSD_SERVER_H
@@ -16,7 +16,7 @@
 #include "proto.h"
 
 struct conn;
-struct channel;
+struct router;
 struct listener;
 struct store;
 struct authsrc;
@@ -43,8 +43,7 @@ struct server {
 	size_t nconns;
 	uint32_t next_ssid;
 
-	struct channel *channels;	/* router: key -> subscribers */
-	struct conn *cids;		/* router: cid -> connection */
+	struct router *router;		/* channels, CIDs (router.c's) */
 
 	struct store *store;		/* SQLite, maybe Redis for devices */
 	struct authsrc *auth;		/* -d / -e / -E devices, or NULL */

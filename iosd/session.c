@@ -274,7 +274,8 @@ on_iam(struct conn *c, const uint8_t *m, size_t len)
 	json_object_set_new(o, "ip", json_string(c->ip));
 	tags = json_array();
 	for (size_t i = 0; i < c->s.nsubs; i++)
-		json_array_append_new(tags, json_string(c->s.subs[i]->key));
+		json_array_append_new(tags, json_string(router_channel_key(
+		    c->s.subs[i])));
 	json_object_set_new(o, "tag", tags);
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
