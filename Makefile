@@ -45,12 +45,12 @@ PROTO_LIBS	:= $(call pkg_libs,$(PROTO_PKGS),-lnettle -ljansson) -lm
 ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) $(DEFS) -MMD -MP -Ilibproto \
 	     -Ilibctl $(PROTO_CFLAGS)
 
-IOSD_PKGS	:= gnutls nettle jansson sqlite3 hiredis
+IOSD_PKGS	:= gnutls nettle jansson sqlite3 hiredis gmp
 # uthash: a table that cannot grow leaves the element out instead of
 # exiting (iosd checks hh.tbl after each HASH_ADD).
 IOSD_CFLAGS	:= $(call pkg_cflags,$(IOSD_PKGS) libev libwslay) \
 		   -DHASH_NONFATAL_OOM=1
-IOSD_LIBS	:= $(call pkg_libs,$(IOSD_PKGS),-lgnutls -lnettle -ljansson -lsqlite3 -lhiredis) \
+IOSD_LIBS	:= $(call pkg_libs,$(IOSD_PKGS),-lgnutls -lnettle -ljansson -lsqlite3 -lhiredis -lgmp) \
 		   $(call pkg_libs,libev,-lev) $(call pkg_libs,libwslay,-lwslay) -lm
 
 IOSCTL_PKGS	:= jansson gnutls

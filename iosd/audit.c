@@ -141,6 +141,10 @@ audit_flush(struct audit *a)
 	free(rows);
 	a->npending = 0;
 	a->overflow = 0;
+	/* What was just written counts against --audit-keep now, not at the
+	 * hourly prune: a flood of failures from many addresses (up to
+	 * AUDIT_PENDING_MAX rows an interval) stays within it. */
+	audit_prune(a);
 }
 
 void

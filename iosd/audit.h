@@ -2,7 +2,8 @@
  * audit.h - what the audit log takes from the network, bounded: failed
  * logins are gathered per (device id, address) and written once per
  * interval as one row with a count, in one transaction; the table is
- * pruned by age and size (--audit-keep). Successful logins and every
+ * pruned by age and size (--audit-keep) at start, every hour and after
+ * each such write, failures first. Successful logins and every
  * administrative change are written as they happen (store.h).
  */
 #ifndef IOSD_AUDIT_H

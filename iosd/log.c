@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 static enum log_level cur_level = LOG_LVL_INFO;
@@ -139,15 +140,6 @@ static struct {
 	unsigned long long total;	/* held back since start */
 } cats[LC_COUNT];
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 const char *
 log_cat_name(enum log_cat cat)
 {
@@ -175,7 +167,7 @@ roll(enum log_cat cat, uint64_t now)
 bool
 log_allow(enum log_cat cat)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = clock_ms();
 
 	if (cats[cat].lines == 0 && cats[cat].held == 0)
 		cats[cat].start = now;
@@ -193,7 +185,7 @@ log_allow(enum log_cat cat)
 void
 log_tick(void)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = clock_ms();
 
 	for (int i = 0; i < LC_COUNT; i++)
 		if (cats[i].held && now - cats[i].start >= LOG_WINDOW_MS)

@@ -8,6 +8,7 @@
 
 #include "admit.h"
 #include "authsrc.h"
+#include "clock.h"
 #include "conn.h"
 #include "ctl.h"
 #include "filelog.h"
@@ -23,15 +24,13 @@
 #include "wsock.h"
 
 /* Every deadline, lock, rate and expiry counts on the monotonic clock:
- * a Pi has no RTC and steps its wall clock at NTP sync. */
+ * a Pi has no RTC and steps its wall clock at NTP sync (and clock.h
+ * guards against that clock stepping too). */
 uint64_t
 server_now_ms(const struct server *srv)
 {
-	struct timespec ts;
-
 	(void)srv;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return clock_ms();
 }
 
 uint64_t

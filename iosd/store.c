@@ -689,6 +689,15 @@ store_device_list(struct store *st, store_list_cb *cb, void *arg)
 	st->dev->list(st->dev, cb, arg);
 }
 
+/* Out of memory comes with every login while it lasts: rate-limited with
+ * the other allocation failures. */
+static void
+warn_db(struct store *st)
+{
+	if (sqlite3_errcode(st->db) != SQLITE_NOMEM || log_allow(LC_NOMEM))
+		log_warnx("store: %s", sqlite3_errmsg(st->db));
+}
+
 static void
 run(struct store *st, const char *sql, const char *a, const char *b,
     const char *c, const char *d)
@@ -697,14 +706,14 @@ run(struct store *st, const char *sql, const char *a, const char *b,
 	const char *v[4] = { a, b, c, d };
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		log_warnx("store: %s", sqlite3_errmsg(st->db));
+		warn_db(st);
 		return;
 	}
 	for (int i = 0; i < 4; i++)
 		if (v[i])
 			sqlite3_bind_text(s, i + 1, v[i], -1, SQLITE_STATIC);
 	if (sqlite3_step(s) != SQLITE_DONE)
-		log_warnx("store: %s", sqlite3_errmsg(st->db));
+		warn_db(st);
 	sqlite3_finalize(s);
 }
 

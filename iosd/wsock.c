@@ -838,8 +838,10 @@ after_io(struct conn *c, int rv)
 	if ((rv != 0 && !c->eof) || ws->force_proto ||
 	    (!wslay_event_get_read_enabled(ws->ctx) &&
 	    !wslay_event_get_close_received(ws->ctx))) {
-		/* wslay stopped reading on an error of its own. */
-		if (!ws->refused && !c->eof) {
+		/* wslay stopped reading on an error of its own; not when we
+		 * stopped it, closing for a reason of ours (out of memory,
+		 * the buffer budget): that is counted and logged already. */
+		if (!ws->refused && !c->eof && !c->doomed) {
 			ws->refused = true;
 			c->srv->m.drops[DROP_BAD_FRAME]++;
 			if (log_allow(LC_DROP))

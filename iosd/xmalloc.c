@@ -4,6 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <gmp.h>
 
 #include "log.h"
 #include "xmalloc.h"
@@ -60,4 +63,59 @@ xstrndup(const char *s, size_t n)
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
+}
+
+/* ---- GMP, which cannot fail an allocation ---- */
+
+/*
+ * GnuTLS does its public-key arithmetic (the key exchange and signature
+ * of each wss handshake) with GMP through nettle, and GMP aborts the
+ * process when an allocation fails: it has no way to report one. Its
+ * allocations get what main.c gives libev's: wait a little and try again,
+ * for about a second, before giving up. A passing failure (another client
+ * freeing, the kernel reclaiming) then costs one handshake a millisecond,
+ * not the daemon.
+ */
+static void *
+gmp_retry(void *p, size_t n)
+{
+	for (int i = 0; i < 1000; i++) {
+		void *q = realloc(p, n ? n : 1);
+		struct timespec ts = { 0, 1000000 };
+
+		if (q != NULL)
+			return q;
+		nanosleep(&ts, NULL);
+	}
+	log_warnx("GMP: out of memory for %zu bytes", n);
+	abort();
+}
+
+static void *
+gmp_alloc(size_t n)
+{
+	return gmp_retry(NULL, n);
+}
+
+static void *
+gmp_realloc(void *p, size_t old, size_t n)
+{
+	(void)old;
+	return gmp_retry(p, n);
+}
+
+static void
+gmp_free(void *p, size_t n)
+{
+	(void)n;
+	free(p);
+}
+
+/* Before main, so before GnuTLS allocates anything of GMP's (whose own
+ * functions are malloc and free too: what they gave, ours may free). */
+__attribute__((constructor))
+static void
+gmp_alloc_init(void)
+{
+	mp_set_memory_functions(gmp_alloc, gmp_realloc, gmp_free);
 }

@@ -10,8 +10,8 @@ set -eu
 # fiu-utils (libfiu's fiu-run) and faketime the fault injection of
 # tests/abuse.
 PKGS="make gcc pkg-config libev-dev libwslay-dev libgnutls28-dev nettle-dev
-libsqlite3-dev libncurses-dev libjansson-dev libhiredis-dev uthash-dev
-libsystemd-dev"
+libgmp-dev libsqlite3-dev libncurses-dev libjansson-dev libhiredis-dev
+uthash-dev libsystemd-dev"
 if [ "${1:-}" != build ]; then
 	PKGS="$PKGS clang libclang-rt-dev redis-server sqlite3 tmux prometheus
 gnutls-bin fiu-utils faketime"

@@ -92,6 +92,7 @@ step abuse-wsproto node tests/abuse/wsproto.mjs --bin "$BUILD/asan/iosd"
 step abuse-ctl node tests/abuse/ctl.mjs --bin "$BUILD/asan/iosd"
 step abuse-robust-asan node tests/robust/run.mjs --bin "$BUILD/asan/iosd"
 step abuse-flood node tests/abuse/flood.mjs --bin "$BUILD/iosd"
+step abuse-faults node tests/abuse/faults.mjs --bin "$BUILD/iosd"
 
 echo "== fixtures regenerate byte for byte from the reference"
 step fixtures sh tests/fixtures/check.sh

@@ -63,9 +63,9 @@ export async function startDaemon (bin, extra = [], opts = {}) {
     resolve({ code, sig })
   }))
   let gone = false
-  exited.then(() => { gone = true })
+  exited.then(r => { gone = r })
   await waitFor(async () => {
-    if (gone) throw new Error(`${bin} exited at start:\n${log}`)
+    if (gone) throw new Error(`${bin} exited at start (${gone.sig || gone.code}):\n${log}`)
     return (await canConnect(ws)) && (await canConnect(cong))
   }, 5000, 'iosd to accept')
   return {
