@@ -541,9 +541,10 @@ put_done(void *arg, int rc, const char *err)
 	struct admin_device_result r = { .err = ADMIN_OK };
 
 	if (rc < 0) {
-		dev_fail(op, err && (strcmp(err, "exists") == 0 ||
-		    strstr(err, "in use")) ? ADMIN_EXISTS : ADMIN_STORE, err,
-		    err ? err : "failed");
+		dev_fail(op, rc == STORE_EXISTS || rc == STORE_CID_TAKEN ?
+		    ADMIN_EXISTS : rc == STORE_BAD_VALUE ? ADMIN_BAD_ARGS :
+		    ADMIN_STORE, err ? err : store_strerror(rc),
+		    err ? err : store_strerror(rc));
 		return;
 	}
 	r.d = &op->d;
@@ -734,8 +735,12 @@ admin_device(struct server *srv, const char *id, admin_device_cb *cb,
 	enum admin_err e = ADMIN_OK;
 	struct dev_op *op = existing(srv, "device", id, cb, arg, &e, msg, len);
 
-	if (op)
+	if (op) {
+		/* An operator sees the logins counted so far (store.c
+		 * writes them behind). */
+		store_flush(srv->store);
 		store_device_get(srv->store, op->d.id, device_got, op);
+	}
 	return e;
 }
 
@@ -765,6 +770,7 @@ admin_devices(struct server *srv, admin_list_cb *cb, void *arg)
 	}
 	op->cb = cb;
 	op->arg = arg;
+	store_flush(srv->store);	/* the logins counted so far */
 	store_device_list(srv->store, list_got, op);
 }
 
@@ -785,6 +791,7 @@ struct import_op {
 	void *arg;
 	bool replace;
 	size_t total, done, ok;
+	int first_rc;			/* the first row's failure */
 	char first_err[256];
 };
 
@@ -796,9 +803,11 @@ import_one_done(void *arg, int rc, const char *err)
 
 	if (rc == 0)
 		op->ok++;
-	else if (!op->first_err[0])
+	else if (!op->first_err[0]) {
+		op->first_rc = rc;
 		snprintf(op->first_err, sizeof(op->first_err), "%s",
-		    err ? err : "failed");
+		    err ? err : store_strerror(rc));
+	}
 	if (++op->done < op->total)
 		return;
 	if (op->ok == op->total)
@@ -806,8 +815,9 @@ import_one_done(void *arg, int rc, const char *err)
 	else {
 		snprintf(msg, sizeof(msg), "%zu of %zu imported; first error: "
 		    "%s", op->ok, op->total, op->first_err);
-		op->cb(op->arg, strcmp(op->first_err, "exists") ? ADMIN_STORE :
-		    ADMIN_EXISTS, op->ok, msg);
+		op->cb(op->arg, op->first_rc == STORE_EXISTS ||
+		    op->first_rc == STORE_CID_TAKEN ? ADMIN_EXISTS :
+		    ADMIN_STORE, op->ok, msg);
 	}
 	free(op);
 }

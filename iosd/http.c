@@ -65,6 +65,8 @@ exposition(struct server *srv, FILE *f)
 {
 	const struct metrics *m = &srv->m;
 	uint64_t logged[TR_COUNT] = { 0 }, anon[TR_COUNT] = { 0 }, n;
+	uint64_t batches, lost;
+	size_t pending;
 	double sum, max;
 	char lab[96];
 
@@ -193,6 +195,16 @@ exposition(struct server *srv, FILE *f)
 	family(f, "iosd_store_up", "gauge",
 	    "1 when the store answers a query and its backend is connected.");
 	sample(f, "iosd_store_up", lab, store_ping(srv->store) ? 1 : 0);
+	store_behind_stats(srv->store, &batches, &lost, &pending);
+	family(f, "iosd_store_batches_total", "counter", "Transactions of "
+	    "written-behind writes (retained signals, login counters).");
+	sample(f, "iosd_store_batches_total", NULL, (double)batches);
+	family(f, "iosd_store_batch_lost_total", "counter",
+	    "Written-behind writes lost to a failed transaction.");
+	sample(f, "iosd_store_batch_lost_total", NULL, (double)lost);
+	family(f, "iosd_store_pending_writes", "gauge",
+	    "Writes waiting for the next batch.");
+	sample(f, "iosd_store_pending_writes", NULL, (double)pending);
 }
 
 static void

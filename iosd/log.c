@@ -131,6 +131,7 @@ static const char *const cat_names[LC_COUNT] = {
 	[LC_LOGIN] = "login", [LC_SUBSCRIBE] = "subscribe",
 	[LC_ADMISSION] = "admission", [LC_MEMORY] = "memory",
 	[LC_NOMEM] = "nomem", [LC_SLOW] = "slow_consumer",
+	[LC_STORE] = "store",
 };
 
 static struct {

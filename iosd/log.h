@@ -40,6 +40,7 @@ enum log_cat {
 	LC_MEMORY,		/* closed over the buffer memory budget */
 	LC_NOMEM,		/* an allocation failed */
 	LC_SLOW,		/* a slow consumer dropped */
+	LC_STORE,		/* a written-behind batch failed */
 	LC_COUNT
 };
 #define LOG_BURST	10

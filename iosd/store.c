@@ -2,9 +2,16 @@
  * store.c - the SQLite store: migrations, devices, quota levels, audit
  * log, retained signals; Redis (store_redis.c) may serve the devices.
  *
- * Every write is one statement in autocommit (one transaction), so a
- * crash never leaves half a device; WAL with synchronous=FULL keeps what
- * was acknowledged.
+ * Durability. What an operator is answered for (enroll, revoke, level,
+ * key, quota, ban) is one statement in autocommit, committed with WAL and
+ * synchronous=FULL before the answer: a crash never loses it nor leaves
+ * half a device. What clients cause on the hot path (a retained "$"
+ * signal, a login's counters and its audit row) is written behind: kept
+ * in memory, coalesced (the last value of a retained key wins) and
+ * committed in one transaction WRITE_BEHIND_MS later, so a publish or a
+ * login never waits for the disk. A crash or power loss can lose that
+ * last batch, never more; a clean stop, a backup and every read of the
+ * audit commit it first.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +31,18 @@
 #include "xmalloc.h"
 
 #define BUSY_TIMEOUT_MS 5000
+#define WRITE_BEHIND_MS	100	/* the batch: at most this old */
+#define WRITE_BEHIND_MAX 4096	/* statements held; more commit at once */
 
+/* A statement written behind: up to four text parameters and a blob. */
+struct pending {
+	struct pending *next;
+	const char *sql;
+	char *text[4];
+	uint8_t *blob;		/* ?5, for a retained message */
+	size_t blob_len;
+	bool retained;		/* text[0] is the key: the last one wins */
+};
 struct sqlite_backend {
 	struct device_backend b;
 	struct store *st;
@@ -38,6 +56,11 @@ struct store {
 	bool has_quota[256];
 	uint64_t lookups, lookup_ns, lookup_max_ns;	/* device lookups */
 	struct backup *backups;		/* online copies in progress */
+	struct ev_loop *loop;
+	ev_timer behind;		/* commits the written-behind batch */
+	struct pending *pend, **pend_tail;
+	size_t npend;
+	uint64_t behind_batches, behind_lost;
 };
 
 /* ---- validation ---- */
@@ -82,6 +105,22 @@ store_check_cid(const char *cid, size_t len)
 }
 
 /* ---- helpers ---- */
+
+const char *
+store_strerror(int rc)
+{
+	switch (rc) {
+	case STORE_OK:
+		return "done";
+	case STORE_NOTFOUND:
+		return "not found";
+#define STORE_ERR_TEXT(name, value, text) case name: return text;
+	STORE_ERRORS(STORE_ERR_TEXT)
+#undef STORE_ERR_TEXT
+	default:
+		return "the store failed";
+	}
+}
 
 static int
 exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen)
@@ -238,6 +277,8 @@ store_audit_list(struct store *st, const char *device, struct audit_row *rows,
 	sqlite3_stmt *s;
 	size_t n = 0;
 
+	store_flush(st);
+
 	if (sqlite3_prepare_v2(st->db, "SELECT seq, at, event, device, addr, "
 	    "detail FROM audit WHERE ?1 IS NULL OR device = ?1 ORDER BY seq "
 	    "DESC LIMIT ?2", -1, &s, NULL) != SQLITE_OK)
@@ -344,7 +385,7 @@ sq_get(struct device_backend *b, const char *id, store_device_cb *cb,
 
 	if (sqlite3_prepare_v2(st->db, "SELECT " DEVICE_COLUMNS
 	    " FROM devices WHERE id = ?1", -1, &s, NULL) != SQLITE_OK) {
-		cb(arg, -1, NULL);
+		cb(arg, STORE_FAILED, NULL);
 		return;
 	}
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -374,7 +415,7 @@ sq_put(struct device_backend *b, const struct device *d, bool replace,
 		rc = sqlite3_step(s);
 		sqlite3_finalize(s);
 		if (rc == SQLITE_ROW) {
-			cb(arg, -1, "exists");
+			cb(arg, STORE_EXISTS, NULL);
 			return;
 		}
 	}
@@ -386,7 +427,7 @@ sq_put(struct device_backend *b, const struct device *d, bool replace,
 	    "INSERT INTO devices (id, key, cid, level, disabled) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5)", -1, &s, NULL);
 	if (rc != SQLITE_OK) {
-		cb(arg, -1, sqlite3_errmsg(st->db));
+		cb(arg, STORE_FAILED, sqlite3_errmsg(st->db));
 		return;
 	}
 	sqlite3_bind_text(s, 1, d->id, -1, SQLITE_STATIC);
@@ -395,15 +436,22 @@ sq_put(struct device_backend *b, const struct device *d, bool replace,
 	sqlite3_bind_int(s, 4, d->level);
 	sqlite3_bind_int(s, 5, d->disabled ? 1 : 0);
 	rc = sqlite3_step(s);
+	/* The id is the primary key and the CID unique: SQLite's extended
+	 * code tells which was hit. */
+	if (rc != SQLITE_DONE)
+		rc = sqlite3_extended_errcode(st->db);
 	sqlite3_finalize(s);
 	if (rc == SQLITE_DONE)
 		cb(arg, 0, NULL);
-	else if (rc == SQLITE_CONSTRAINT) {
-		const char *m = sqlite3_errmsg(st->db);
-		cb(arg, -1, strstr(m, "devices.id") ? "exists" :
-		    strstr(m, "devices.cid") ? "cid in use" : m);
-	} else
-		cb(arg, -1, sqlite3_errmsg(st->db));
+	else if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		cb(arg, STORE_EXISTS, NULL);
+	else if (rc == SQLITE_CONSTRAINT_UNIQUE)
+		cb(arg, STORE_CID_TAKEN, NULL);
+	else if (rc == SQLITE_CONSTRAINT_CHECK)
+		cb(arg, STORE_BAD_VALUE, sqlite3_errmsg(st->db));
+	else
+		cb(arg, rc == SQLITE_NOMEM ? STORE_NOMEM : STORE_FAILED,
+		    sqlite3_errmsg(st->db));
 }
 
 static void
@@ -415,14 +463,14 @@ sq_del(struct device_backend *b, const char *id, store_done_cb *cb, void *arg)
 
 	if (sqlite3_prepare_v2(st->db, "DELETE FROM devices WHERE id = ?1",
 	    -1, &s, NULL) != SQLITE_OK) {
-		cb(arg, -1, sqlite3_errmsg(st->db));
+		cb(arg, STORE_FAILED, sqlite3_errmsg(st->db));
 		return;
 	}
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		cb(arg, -1, sqlite3_errmsg(st->db));
+		cb(arg, STORE_FAILED, sqlite3_errmsg(st->db));
 	else
 		cb(arg, sqlite3_changes(st->db) ? 0 : STORE_NOTFOUND, NULL);
 }
@@ -437,7 +485,7 @@ sq_list(struct device_backend *b, store_list_cb *cb, void *arg)
 
 	if (sqlite3_prepare_v2(st->db, "SELECT " DEVICE_COLUMNS
 	    " FROM devices ORDER BY id", -1, &s, NULL) != SQLITE_OK) {
-		cb(arg, -1, NULL, 0);
+		cb(arg, STORE_FAILED, NULL, 0);
 		return;
 	}
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -448,7 +496,7 @@ sq_list(struct device_backend *b, store_list_cb *cb, void *arg)
 			if (nv == NULL) {
 				sqlite3_finalize(s);
 				free(v);
-				cb(arg, -1, NULL, 0);
+				cb(arg, STORE_FAILED, NULL, 0);
 				return;
 			}
 			v = nv;
@@ -469,6 +517,134 @@ sq_close(struct device_backend *b)
 
 /* ---- the store ---- */
 
+/* ---- written behind ---- */
+
+static void
+pending_free(struct pending *p)
+{
+	for (int i = 0; i < 4; i++)
+		free(p->text[i]);
+	free(p->blob);
+	free(p);
+}
+
+void
+store_flush(struct store *st)
+{
+	struct pending *p, *next;
+	bool ok;
+
+	if (st == NULL || st->pend == NULL)
+		return;
+	if (st->loop)
+		ev_timer_stop(st->loop, &st->behind);
+	ok = exec_sql(st->db, "BEGIN", NULL, 0) == 0;
+	for (p = st->pend; p && ok; p = p->next) {
+		sqlite3_stmt *s;
+
+		if (sqlite3_prepare_v2(st->db, p->sql, -1, &s, NULL) !=
+		    SQLITE_OK) {
+			ok = false;
+			break;
+		}
+		for (int i = 0; i < 4; i++)
+			if (p->text[i])
+				sqlite3_bind_text(s, i + 1, p->text[i], -1,
+				    SQLITE_STATIC);
+		if (p->blob)
+			sqlite3_bind_blob(s, 5, p->blob, (int)p->blob_len,
+			    SQLITE_STATIC);
+		ok = sqlite3_step(s) == SQLITE_DONE;
+		sqlite3_finalize(s);
+	}
+	if (ok)
+		ok = exec_sql(st->db, "COMMIT", NULL, 0) == 0;
+	if (!ok) {
+		/* Counted and said once in a while; the batch is given up,
+		 * not retried forever against a full or broken disk. */
+		st->behind_lost += st->npend;
+		if (log_allow(LC_STORE))
+			log_warnx("store: written-behind batch of %zu lost: %s",
+			    st->npend, sqlite3_errmsg(st->db));
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	st->behind_batches++;
+	for (p = st->pend; p; p = next) {
+		next = p->next;
+		pending_free(p);
+	}
+	st->pend = NULL;
+	st->pend_tail = &st->pend;
+	st->npend = 0;
+}
+
+static void
+behind_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	store_flush(w->data);
+}
+
+/* Queue a statement; false when out of memory (it is then not written). */
+static bool
+behind(struct store *st, const char *sql, const char *a, const char *b,
+    const char *c, const char *d, const uint8_t *blob, size_t blob_len,
+    bool retained)
+{
+	const char *v[4] = { a, b, c, d };
+	struct pending *p;
+
+	/* A newer value of the same retained key replaces the queued one. */
+	if (retained)
+		for (p = st->pend; p; p = p->next)
+			if (p->retained && strcmp(p->text[0], a) == 0) {
+				uint8_t *nb = malloc(blob_len ? blob_len : 1);
+
+				if (nb == NULL)
+					return false;
+				memcpy(nb, blob, blob_len);
+				free(p->blob);
+				p->blob = nb;
+				p->blob_len = blob_len;
+				return true;
+			}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return false;
+	p->sql = sql;
+	p->retained = retained;
+	for (int i = 0; i < 4; i++)
+		if (v[i] && (p->text[i] = strdup(v[i])) == NULL)
+			goto nomem;
+	if (blob) {
+		if ((p->blob = malloc(blob_len ? blob_len : 1)) == NULL)
+			goto nomem;
+		memcpy(p->blob, blob, blob_len);
+		p->blob_len = blob_len;
+	}
+	*st->pend_tail = p;
+	st->pend_tail = &p->next;
+	if (++st->npend >= WRITE_BEHIND_MAX || st->loop == NULL)
+		store_flush(st);
+	else if (!ev_is_active(&st->behind)) {
+		ev_timer_set(&st->behind, WRITE_BEHIND_MS / 1000.0, 0.);
+		ev_timer_start(st->loop, &st->behind);
+	}
+	return true;
+nomem:
+	pending_free(p);
+	return false;
+}
+
+void
+store_behind_stats(const struct store *st, uint64_t *batches,
+    uint64_t *lost, size_t *pending)
+{
+	*batches = st ? st->behind_batches : 0;
+	*lost = st ? st->behind_lost : 0;
+	*pending = st ? st->npend : 0;
+}
+
 struct store *
 store_open(struct ev_loop *loop, const char *path, const char *redis_url,
     char *err, size_t errlen)
@@ -479,6 +655,10 @@ store_open(struct ev_loop *loop, const char *path, const char *redis_url,
 	if (prepare_path(path, err, errlen) < 0)
 		return NULL;
 	st = xcalloc(1, sizeof(*st));
+	st->loop = loop;
+	st->pend_tail = &st->pend;
+	ev_init(&st->behind, behind_cb);
+	st->behind.data = st;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, st->db ?
@@ -519,6 +699,7 @@ store_close(struct store *st)
 	store_abort_backups(st, "the daemon is stopping");
 	if (st == NULL)
 		return;
+	store_flush(st);
 	if (st->dev && st->dev != &st->sqlite.b)
 		st->dev->close(st->dev);
 	/* A clean close checkpoints the WAL into the database file. */
@@ -570,7 +751,7 @@ store_device_get(struct store *st, const char *id, store_device_cb *cb,
 	struct timed *t = calloc(1, sizeof(*t));
 
 	if (t == NULL) {
-		cb(arg, -1, NULL);	/* as a store that does not answer */
+		cb(arg, STORE_FAILED, NULL);	/* as a store that does not answer */
 		return;
 	}
 	t->st = st;
@@ -654,17 +835,18 @@ store_device_put(struct store *st, const struct device *d, bool replace,
 
 	if ((why = store_check_id(d->id, strlen(d->id))) != NULL ||
 	    (why = store_check_cid(d->cid, strlen(d->cid))) != NULL) {
-		cb(arg, -1, why);
+		cb(arg, STORE_BAD_VALUE, why);
 		return;
 	}
 	if (d->level < 0 || d->level > 255 || strlen(d->key) != 44) {
-		cb(arg, -1, "level must be 0 to 255 and the key 44 characters");
+		cb(arg, STORE_BAD_VALUE, "level must be 0 to 255 and the key "
+		    "44 characters");
 		return;
 	}
 	if (event == NULL)
 		event = replace ? "update" : "enroll";
 	if ((a = audited(st, event, d->id, cb, arg)) == NULL) {
-		cb(arg, -1, "out of memory");
+		cb(arg, STORE_NOMEM, NULL);
 		return;
 	}
 	st->dev->put(st->dev, d, replace, audit_done, a);
@@ -677,7 +859,7 @@ store_device_del(struct store *st, const char *id, store_done_cb *cb,
 	struct audited *a = audited(st, "revoke", id, cb, arg);
 
 	if (a == NULL) {
-		cb(arg, -1, "out of memory");
+		cb(arg, STORE_NOMEM, NULL);
 		return;
 	}
 	st->dev->del(st->dev, id, audit_done, a);
@@ -721,6 +903,7 @@ void
 store_audit(struct store *st, const char *event, const char *device,
     const char *addr, const char *detail)
 {
+	store_flush(st);	/* rows in the order they happened */
 	run(st, "INSERT INTO audit (event, device, addr, detail) "
 	    "VALUES (?1, ?2, ?3, ?4)", event, device, addr, detail);
 }
@@ -728,9 +911,14 @@ store_audit(struct store *st, const char *event, const char *device,
 void
 store_login_ok(struct store *st, const char *id, const char *addr)
 {
-	run(st, "UPDATE devices SET logins = logins + 1, last_seen = "
-	    "unixepoch(), last_addr = ?2 WHERE id = ?1", id, addr, NULL, NULL);
-	store_audit(st, "login_ok", id, addr, NULL);
+	/* Every login: written behind (see the top of this file). */
+	if (!behind(st, "UPDATE devices SET logins = logins + 1, last_seen = "
+	    "unixepoch(), last_addr = ?2 WHERE id = ?1", id, addr, NULL, NULL,
+	    NULL, 0, false) ||
+	    !behind(st, "INSERT INTO audit (event, device, addr, detail) "
+	    "VALUES (?1, ?2, ?3, ?4)", "login_ok", id, addr, NULL, NULL, 0,
+	    false))
+		log_warnx("store: login of %s not recorded: out of memory", id);
 }
 
 int
@@ -739,6 +927,8 @@ store_login_failures(struct store *st, const struct login_failures *f,
 {
 	sqlite3_stmt *ins = NULL, *upd = NULL;
 	int rc = -1;
+
+	store_flush(st);
 
 	if (n == 0)
 		return 0;
@@ -807,6 +997,8 @@ store_audit_prune(struct store *st, uint64_t max_age_s, uint64_t max_rows)
 	sqlite3_stmt *s;
 	long long gone = 0;
 	int64_t n;
+
+	store_flush(st);
 
 	if (max_age_s && sqlite3_prepare_v2(st->db, "DELETE FROM audit WHERE "
 	    "at < unixepoch() - ?1", -1, &s, NULL) == SQLITE_OK) {
@@ -911,17 +1103,11 @@ void
 store_retained_put(struct store *st, const char *key, const uint8_t *msg,
     size_t len)
 {
-	sqlite3_stmt *s;
-
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO retained (key, message) "
-	    "VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET message = ?2, "
-	    "updated_at = unixepoch()", -1, &s, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 2, msg, (int)len, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		log_warnx("store: retained %s: %s", key, sqlite3_errmsg(st->db));
-	sqlite3_finalize(s);
+	/* Every retained publish: written behind, the last value wins. */
+	if (!behind(st, "INSERT INTO retained (key, message) VALUES (?1, ?5) "
+	    "ON CONFLICT (key) DO UPDATE SET message = ?5, "
+	    "updated_at = unixepoch()", key, NULL, NULL, NULL, msg, len, true))
+		log_warnx("store: retained %s not saved: out of memory", key);
 }
 
 void
@@ -947,6 +1133,8 @@ void
 store_retained_prune(struct store *st, size_t count, size_t size)
 {
 	char n[24], z[24];
+
+	store_flush(st);
 
 	/* What the limits leave out at load is forgotten, newest kept. */
 	snprintf(n, sizeof(n), "%zu", count);
@@ -1013,6 +1201,8 @@ store_backup(struct store *st, struct ev_loop *loop, const char *path,
 {
 	struct backup *k;
 	int fd;
+
+	store_flush(st);	/* the copy has what was published */
 
 	/* 0600 from the start: the copy holds every device's key hash. */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -19,7 +19,30 @@
 #define DEVICE_ID_MAX	8	/* bytes; Boho carries 8 */
 #define DEVICE_CID_MAX	20	/* bytes, as the reference; Arduino boards
 				 * take 10 (doc/auth.md) */
-#define STORE_NOTFOUND	1	/* rc of a lookup that found nothing */
+/*
+ * The rc of every store callback: 0 done, STORE_NOTFOUND for a lookup or
+ * delete that found nothing, a negative store error otherwise. The
+ * callback's text, when there is one, only adds detail (SQLite's or
+ * Redis's own message); the kind of failure is the rc, never the text.
+ */
+#define STORE_ERRORS(X) \
+	X(STORE_FAILED,		-1, "the store failed") \
+	X(STORE_EXISTS,		-2, "exists") \
+	X(STORE_CID_TAKEN,	-3, "cid in use") \
+	X(STORE_BAD_VALUE,	-4, "a value out of its limits") \
+	X(STORE_NOMEM,		-5, "out of memory") \
+	X(STORE_UNAVAILABLE,	-6, "the store is not reachable")
+
+enum store_err {
+	STORE_OK = 0,
+	STORE_NOTFOUND = 1,
+#define STORE_ERR_ENUM(name, value, text) name = value,
+	STORE_ERRORS(STORE_ERR_ENUM)
+#undef STORE_ERR_ENUM
+};
+
+/* What rc means, in words. */
+const char *store_strerror(int rc);
 
 struct device {
 	char id[DEVICE_ID_MAX + 1];
@@ -70,6 +93,11 @@ struct store;
 struct store *store_open(struct ev_loop *loop, const char *path,
     const char *redis_url, char *err, size_t errlen);
 void store_close(struct store *st);
+/* Commit what is written behind now (see store.c: retained signals, login
+ * counters and audit rows wait up to 100 ms); done by store_close. */
+void store_flush(struct store *st);
+void store_behind_stats(const struct store *st, uint64_t *batches,
+    uint64_t *lost, size_t *pending);
 const char *store_backend_name(const struct store *st);
 /* Device lookups so far: how many, their total and longest time. */
 void store_latency(const struct store *st, uint64_t *count, double *sum_s,

@@ -365,7 +365,8 @@ op_arrived(redisAsyncContext *ac, struct op *o, const redisReply *r)
 		return false;
 	}
 	if (r == NULL) {
-		op_done(o, -1, o->b->closing ? "closing" : UNAVAILABLE, NULL);
+		op_done(o, STORE_UNAVAILABLE, o->b->closing ? "closing" :
+		    UNAVAILABLE, NULL);
 		return false;
 	}
 	return true;
@@ -502,7 +503,7 @@ get_reply(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	if (r->type == REDIS_REPLY_ERROR) {
 		log_warnx("redis: get %s: %s", o->id, r->str);
-		op_done(o, -1, NULL, NULL);
+		op_done(o, STORE_FAILED, NULL, NULL);
 		return;
 	}
 	rc = parse_device(r, o->id, strlen(o->id), &d, &why);
@@ -535,7 +536,7 @@ rd_get(struct device_backend *db, const char *id, store_device_cb *cb,
 	o->cb.dev = cb;
 	memcpy(o->id, key + KEY_PREFIX_LEN, strlen(id) + 1);
 	if (!op_send(o, get_reply, 2, argv))
-		op_done(o, -1, NULL, NULL);
+		op_done(o, STORE_FAILED, NULL, NULL);
 }
 
 /* ---- put ---- */
@@ -550,15 +551,14 @@ put_reply(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	if (r->type == REDIS_REPLY_ERROR) {
 		log_warnx("redis: put %s: %s", o->id, r->str);
-		op_done(o, -1, r->str, NULL);
+		op_done(o, STORE_FAILED, r->str, NULL);
 		return;
 	}
 	if (r->type != REDIS_REPLY_INTEGER) {
-		op_done(o, -1, "unexpected reply", NULL);
+		op_done(o, STORE_FAILED, "unexpected reply", NULL);
 		return;
 	}
-	op_done(o, r->integer == 1 ? 0 : -1, r->integer == 1 ? NULL :
-	    "exists", NULL);
+	op_done(o, r->integer == 1 ? 0 : STORE_EXISTS, NULL, NULL);
 }
 
 static void
@@ -599,7 +599,7 @@ rd_put(struct device_backend *db, const struct device *d, bool replace,
 	memcpy(o->id, d->id, strlen(d->id) + 1);
 	if (!op_send(o, put_reply, (int)(sizeof(argv) / sizeof(argv[0])),
 	    argv))
-		op_done(o, -1, UNAVAILABLE, NULL);
+		op_done(o, STORE_UNAVAILABLE, UNAVAILABLE, NULL);
 }
 
 /* ---- del ---- */
@@ -614,9 +614,9 @@ del_reply(redisAsyncContext *ac, void *reply, void *priv)
 		return;
 	if (r->type == REDIS_REPLY_ERROR) {
 		log_warnx("redis: del %s: %s", o->id, r->str);
-		op_done(o, -1, r->str, NULL);
+		op_done(o, STORE_FAILED, r->str, NULL);
 	} else if (r->type != REDIS_REPLY_INTEGER)
-		op_done(o, -1, "unexpected reply", NULL);
+		op_done(o, STORE_FAILED, "unexpected reply", NULL);
 	else
 		op_done(o, r->integer > 0 ? 0 : STORE_NOTFOUND, NULL, NULL);
 }
@@ -645,7 +645,7 @@ rd_del(struct device_backend *db, const char *id, store_done_cb *cb,
 	o->cb.done = cb;
 	memcpy(o->id, id, strlen(id) + 1);
 	if (!op_send(o, del_reply, 2, argv))
-		op_done(o, -1, UNAVAILABLE, NULL);
+		op_done(o, STORE_UNAVAILABLE, UNAVAILABLE, NULL);
 }
 
 /* ---- list ---- */
@@ -719,7 +719,7 @@ scan_reply(redisAsyncContext *ac, void *reply, void *priv)
 	    r->element[1]->type != REDIS_REPLY_ARRAY) {
 		log_warnx("redis: list: SCAN: %s", r->type ==
 		    REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-		op_done(o, -1, NULL, NULL);
+		op_done(o, STORE_FAILED, NULL, NULL);
 		return;
 	}
 	cursor = r->element[0]->str;
@@ -745,7 +745,7 @@ scan_reply(redisAsyncContext *ac, void *reply, void *priv)
 		if (o->n == LIST_MAX) {
 			log_warnx("redis: list: more than %d devices; "
 			    "refused", LIST_MAX);
-			op_done(o, -1, NULL, NULL);
+			op_done(o, STORE_FAILED, NULL, NULL);
 			return;
 		}
 		if (o->n == o->cap) {
@@ -754,7 +754,7 @@ scan_reply(redisAsyncContext *ac, void *reply, void *priv)
 			    sizeof(*o->v));
 
 			if (nv == NULL) {
-				op_done(o, -1, NULL, NULL);
+				op_done(o, STORE_FAILED, NULL, NULL);
 				return;
 			}
 			o->v = nv;
@@ -764,7 +764,7 @@ scan_reply(redisAsyncContext *ac, void *reply, void *priv)
 		memset(d, 0, sizeof(*d));
 		memcpy(d->id, k->str + KEY_PREFIX_LEN, idlen);
 		if (!op_send(o, item_reply, 2, argv)) {
-			op_done(o, -1, NULL, NULL);
+			op_done(o, STORE_FAILED, NULL, NULL);
 			return;
 		}
 		o->n++;
@@ -776,7 +776,7 @@ scan_reply(redisAsyncContext *ac, void *reply, void *priv)
 		    KEY_PREFIX "*", "COUNT", "100" };
 
 		if (!op_send(o, scan_reply, 6, argv)) {
-			op_done(o, -1, NULL, NULL);
+			op_done(o, STORE_FAILED, NULL, NULL);
 			return;
 		}
 	}
@@ -802,7 +802,7 @@ rd_list(struct device_backend *db, store_list_cb *cb, void *arg)
 	}
 	o->cb.list = cb;
 	if (!op_send(o, scan_reply, 6, argv))
-		op_done(o, -1, NULL, NULL);
+		op_done(o, STORE_FAILED, NULL, NULL);
 }
 
 /* ---- close ---- */
@@ -828,7 +828,7 @@ rd_close(struct device_backend *db)
 	/* Answered here, once; hiredis's NULL replies that follow only free
 	 * them. */
 	while ((o = TAILQ_FIRST(&b->ops)) != NULL)
-		op_done(o, -1, "closing", NULL);
+		op_done(o, STORE_FAILED, "closing", NULL);
 	if (ac != NULL) {
 		ac->data = NULL;
 		redisAsyncFree(ac);	/* deferred in a reply callback */

@@ -191,6 +191,38 @@ await T.test('retained signals are delivered after a restart', async () => {
   }
 })
 
+await T.test('retained signals are written behind: a burst to one key is one row, the last value, in a few transactions; SIGTERM commits it', async () => {
+  const db = dbPath('behind')
+  const d = await startDaemon(bin, ['-D', db])
+  const metric = async name => {
+    const r = await fetch(`http://127.0.0.1:${d.ws}/metrics`)
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(await r.text())
+    return m ? Number(m[1]) : NaN
+  }
+  let stopped = false
+  try {
+    const pub = await client(d.ws)
+    const before = await metric('iosd_store_batches_total')
+    const t0 = Date.now()
+    for (let i = 1; i <= 2000; i++) pub.signal('burst$v', `value ${i}`)
+    // The last one has arrived once an echo sent after it comes back.
+    await pub.req('reply', 'echo', 'after')
+    const ms = Date.now() - t0
+    const batches = (await metric('iosd_store_batches_total')) - before
+    pub.stop?.()
+    stopped = true
+    const r = await d.stop()
+    T.eq(r.code, 0, 'stopped cleanly')
+    T.eq(sql(db, "SELECT count(*) FROM retained WHERE key = 'CH:burst$v'"), '1', 'one row')
+    T.eq(sql(db, "SELECT instr(CAST(message AS TEXT), 'value 2000') > 0 FROM retained WHERE key = 'CH:burst$v'"),
+      '1', 'holding the last value')
+    T.ok(batches < 200, `2000 retained publishes took ${batches} transactions before the stop`)
+    process.stdout.write(`# 2000 retained publishes to one key answered in ${ms} ms; ${batches} transactions\n`)
+  } finally {
+    if (!stopped) await d.stop()
+  }
+})
+
 await T.test('--retain-max at start keeps the newest retained signals and forgets the rest', async () => {
   const db = dbPath('retain-limit')
   let d = await startDaemon(bin, ['-D', db])
