@@ -53,9 +53,12 @@ IOSD_CFLAGS	:= $(call pkg_cflags,$(IOSD_PKGS) libev libwslay) \
 IOSD_LIBS	:= $(call pkg_libs,$(IOSD_PKGS),-lgnutls -lnettle -ljansson -lsqlite3 -lhiredis -lgmp) \
 		   $(call pkg_libs,libev,-lev) $(call pkg_libs,libwslay,-lwslay) -lm
 
-IOSCTL_PKGS	:= jansson gnutls
+# libedit: iosctl connect's line editing; nettle and wslay: its
+# WebSocket client (and libproto's Boho).
+IOSCTL_PKGS	:= jansson gnutls nettle libedit
 IOSCTL_CFLAGS	:= $(call pkg_cflags,$(IOSCTL_PKGS))
-IOSCTL_LIBS	:= $(call pkg_libs,$(IOSCTL_PKGS),-ljansson -lgnutls)
+IOSCTL_LIBS	:= $(call pkg_libs,$(IOSCTL_PKGS),-ljansson -lgnutls -lnettle -ledit) \
+		   $(call pkg_libs,libwslay,-lwslay) -lm
 
 IOSTUI_PKGS	:= jansson ncursesw
 IOSTUI_CFLAGS	:= $(call pkg_cflags,$(IOSTUI_PKGS)) -D_XOPEN_SOURCE_EXTENDED

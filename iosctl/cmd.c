@@ -13,6 +13,7 @@
 
 #include "admin.h"
 #include "cmd.h"
+#include "connect.h"
 #include "device.h"
 #include "show.h"
 #include "stream.h"
@@ -321,6 +322,9 @@ static const struct cmd commands[] = {
 	    "SQLite's backup API, a few pages at a time: clients go on.\n"
 	    "FILE must not exist; it is made 0600 (it holds key hashes).",
 	    NULL },
+	{ "connect", connect_run, CMD_LOCAL | CMD_RAW, CTLMSG_CMD_NONE, NULL,
+	    connect_args, "an interactive IOSignal client (io-client)",
+	    connect_help, NULL },
 	{ "help", help_run, CMD_LOCAL, CTLMSG_CMD_NONE, NULL, help_args,
 	    "this list, or one command's usage", NULL, NULL },
 	{ NULL, NULL, 0, CTLMSG_CMD_NONE, NULL, NULL, NULL, NULL, NULL },
@@ -424,7 +428,9 @@ cmd_usage(const struct cmd *c, FILE *f)
 		else
 			fprintf(f, "  %-24s  %s\n", buf, a->help);
 	}
-	fprintf(f, "\nAlso: -c SOCKET, --json, -t SECONDS; see 'iosctl help'.\n");
+	if (!(c->flags & CMD_RAW))
+		fprintf(f, "\nAlso: -c SOCKET, --json, -t SECONDS; see "
+		    "'iosctl help'.\n");
 }
 
 void
@@ -629,6 +635,8 @@ cmd_global_opt(struct cmd_ctx *ctx, int argc, char **argv, int *i,
 	}
 	if (strcmp(w, "-j") == 0 || strcmp(w, "--json") == 0) {
 		ctx->json = true;
+		if (ctx->cmd == NULL)
+			ctx->json_global = true;
 		return ST_OK;
 	}
 	if (strcmp(w, "-c") == 0 || strcmp(w, "--control") == 0 ||
@@ -670,6 +678,11 @@ cmd_parse(struct cmd_ctx *ctx, int argc, char **argv, bool *done)
 	int st;
 
 	*done = false;
+	if (ctx->cmd->flags & CMD_RAW) {
+		ctx->argc = argc;
+		ctx->argv = argv;
+		return ST_OK;
+	}
 	while (args[nargs].meta || args[nargs].opt)
 		nargs++;
 	for (int i = 1; i < argc; i++) {

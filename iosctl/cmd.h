@@ -59,6 +59,10 @@ struct cmd_ctx {
 	char		*rest;		/* the same, joined by spaces */
 	struct ctl	*ctl;		/* opened on first use */
 	enum fail_code	 last_err;	/* of the last refused cmd_call */
+	/* CMD_RAW: the words from the command's name on, unparsed */
+	int		 argc;
+	char		**argv;
+	bool		 json_global;	/* -j/--json before the command */
 };
 
 typedef int cmd_run_fn(struct cmd_ctx *);
@@ -68,6 +72,7 @@ typedef void cmd_show_fn(const json_t *result);
 #define CMD_STREAM	0x2	/* trace, watch: events until stopped */
 #define CMD_LOCAL	0x4	/* needs no daemon */
 #define CMD_SESSIONS	0x8	/* shows clients: their states by name */
+#define CMD_RAW		0x10	/* parses its own arguments (args: usage) */
 
 struct cmd {
 	const char		*name;

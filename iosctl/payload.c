@@ -240,3 +240,33 @@ payload_show(char *buf, size_t cap, const json_t *ev)
 	}
 	return buf;
 }
+
+char *
+payload_format(char *buf, size_t cap, uint8_t ptype, const uint8_t *p,
+    size_t n)
+{
+	struct out o = { buf, cap, 0 };
+	enum body body = ptype < sizeof(ptype_body) / sizeof(ptype_body[0]) ?
+	    ptype_body[ptype] : BODY_HEX;
+
+	if (cap == 0)
+		return buf;
+	buf[0] = '\0';
+	/* The reference's closing NUL of a TEXT payload is not shown. */
+	if (body == BODY_TEXT && n > 0 && p[n - 1] == '\0')
+		n--;
+	switch (body) {
+	case BODY_NONE:
+		break;
+	case BODY_TEXT:
+		put_text(&o, p, n, false);
+		break;
+	case BODY_JSON:
+		put_json(&o, p, n, false);
+		break;
+	case BODY_HEX:
+		put_hex(&o, p, n);
+		break;
+	}
+	return buf;
+}

@@ -12,10 +12,20 @@
 #define IOSCTL_PAYLOAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 /* "" when the message carries nothing. Returns buf. */
 char *payload_show(char *buf, size_t cap, const json_t *ev);
+
+/*
+ * One SIGNAL payload of type ptype (IOS_PAYLOAD_*), all n bytes of it,
+ * shown the same way (iosctl connect): TEXT as text without its closing
+ * NUL, OBJECT and MJSON as compact JSON, EMPTY as "", the rest as hex.
+ * A piece that does not fit in cap is left out: give 6 * n + 16.
+ */
+char *payload_format(char *buf, size_t cap, uint8_t ptype, const uint8_t *p,
+    size_t n);
 
 #endif

@@ -8,13 +8,15 @@ set -eu
 # /metrics exposition; gnutls-bin certtool, which makes the test
 # certificates; clang the fuzzers; redis-server, sqlite3, tmux the suites;
 # fiu-utils (libfiu's fiu-run) and faketime the fault injection of
-# tests/abuse.
+# tests/abuse; chromium the headless browser of tests/browser (driven by
+# the npm playwright-core over its DevTools protocol; no browser download),
+# fonts-dejavu-core so that its screenshot shows text.
 PKGS="make gcc pkg-config libev-dev libwslay-dev libgnutls28-dev nettle-dev
 libgmp-dev libsqlite3-dev libncurses-dev libjansson-dev libhiredis-dev
-uthash-dev libsystemd-dev"
+uthash-dev libsystemd-dev libedit-dev"
 if [ "${1:-}" != build ]; then
 	PKGS="$PKGS clang libclang-rt-dev redis-server sqlite3 tmux prometheus
-gnutls-bin fiu-utils faketime"
+gnutls-bin fiu-utils faketime chromium fonts-dejavu-core"
 fi
 
 missing=""

@@ -65,6 +65,9 @@ step control node tests/control/run.mjs --bin "$BUILD/iosd"
 echo "== iosctl: every command against the real daemon"
 step iosctl node tests/iosctl/run.mjs --bin "$BUILD/iosd" --ctl "$BUILD/iosctl"
 
+echo "== iosctl connect: the io-client, against iosd, npm clients and the reference"
+step connect node tests/connect/run.mjs --bin "$BUILD/iosd" --ctl "$BUILD/iosctl"
+
 echo "== iostui in tmux against the real daemon"
 step iostui node tests/iostui/run.mjs --bin "$BUILD/iosd" --tui "$BUILD/iostui"
 
@@ -78,6 +81,8 @@ echo "== operations: configuration, reload, signals, logs, systemd notify"
 step ops node tests/ops/run.mjs --bin "$BUILD/iosd"
 # iosd(8) names every option of --help (the option table), and no other.
 step options-doc sh tests/ops/options-doc.sh "$BUILD/iosd" doc/iosd.8
+# doc/design.md names every module of the tree, and no other.
+step design-doc sh tests/ops/design-doc.sh doc/design.md
 
 echo "== make install and uninstall, the service files"
 step install sh tests/install/run.sh "$BUILD"
