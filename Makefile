@@ -7,7 +7,9 @@
 #   make install    the programs, man pages, configuration, service files
 #                   (PREFIX, DESTDIR, SYSCONFDIR); make uninstall
 #   make bench      side-by-side figures against the reference server,
-#                   the cost of a trace client, iostui's CPU
+#                   the cost of a trace client, iostui's CPU, and the
+#                   servers' limits under build/loadgen (LIMITS_ARGS:
+#                   '--nice -10' on a busy machine)
 #   make clean
 #
 # Libraries come from pkg-config; Debian's libev and wslay ship no .pc
@@ -234,14 +236,26 @@ fuzz: deps
 
 # ---- benchmarks (never part of make test) ----
 
+# The load generator of tests/bench/limits.mjs: raw ws and cong clients
+# on epoll, the server's CPU and RSS from /proc.
+LOADGEN := $(BUILD)/loadgen
+$(LOADGEN): $(BUILD)/obj/tests/bench/loadgen.o $(LIBPROTO)
+	$(CC) $(CFLAGS) -o $@ $^ $(PROTO_LIBS)
+-include $(BUILD)/obj/tests/bench/loadgen.d
+
 BENCH_ARGS ?= --idle 1000 --subs 100 --msgs 20000
+# The server's limits (fan-out, idle memory at 10k connections, ping,
+# connections/s), iosd and the reference side by side: about 2-3 minutes.
+LIMITS_ARGS ?=
 bench: deps
-	@$(MAKE) --no-print-directory all npm-deps
+	@$(MAKE) --no-print-directory all $(LOADGEN) npm-deps
 	@for s in iosd ref; do node tests/bench/quick.mjs --server $$s \
 	    --bin $(IOSD_BIN) $(BENCH_ARGS) || exit 1; done
 	@node tests/bench/quick.mjs --server iosd --bin $(IOSD_BIN) \
 	    $(BENCH_ARGS) --trace 'no-such-*'
 	@node tests/bench/tui.mjs --bin $(IOSD_BIN) --tui $(IOSTUI_BIN)
+	@node tests/bench/limits.mjs --bin $(IOSD_BIN) --loadgen $(LOADGEN) \
+	    --out $(BUILD)/bench-limits.json $(LIMITS_ARGS)
 
 # ---- running ----
 

@@ -58,7 +58,10 @@ async function startRef () {
 }
 
 const ctlPath = `/tmp/iosd-bench-${process.pid}.sock`
-const s = server === 'ref' ? await startRef() : await startDaemon(opt('bin', 'build/iosd'), ['-t', '50000', '-c', ctlPath])
+// iosd's admission limits (64 connections an address, 20 a second) lifted:
+// every client here comes from 127.0.0.1.
+const s = server === 'ref' ? await startRef() : await startDaemon(opt('bin', 'build/iosd'), ['-t', '50000', '-c', ctlPath,
+  '--max-connections', '0', '--max-per-ip', '0', '--conn-rate', '0'])
 await sleep(300)
 const rss0 = rssKb(s.pid)
 
