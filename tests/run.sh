@@ -74,6 +74,13 @@ step iostui node tests/iostui/run.mjs --bin "$BUILD/iosd" --tui "$BUILD/iostui"
 echo "== wss: GnuTLS, certificates, reload"
 step tls node tests/tls/run.mjs --bin "$BUILD/iosd"
 
+echo "== the browser: headless Chromium, the npm bundle, ws and wss, login, WebRTC signalling"
+# Debian's chromium (tests/install-deps.sh) driven by playwright-core; a
+# missing browser fails here, it is not skipped.
+browser_t0=$(date +%s)
+step browser node tests/browser/run.mjs --bin "$BUILD/iosd"
+echo "     (the browser suite: $(($(date +%s) - browser_t0)) s; screenshots in $BUILD/browser/)"
+
 echo "== HTTP on the WebSocket ports: /metrics, /healthz"
 step http node tests/http/run.mjs --bin "$BUILD/iosd"
 
