@@ -774,6 +774,77 @@ admin_devices(struct server *srv, admin_list_cb *cb, void *arg)
 	store_device_list(srv->store, list_got, op);
 }
 
+enum admin_err
+admin_auth_device(struct server *srv, const char *id, admin_device_cb *cb,
+    void *arg, char *msg, size_t len)
+{
+	const struct device *d = authsrc_find(srv->auth, id);
+	struct admin_device_result r = { .err = ADMIN_OK, .d = d,
+	    .builtin = true };
+
+	if (d == NULL)
+		return admin_device(srv, id, cb, arg, msg, len);
+	r.given_level = authsrc_given_level(srv->auth, id);
+	cb(arg, &r);
+	return ADMIN_OK;
+}
+
+struct ids_op {
+	struct server *srv;
+	admin_ids_cb *cb;
+	void *arg;
+	const char **ids;
+	size_t n;
+};
+
+static void
+add_builtin(void *arg, const struct device *d)
+{
+	struct ids_op *op = arg;
+
+	op->ids[op->n++] = d->id;
+}
+
+/* The store's list is in: the -d/-e/-E ids first (the table as it is
+ * now, after any reload), then the store's they do not hide. */
+static void
+ids_got(void *arg, enum admin_err e, const struct device *d, size_t n)
+{
+	struct ids_op *op = arg;
+	const struct authsrc *a = op->srv->auth;
+
+	if (e == ADMIN_OK && (op->ids = calloc(authsrc_count(a) + n + 1,
+	    sizeof(*op->ids))) == NULL)
+		e = ADMIN_NOMEM;
+	if (e != ADMIN_OK) {
+		op->cb(op->arg, e, NULL, 0);
+		free(op);
+		return;
+	}
+	authsrc_foreach(a, add_builtin, op);
+	for (size_t i = 0; i < n; i++)
+		if (authsrc_find(a, d[i].id) == NULL)
+			op->ids[op->n++] = d[i].id;
+	op->cb(op->arg, ADMIN_OK, op->ids, op->n);
+	free(op->ids);
+	free(op);
+}
+
+void
+admin_auth_devices(struct server *srv, admin_ids_cb *cb, void *arg)
+{
+	struct ids_op *op = calloc(1, sizeof(*op));
+
+	if (op == NULL) {
+		cb(arg, ADMIN_NOMEM, NULL, 0);
+		return;
+	}
+	op->srv = srv;
+	op->cb = cb;
+	op->arg = arg;
+	admin_devices(srv, ids_got, op);
+}
+
 bool
 admin_device_online(struct server *srv, const struct device *d)
 {

@@ -157,6 +157,10 @@ struct admin_device_result {
 	const struct device *d;		/* the device (enroll, changes, get) */
 	const char *key;		/* a key made here (shown once), or NULL */
 	int kicked;			/* sessions closed (disable, revoke) */
+	/* admin_auth_device: d is a -d/-e/-E device, with its level as
+	 * given (authsrc_given_level: -1 when not a number) */
+	bool builtin;
+	long given_level;
 };
 typedef void admin_device_cb(void *arg, const struct admin_device_result *r);
 typedef void admin_list_cb(void *arg, enum admin_err e,
@@ -192,6 +196,19 @@ enum admin_err admin_rotate_key(struct server *srv,
 enum admin_err admin_device(struct server *srv, const char *id,
     admin_device_cb *cb, void *arg, char *msg, size_t len);
 void admin_devices(struct server *srv, admin_list_cb *cb, void *arg);
+/*
+ * The devices a login finds, as the reference's auth data (the sudo
+ * API's getdevice and getdevicelist): the -d/-e/-E devices first, as a
+ * login looks them up, then the store's. admin_auth_device answers a
+ * -d/-e/-E device with r->builtin; otherwise as admin_device.
+ * admin_auth_devices gives the ids, those of -d/-e/-E in the order given,
+ * then the store's (an id in both once); the store failing is an error.
+ */
+enum admin_err admin_auth_device(struct server *srv, const char *id,
+    admin_device_cb *cb, void *arg, char *msg, size_t len);
+typedef void admin_ids_cb(void *arg, enum admin_err e,
+    const char *const *ids, size_t n);
+void admin_auth_devices(struct server *srv, admin_ids_cb *cb, void *arg);
 /* Logged in now: its CID is online, held by a session of this id. */
 bool admin_device_online(struct server *srv, const struct device *d);
 /*

@@ -129,9 +129,14 @@ get_cb(void *arg, const struct admin_device_result *res)
 
 			json_object_set_new(o, "key", json_string(d->key));
 			json_object_set_new(o, "cid", json_string(d->cid));
-			json_object_set_new(o, "level", json_integer(d->level));
-			json_object_set_new(o, "disabled",
-			    json_boolean(d->disabled));
+			/* -d/-e/-E: the reference's auth data as it keeps it
+			 * (level as given; null for its NaN) */
+			json_object_set_new(o, "level", !res->builtin ?
+			    json_integer(d->level) : res->given_level >= 0 ?
+			    json_integer(res->given_level) : json_null());
+			if (!res->builtin)
+				json_object_set_new(o, "disabled",
+				    json_boolean(d->disabled));
 			send_json(c, t->mid, IOS_STATUS_OK, o);
 		}
 	}
@@ -139,7 +144,7 @@ get_cb(void *arg, const struct admin_device_result *res)
 }
 
 static void
-list_cb(void *arg, enum admin_err e, const struct device *d, size_t n)
+list_cb(void *arg, enum admin_err e, const char *const *ids, size_t n)
 {
 	struct reply_to *t = arg;
 	struct conn *c = server_find_ssid(t->srv, t->ssid);
@@ -151,7 +156,7 @@ list_cb(void *arg, enum admin_err e, const struct device *d, size_t n)
 			json_t *a = json_array();
 
 			for (size_t i = 0; i < n; i++)
-				json_array_append_new(a, json_string(d[i].id));
+				json_array_append_new(a, json_string(ids[i]));
 			send_json(c, t->mid, IOS_STATUS_OK, a);
 		}
 	}
@@ -346,7 +351,7 @@ api_sudo(struct conn *c, const struct ios_request *r)
 	} else if (is(topic, "getauth") || is(topic, "getdevice")) {
 		if (device_id(c, r, "getdevice", a0, sizeof(a0)) &&
 		    (rt = reply_to(c, r->mid)) != NULL &&
-		    admin_device(srv, a0, get_cb, rt, msg, sizeof(msg)) !=
+		    admin_auth_device(srv, a0, get_cb, rt, msg, sizeof(msg)) !=
 		    ADMIN_OK) {
 			send_error(c, r->mid, msg);
 			free(rt);
@@ -363,7 +368,7 @@ api_sudo(struct conn *c, const struct ios_request *r)
 		}
 	} else if (is(topic, "getauthidlist") || is(topic, "getdevicelist")) {
 		if ((rt = reply_to(c, r->mid)) != NULL)
-			admin_devices(srv, list_cb, rt);
+			admin_auth_devices(srv, list_cb, rt);
 	} else {
 		snprintf(msg, sizeof(msg), "api sudo: no such a cmd: %s", topic);
 		send_error(c, r->mid, msg);

@@ -16,6 +16,7 @@
 #include "router.h"
 #include "server.h"
 #include "store.h"
+#include "wsock.h"
 
 /* A lookup in flight; conn is cleared if the client leaves first. A
  * login slowed down (an id under attack from everywhere) waits on the
@@ -27,6 +28,15 @@ struct auth_pending {
 };
 
 static void lookup(struct conn *c, struct auth_pending *p);
+
+/* The Boho state a login's handshake runs in: the session's own, or, on
+ * a session already logged in, one beside it, so that the keys in use
+ * stay until the new login has succeeded. */
+static struct boho *
+handshake(struct conn *c)
+{
+	return c->s.boho.authorized ? &c->s.relogin : &c->s.boho;
+}
 
 static void
 pending_free(struct auth_pending *p)
@@ -92,7 +102,7 @@ fail_as(struct conn *c, const char *id, const char *reason, bool counted)
 	unsigned delay = counted ? backoff_fail(srv->fails, id, c->ip,
 	    server_now_ms(srv)) : srv->opt.auth_fail_ms;
 
-	c->s.boho.nonce_sent = false;	/* single use, pass or fail */
+	handshake(c)->nonce_sent = false;	/* single use, pass or fail */
 	srv->m.auth_fail++;
 	c->s.state = SS_AUTH_FAIL;
 	if (log_allow(LC_LOGIN)) {
@@ -127,42 +137,68 @@ auth_on_req(struct conn *c)
 {
 	uint8_t nonce[BOHO_AUTH_NONCE_LEN];
 
-	/* A logged-in session keeps its keys; the reference ignores a
-	 * second login on the same connection too. */
-	if (c->s.boho.authorized || c->s.auth)
-		return;
+	/* A fresh nonce, as the reference, also on a logged-in session (a
+	 * second login: see accept_login); its keys stay meanwhile. */
+	if (c->s.auth)
+		return;		/* a verdict is on its way */
 	if (fail_pending(c)) {
 		log_debug("conn=%u AUTH_REQ while AUTH_FAIL is due: ignored",
 		    c->ssid);
 		return;
 	}
 	c->s.state = SS_RECV_AUTH_REQ;
-	boho_server_nonce(&c->s.boho, &c->srv->env, nonce);
+	boho_server_nonce(handshake(c), &c->srv->env, nonce);
 	session_send_plain(c, nonce, sizeof(nonce));
 	c->s.state = SS_SENT_SERVER_NONCE;
 }
 
-/* Login succeeded for d: the reference's order of events. */
+/* Login succeeded for d: the reference's order of events. again: a
+ * second login on a session already logged in, whose new keys are in
+ * c->s.relogin. */
 static void
-accept_login(struct conn *c, const struct device *d, const uint8_t *ack)
+accept_login(struct conn *c, const struct device *d, const uint8_t *ack,
+    bool again)
 {
 	struct server *srv = c->srv;
 	struct conn *old = d->cid[0] ? router_find_cid(srv, d->cid,
 	    strlen(d->cid)) : NULL;
 	uint8_t ql[2] = { IOS_QUOTA_LEVEL, (uint8_t)d->level };
+	char was[sizeof(c->s.did) + sizeof(c->s.cid) + 16] = "";
 
 	if (old && old != c) {
 		/* Duplicate login: the old session is told and closed, and
-		 * so is this one; its client retries and gets in. */
+		 * so is this one; its client retries and gets in. The
+		 * reference closes both without a status; iosd says why
+		 * (doc/protocol.md). */
 		static const uint8_t clear = IOS_SERVER_CLEAR_AUTH;
 
 		log_info("conn=%u duplicate login of %s: closing conn=%u too",
 		    c->ssid, d->id, old->ssid);
 		store_audit(srv->store, "duplicate_login", d->id, c->ip, NULL);
+		explicit_bzero(&c->s.relogin, sizeof(c->s.relogin));
 		session_send_plain(old, &clear, 1);
-		conn_close(old, true, 0, "duplicate login (old)");
-		conn_close(c, true, 0, "duplicate login (new)");
+		conn_close(old, true, WS_CLOSE_NORMAL, "duplicate login");
+		conn_close(c, true, WS_CLOSE_TRY_AGAIN,
+		    "duplicate login, try again");
 		return;
+	}
+	if (again) {
+		/* The client has moved to the new nonces: so do we. */
+		c->s.boho = c->s.relogin;
+		explicit_bzero(&c->s.relogin, sizeof(c->s.relogin));
+		if (old == c) {
+			/* The same device (its CID) again: as the reference,
+			 * the keys are renewed and nothing is answered. */
+			log_info("conn=%u login again as id=%s: keys renewed",
+			    c->ssid, d->id);
+			return;
+		}
+		/* Another device: the session becomes it, as in the
+		 * reference. Its old CID is released (no "close" to its
+		 * @state subscribers); subscriptions and its own retained
+		 * signals stay. */
+		snprintf(was, sizeof(was), " (was id=%s cid=%s)", c->s.did,
+		    c->s.cid[0] ? c->s.cid : "-");
 	}
 	if (router_set_cid(srv, c, d->cid) < 0) {
 		conn_nomem(c, "out of memory (login)");
@@ -177,9 +213,9 @@ accept_login(struct conn *c, const struct device *d, const uint8_t *ack)
 	c->s.state = SS_AUTH_READY;
 	backoff_ok(srv->fails, d->id, c->ip);
 	srv->m.auth_ok++;
-	log_info("conn=%u addr=%s login id=%s cid=%s level=%d%s", c->ssid,
+	log_info("conn=%u addr=%s login id=%s cid=%s level=%d%s%s", c->ssid,
 	    c->ip, d->id, d->cid[0] ? d->cid : "-", d->level,
-	    d->level == 255 ? " (admin)" : "");
+	    d->level == 255 ? " (admin)" : "", was);
 	filelog(FL_AUTH, "o IP:%s #%u id:%s cid:%s level:%d", c->ip, c->ssid,
 	    d->id, d->cid[0] ? d->cid : "-", d->level);
 	store_login_ok(srv->store, d->id, c->ip);
@@ -190,6 +226,7 @@ verify(struct conn *c, const struct boho_auth_hmac *h, int rc,
     const struct device *d)
 {
 	uint8_t k32[BOHO_K32], ack[BOHO_AUTH_ACK_LEN];
+	struct boho *hs = handshake(c);
 	struct quota q;
 	int vr;
 
@@ -214,14 +251,14 @@ verify(struct conn *c, const struct boho_auth_hmac *h, int rc,
 		fail(c, h->id, "stored key is not valid");
 		return;
 	}
-	vr = boho_server_verify(&c->s.boho, k32, h, ack);
+	vr = boho_server_verify(hs, k32, h, ack);
 	explicit_bzero(k32, sizeof(k32));
 	if (vr == PROTO_ESTATE)
 		fail(c, h->id, "AUTH_HMAC without a fresh AUTH_NONCE");
 	else if (vr < 0)
 		fail(c, h->id, "HMAC mismatch");
 	else
-		accept_login(c, d, ack);
+		accept_login(c, d, ack, hs != &c->s.boho);
 }
 
 static void
@@ -268,10 +305,10 @@ auth_on_hmac(struct conn *c, const uint8_t *m, size_t len)
 	const char *why;
 	unsigned slow;
 
-	if (c->s.boho.authorized || c->s.auth || fail_pending(c))
-		return;		/* re-login, or a retry before AUTH_FAIL */
+	if (c->s.auth || fail_pending(c))
+		return;		/* a verdict is on its way */
 	c->s.state = SS_RECV_AUTH_HMAC;
-	if (!c->s.boho.nonce_sent) {
+	if (!handshake(c)->nonce_sent) {
 		fail(c, NULL, "AUTH_HMAC without a fresh AUTH_NONCE");
 		return;
 	}

@@ -2,7 +2,9 @@
  * auth.h - Boho login on the server side (protocol-reference.md 7.1, 10):
  * AUTH_REQ -> AUTH_NONCE; AUTH_HMAC -> device lookup (the -d/-e/-E table,
  * then the store, possibly asynchronously) -> QUOTA_LEVEL + AUTH_ACK, or
- * AUTH_FAIL after a delay that grows with repeated failures.
+ * AUTH_FAIL after a delay that grows with repeated failures. A session
+ * already logged in may log in again (doc/auth.md): the same device
+ * renews its keys, another one becomes the session's device.
  */
 #ifndef IOSD_AUTH_H
 #define IOSD_AUTH_H

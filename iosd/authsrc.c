@@ -21,6 +21,7 @@
 struct entry {
 	UT_hash_handle hh;
 	struct device d;
+	long given;		/* the level as given (authsrc_given_level) */
 };
 
 struct authsrc {
@@ -71,16 +72,28 @@ authsrc_foreach(const struct authsrc *a,
 		fn(arg, &e->d);
 }
 
+long
+authsrc_given_level(const struct authsrc *a, const char *id)
+{
+	struct entry *e = NULL;
+
+	if (a)
+		HASH_FIND_STR(a->byid, id, e);
+	return e ? e->given : -1;
+}
+
 size_t
 authsrc_count(const struct authsrc *a)
 {
 	return a ? HASH_COUNT(a->byid) : 0;
 }
 
-/* Add one entry; the secret is hashed at once and never kept. */
+/* Add one entry; the secret is hashed at once and never kept. given:
+ * the level as the reference keeps it (-1: not a number), level: as a
+ * login uses it (0 when given is not a number). */
 static int
 add(struct authsrc *a, const char *id, const char *key, size_t keylen,
-    const char *cid, long level, char *err, size_t errlen)
+    const char *cid, long given, long level, char *err, size_t errlen)
 {
 	struct entry *e;
 	const char *why;
@@ -119,6 +132,7 @@ add(struct authsrc *a, const char *id, const char *key, size_t keylen,
 	boho_stored_key(key, keylen, e->d.key);
 	snprintf(e->d.cid, sizeof(e->d.cid), "%s", cid);
 	e->d.level = (int)level;
+	e->given = given;
 	return 0;
 }
 
@@ -135,8 +149,9 @@ js_row(void *arg, unsigned line, const char *id, const char *key,
 	struct js_load *l = arg;
 	char e[256];
 
-	(void)has_level;	/* missing: 0, which becomes the default */
-	if (add(l->a, id, key, keylen, cid, level, e, sizeof(e)) < 0) {
+	/* missing: 0 (the reference's addAuth default), which becomes 3 */
+	if (add(l->a, id, key, keylen, cid, has_level ? level : 0, level, e,
+	    sizeof(e)) < 0) {
 		snprintf(err, errlen, "%u: %s", line, e);
 		return -1;
 	}
@@ -209,7 +224,7 @@ authsrc_load_file(struct authsrc *a, const char *path, char *err,
 	json_array_foreach(root, i, row) {
 		json_t *jid = json_array_get(row, 0), *jkey = json_array_get(row, 1);
 		json_t *jcid = json_array_get(row, 2), *jlvl = json_array_get(row, 3);
-		long level = 0;
+		long level = 0, given = 0;
 
 		if (!json_is_array(row) || !json_is_string(jid) ||
 		    !json_is_string(jkey) || !json_is_string(jcid) ||
@@ -219,11 +234,14 @@ authsrc_load_file(struct authsrc *a, const char *path, char *err,
 			json_decref(root);
 			return -1;
 		}
+		/* Missing: addAuth's default 0; null stays null there. */
 		if (json_is_integer(jlvl))
-			level = (long)json_integer_value(jlvl);
+			given = level = (long)json_integer_value(jlvl);
+		else if (json_is_null(jlvl))
+			given = -1;
 		if (add(a, json_string_value(jid), json_string_value(jkey),
-		    json_string_length(jkey), json_string_value(jcid), level, e,
-		    sizeof(e)) < 0) {
+		    json_string_length(jkey), json_string_value(jcid), given,
+		    level, e, sizeof(e)) < 0) {
 			snprintf(err, errlen, "%s: row %zu: %s", path, i + 1, e);
 			json_decref(root);
 			return -1;
@@ -247,7 +265,7 @@ authsrc_load_param(struct authsrc *a, const char *spec, const char *what,
 	for (item = strtok_r(copy, ",", &save); item;
 	    item = strtok_r(NULL, ",", &save)) {
 		char *dot1 = strchr(item, '.'), *dot2, *end, e[256];
-		long level = 0;
+		long level = 0, given = -1;	/* parseInt: NaN */
 
 		n++;
 		if (dot1 == NULL || dot1 == item || dot1[1] == '\0' ||
@@ -265,9 +283,11 @@ authsrc_load_param(struct authsrc *a, const char *spec, const char *what,
 			level = strtol(dot2 + 1, &end, 10);
 			if (end == dot2 + 1)
 				level = 0;
+			else
+				given = level;
 		}
-		if (add(a, item, dot1 + 1, strlen(dot1 + 1), item, level, e,
-		    sizeof(e)) < 0) {
+		if (add(a, item, dot1 + 1, strlen(dot1 + 1), item, given, level,
+		    e, sizeof(e)) < 0) {
 			snprintf(err, errlen, "%s: entry %d: %s", what, n, e);
 			rc = -1;
 			break;

@@ -24,6 +24,11 @@ int authsrc_load_file(struct authsrc *a, const char *path, char *err,
 int authsrc_load_param(struct authsrc *a, const char *spec, const char *what,
     char *err, size_t errlen);
 const struct device *authsrc_find(const struct authsrc *a, const char *id);
+/* The level of id as the file or option gave it, which the reference
+ * keeps and shows (sudo getdevice) before a login turns 0 into 3: 0 when
+ * a row has none, -1 when it is not a number (JSON null; -e "id.key" or
+ * "id.key.x", NaN in the reference) or id is not there. */
+long authsrc_given_level(const struct authsrc *a, const char *id);
 size_t authsrc_count(const struct authsrc *a);
 /* Call fn for every device (the import command). */
 void authsrc_foreach(const struct authsrc *a,

@@ -370,21 +370,43 @@ on_unsubscribe(struct conn *c, const uint8_t *m, size_t len)
 		router_unsubscribe(c->srv, c, tag, tl);
 }
 
+/* Whether a client's text can go into the log as it is: UTF-8 without
+ * control characters (C0, DEL, C1), quotes or backslashes. */
+static bool
+loggable(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f || p[i] == '"' ||
+		    p[i] == '\\' || (p[i] == 0xc2 && i + 1 < n &&
+		    p[i + 1] >= 0x80 && p[i + 1] <= 0x9f))
+			return false;
+	return utf8_valid(p, n);
+}
+
+#define CLOSE_SHOWN 48	/* bytes of a CLOSE reason in the log */
+
 static void
 on_close(struct conn *c, const uint8_t *m, size_t len)
 {
-	char reason[128];
-	size_t n;
+	char reason[2 + 2 * CLOSE_SHOWN + 1];
+	const uint8_t *r = m + 1;
+	size_t n = len - 1, shown = n < CLOSE_SHOWN ? n : CLOSE_SHOWN;
 
 	if (len < 2)
 		return;		/* a bare CLOSE is ignored, as the reference */
-	n = len - 1 < sizeof(reason) - 1 ? len - 1 : sizeof(reason) - 1;
-	for (size_t i = 0; i < n; i++)
-		reason[i] = (m[1 + i] >= 0x20 && m[1 + i] < 0x7f) ?
-		    (char)m[1 + i] : '.';
-	reason[n] = '\0';
-	log_info("conn=%u cid=%s CLOSE reason=\"%s\"", c->ssid,
-	    c->s.cid[0] ? c->s.cid : "-", reason);
+	/* As text when it is, else in hex (an Arduino sends 0xFE). */
+	if (loggable(r, n)) {
+		while (!utf8_valid(r, shown))
+			shown--;	/* a whole character at the end */
+		snprintf(reason, sizeof(reason), "\"%.*s\"", (int)shown,
+		    (const char *)r);
+	} else {
+		memcpy(reason, "0x", 3);
+		for (size_t i = 0; i < shown; i++)
+			snprintf(reason + 2 + 2 * i, 3, "%02x", r[i]);
+	}
+	log_info("conn=%u cid=%s CLOSE reason=%s%s", c->ssid,
+	    c->s.cid[0] ? c->s.cid : "-", reason, shown < n ? "..." : "");
 	conn_close(c, true, WS_CLOSE_NORMAL, "client sent CLOSE");
 }
 

@@ -43,6 +43,8 @@ struct session {
 	uint8_t level;
 	bool alive;			/* traffic since the last ping tick */
 	struct boho boho;
+	struct boho relogin;		/* a second login's handshake, beside
+					 * the keys in use (auth.c) */
 	uint32_t max_signal;		/* largest message accepted */
 	struct channel **subs;		/* in subscription order */
 	size_t nsubs, subcap;

@@ -11,7 +11,10 @@
 // zero-key ENC_488 case checks, against the reference, that the packet it
 // builds is one the reference does decrypt (so iosd's drop is meaningful).
 import assert from 'node:assert/strict'
+import Boho from 'boho'
+import MBP from 'meta-buffer-pack'
 import { listen, roundTrip, subscribe, withTimeout } from '../interop/lib.mjs'
+import { Peer, login as rawLogin } from '../lib/raw.mjs'
 import {
   MSG, PAYLOAD, congFrame, congHandshake, rawOfType, signalMessage, signalOfSize, stopClient,
   storedKey, waitRaw, waitReady, waitState, zeroKeyEnc488,
@@ -571,6 +574,178 @@ const retainedRestart = {
   },
 }
 
+// ---------------------------------------------------------------- 12. sudo and -d / -e devices
+
+/** The RESPONSE_MBP the reference's remote.response() packs, byte for byte. */
+function responseBytes(mid, status, body) {
+  const fields = [MBP.MB('#type', '8', 0xdd), MBP.MB('status', '8', status), MBP.MB('mid', '16', mid)]
+  if (body !== undefined) fields.push(MBP.MB('body', body))
+  return Buffer.from(MBP.pack(...fields))
+}
+
+/**
+ * A sudo request whose RESPONSE must be, byte for byte (decrypted from its
+ * ENC_488), what the reference packs with `body` (undefined: no body).
+ */
+async function sudoExact(io, body, ...args) {
+  const mark = io.rawLog.length
+  const res = await request(io, 'sudo', ...args)
+  const label = `sudo ${args.join(' ')}`
+  assert.equal(res.status, 0, `${label}: status 0 (${JSON.stringify(res.body)})`)
+  assert.deepEqual(res.body, body, `${label}: body`)
+  const raw = rawOfType(io, 0xdd, mark).at(-1)
+  assert.ok(raw?.inner, `${label}: the RESPONSE was recorded`)
+  assert.equal(raw.inner.toString('hex'), responseBytes(res.mid, 0, body).toString('hex'), `${label}: the bytes of the reference`)
+}
+
+const sudoBuiltinDevices = {
+  name: 'sudo getdevicelist / getdevice answer the -d and -e devices as the reference its auth data (level as given), byte for byte',
+  async run(t) {
+    // -d: a level 0, none (addAuth's default 0) and null are kept as given; a login turns them into 3.
+    const rows = [['adm', 'key-adm', 'adm', 255], ['fd0', 'key-fd0', 'fd0-cid', 0], ['fd2', 'key-fd2', 'fd2-cid', 2],
+      ['fd3', 'key-fd3', 'fd3-cid'], ['fdn', 'key-fdn', 'fdn-cid', null]]
+    const fileServer = await t.startServer({ authFile: rows })
+    const admin = await t.login('ws', 'adm', 'key-adm')
+    await sudoExact(admin, rows.map((r) => r[0]), 'getdevicelist')
+    await sudoExact(admin, rows.map((r) => r[0]), 'getauthidlist')
+    for (const [id, key, cid, level] of rows) {
+      await sudoExact(admin, { key: storedKey(key), cid, level: level === undefined ? 0 : level }, 'getdevice', id)
+    }
+    await sudoExact(admin, undefined, 'getdevice', 'nobody')
+    const fd0 = await t.login('cong', 'fd0', 'key-fd0')
+    assert.equal(fd0.level, 3, 'fd0 (level 0 as given) logs in at level 3')
+
+    if (t.mode === 'iosd') {
+      // Then the store's devices; an id in both is the -d one (as a login finds it), listed once.
+      await fileServer.addDevice({ id: 'sq5', key: 'key-sq5', cid: 'sq5-cid', level: 5 })
+      await fileServer.addDevice({ id: 'fd2', key: 'other', cid: 'fd2-other', level: 7 })
+      await sudoExact(admin, [...rows.map((r) => r[0]), 'sq5'], 'getdevicelist')
+      await sudoExact(admin, { key: storedKey('key-fd2'), cid: 'fd2-cid', level: 2 }, 'getdevice', 'fd2')
+      await sudoExact(admin, { key: storedKey('key-sq5'), cid: 'sq5-cid', level: 5, disabled: false }, 'getdevice', 'sq5')
+    }
+
+    // -e: the CID is the id; "ep.key" has no level (NaN in the reference: null), "7x" is 7 (parseInt).
+    await t.startServer({ authParam: 'adm.key-adm.255,ep.key-ep,ej.key-ej.7x' })
+    const admin2 = await t.login('cong', 'adm', 'key-adm', { server: t.servers[1] })
+    await sudoExact(admin2, ['adm', 'ep', 'ej'], 'getdevicelist')
+    await sudoExact(admin2, { key: storedKey('key-ep'), cid: 'ep', level: null }, 'getdevice', 'ep')
+    await sudoExact(admin2, { key: storedKey('key-ej'), cid: 'ej', level: 7 }, 'getdevice', 'ej')
+  },
+}
+
+// ---------------------------------------------------------------- 13. duplicate login, at the wire
+
+const duplicateLoginClose = {
+  name: 'duplicate login over raw WebSockets: the old session gets c4 and a close frame, the new one a close frame (never 1006)',
+  async run(t) {
+    const server = await t.startServer({ authFile: [['dupw', 'key-dupw', 'dupw', 2]] })
+    const open = async () => {
+      const p = await Peer.open(server.wsPort, { ws: true })
+      t.defer(() => p.close())
+      assert.equal(p.status, 101, 'WebSocket upgrade')
+      assert.ok(await p.next(MSG.SERVER_READY), 'SERVER_READY')
+      return p
+    }
+    const a = await open()
+    assert.equal(await rawLogin(a, Boho, 'dupw', 'key-dupw'), MSG.AUTH_ACK, 'A logs in')
+    // B logs in by hand: the reference keeps the TCP connection until the
+    // client answers the close frame, so B waits for the frame, not for EOF.
+    const b = await open()
+    const boho = new Boho()
+    boho.set_id_key('dupw.key-dupw')
+    b.send(boho.auth_req())
+    b.send(boho.auth_hmac(await b.next(MSG.AUTH_NONCE)))
+    assert.deepEqual([...(await a.next(MSG.SERVER_CLEAR_AUTH)) ?? []], [MSG.SERVER_CLEAR_AUTH], "A: plain 'c4'")
+    // The reference's remote.close() sends a close frame without a status
+    // (1005); iosd says why (doc/protocol.md). Without a frame it would be 1006.
+    const expected = t.mode === 'ref'
+      ? { a: [1005, ''], b: [1005, ''] }
+      : { a: [1000, 'duplicate login'], b: [1013, 'duplicate login, try again'] }
+    for (const [name, p] of [['a', a], ['b', b]]) {
+      await p.until(() => p.closeCode !== null || p.closed, 3000, `${name}: a close frame`)
+      assert.deepEqual([p.closeCode ?? 1006, p.closeReason ?? ''], expected[name], `${name.toUpperCase()}: close code and reason`)
+    }
+    assert.equal(b.msgs.filter((m) => m[0] === MSG.AUTH_ACK || m[0] === MSG.AUTH_FAIL).length, 0, 'B: neither AUTH_ACK nor AUTH_FAIL')
+  },
+}
+
+// ---------------------------------------------------------------- 14. a second login on the same connection
+
+/** Wire types (first byte) recorded from `mark` on. */
+const typesSince = (io, mark) => io.rawLog.slice(mark).map((r) => r.type)
+
+const reloginOther = {
+  name: 'login() again as another device on the same connection: c3, b3, then the new CID; the old CID is released',
+  async run(t) {
+    await t.startServer({ authFile: [['rla', 'key-rla', 'rla-cid', 2], ['rlb', 'key-rlb', 'rlb-cid', 12], ['adm', 'key-adm', 'adm', 255]] })
+    const [io, admin, other] = await Promise.all([t.login('ws', 'rla', 'key-rla'), t.login('cong', 'adm', 'key-adm'), t.client('ws')])
+    assert.equal(io.cid, 'rla-cid')
+    const inbox = await subscribe(io, 'rl-ch')
+    const atRl = listen(io, '@rl')
+
+    const mark = io.rawLog.length
+    const ready = waitReady(io, 5000, "READY after login('rlb')")
+    io.login('rlb', 'key-rlb')
+    await ready
+    const types = typesSince(io, mark)
+    assert.deepEqual(types.slice(0, 4), [MSG.AUTH_NONCE, MSG.QUOTA_LEVEL, MSG.AUTH_ACK, MSG.ENC_488],
+      `AUTH_NONCE, QUOTA_LEVEL, AUTH_ACK plain, then ENC_488 (got ${types.map((x) => x.toString(16))})`)
+    assert.deepEqual([...io.rawLog[mark + 1].buf], [MSG.QUOTA_LEVEL, 12], 'QUOTA_LEVEL 12')
+    const cidRes = io.rawLog[mark + 3].inner
+    assert.equal(cidRes?.[0], MSG.CID_RES, 'the ENC_488 is the CID_RES, under the new keys')
+    assert.equal(cidRes.subarray(1).toString(), 'rlb-cid', 'the new CID')
+    assert.equal(io.cid, 'rlb-cid')
+    assert.equal(io.level, 12)
+
+    const cids = (await request(admin, 'sudo', 'cid')).body
+    assert.ok(cids.includes('rlb-cid') && !cids.includes('rla-cid'), `the old CID is released (${JSON.stringify(cids)})`)
+    // Unicast reaches the new CID only; the channel still delivers; the session works.
+    other.signal('rla-cid@rl', 'to the old cid')
+    other.signal('rlb-cid@rl', 'to the new cid')
+    assert.deepEqual((await atRl.next()).values, ['to the new cid'])
+    await atRl.assertQuiet(200)
+    other.signal('rl-ch', 'after')
+    assert.deepEqual((await inbox.next()).values, ['after'])
+    await roundTrip(io)
+  },
+}
+
+const reloginSame = {
+  name: 'login() again as the same device: a fresh AUTH_NONCE, then nothing; the session goes on encrypted',
+  async run(t) {
+    await t.startServer({ authFile: [['rls', 'key-rls', 'rls-cid', 2]] })
+    const io = await t.login('cong', 'rls', 'key-rls')
+    const first = rawOfType(io, MSG.AUTH_NONCE)[0]
+    const mark = io.rawLog.length
+    io.login('rls', 'key-rls')
+    const nonce = await waitRaw(io, MSG.AUTH_NONCE, 3000, mark)
+    assert.equal(nonce.buf.length, 13, 'AUTH_NONCE: 13 bytes')
+    assert.notEqual(nonce.buf.toString('hex'), first.buf.toString('hex'), 'a fresh nonce')
+    // "Nothing arrives" window: no QUOTA_LEVEL, no AUTH_ACK (the reference ignores a login as the same CID).
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.deepEqual(typesSince(io, mark), [MSG.AUTH_NONCE], 'only the AUTH_NONCE')
+    // Both sides moved to the new nonces: requests and answers still decrypt.
+    await roundTrip(io)
+    assert.equal(io.cid, 'rls-cid')
+  },
+}
+
+const reloginFails = {
+  name: 'login() again with a wrong key: AUTH_FAIL after the delay; the session keeps its device and CID',
+  async run(t) {
+    const server = await t.startServer({ authFile: [['rlf', 'key-rlf', 'rlf-cid', 2], ['rlg', 'key-rlg', 'rlg-cid', 2], ['adm', 'key-adm', 'adm', 255]] })
+    const [io, admin] = await Promise.all([t.login('ws', 'rlf', 'key-rlf'), t.login('cong', 'adm', 'key-adm')])
+    const mark = io.rawLog.length
+    io.login('rlg', 'wrong')
+    const fail = await waitRaw(io, MSG.AUTH_FAIL, server.authFailDelay + 5000, mark)
+    const nonce = rawOfType(io, MSG.AUTH_NONCE, mark)[0]
+    assert.ok(fail.at - nonce.at >= 0.9 * server.authFailDelay, 'AUTH_FAIL after the delay')
+    assert.equal(rawOfType(io, MSG.AUTH_ACK, mark).length, 0, 'no AUTH_ACK')
+    const cids = (await request(admin, 'sudo', 'cid')).body
+    assert.ok(cids.includes('rlf-cid') && !cids.includes('rlg-cid'), `still rlf-cid (${JSON.stringify(cids)})`)
+  },
+}
+
 export const cases = [
   ...SOURCES.map(loginFrom),
   encryptedExchange,
@@ -585,4 +760,9 @@ export const cases = [
   membersOnly,
   zeroKeyEnc,
   retainedRestart,
+  sudoBuiltinDevices,
+  duplicateLoginClose,
+  reloginOther,
+  reloginSame,
+  reloginFails,
 ]

@@ -3,7 +3,8 @@
 // nonce, repeated failures lock the (id, address) pair (from the 3rd) and
 // the address (from the 10th): even the right key fails from there while
 // locked, and works after, while the right key from another address works
-// all along; bad ids sent over the wire are refused by iosd's own check;
+// all along; a second login on a logged-in session is held to the same;
+// bad ids sent over the wire are refused by iosd's own check;
 // and what the main suite leaves out: a level missing from the quota
 // table, and --publish-counter.
 //
@@ -148,6 +149,27 @@ try {
     const q = await peer(d.cong, '127.0.0.17')
     T.eq((await attempt(q, 'good1', 'key1')).type, MSG.AUTH_ACK, 'the same device from another address logs in')
     q.close()
+  })
+
+  await T.test('a second login on a logged-in session is guarded the same: no nonce before AUTH_FAIL, the pair locks, the session keeps its device', async () => {
+    const p = await peer(d.cong, '127.0.0.20')
+    const b1 = boho('good1', 'key1')
+    p.send(b1.auth_hmac(await nonce(p, b1)))
+    T.eq((await p.next())[0], 0xc3, 'QUOTA_LEVEL')
+    const ack = await p.next()
+    T.ok(ack && ack[0] === MSG.AUTH_ACK && b1.check_auth_ack_hmac(ack), 'logged in as good1')
+    const b = boho('good2', 'wrong')
+    p.send(b.auth_hmac(await nonce(p, b)))
+    p.send(b.auth_req())
+    T.eq((await p.next())[0], MSG.AUTH_FAIL, 'a wrong key: AUTH_FAIL, not a nonce')
+    T.eq(await p.next(DELAY * 3), null, 'the early AUTH_REQ was ignored')
+    for (let i = 0; i < 2; i++) T.eq((await attempt(p, 'good2', 'wrong')).type, MSG.AUTH_FAIL, `failure ${i + 2}`)
+    T.eq((await attempt(p, 'good2', 'key2')).type, MSG.AUTH_FAIL, 'then the pair is locked: the right key fails too')
+    p.send([MSG.CID_REQ])
+    const res = await p.next()
+    const plain = res && res[0] === 0xb8 ? b1.decrypt_488(res) : null
+    T.eq(plain && Buffer.from(plain).toString('latin1'), '\xc2good1', "still good1, under good1's keys")
+    p.close()
   })
 
   await T.test('ids with a quote or invalid UTF-8, sent over the wire, are refused by iosd', async () => {

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Auth suite runner: login, encryption, E2E, auth failures, duplicate login,
-// quotas, the sudo API, members-only, zero-key ENC_488 and persistent
-// retained signals, with the unmodified npm iosignal@2.2.1 clients, against
-// the reference Node server (with its auth managers) or iosd.
+// Auth suite runner: login, encryption, E2E, auth failures, duplicate login
+// (and its close frames), quotas, the sudo API (with -d / -e devices),
+// members-only, zero-key ENC_488, persistent retained signals and a second
+// login on the same connection, with the unmodified npm iosignal@2.2.1
+// clients, against the reference Node server (with its auth managers) or
+// iosd.
 //
 // Output is TAP; the last line is `# N passed, M failed, K skipped`; the exit
 // code is 0 only if nothing failed. Cases only iosd supports are reported as

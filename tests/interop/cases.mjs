@@ -331,6 +331,31 @@ const echoWebSocket = {
   },
 }
 
+const closeMessage = {
+  name: "CLOSE: a bare 'cf' is ignored; 'cf bye' closes (ws: iosd 1000, the reference no status), cong too",
+  async run(t) {
+    const ws = await t.rawWebSocket()
+    assert.deepEqual(await ws.inbox.next(), Buffer.from([MSG.SERVER_READY]))
+    ws.send(hex('cf'))
+    ws.send(hex('cc 31'))
+    assert.deepEqual(await ws.inbox.next(), hex('cc 31'), 'a bare CLOSE is ignored: the ECHO after it comes back')
+    const closed = waitEvent(ws, 'close', 3000, 'the server closes the WebSocket')
+    ws.send(Buffer.concat([hex('cf'), Buffer.from('bye')]))
+    const [code, reason] = await closed
+    // The reference's remote.close() sends no status (1005); iosd says 1000
+    // (doc/protocol.md, "What the daemon answers where the reference does not").
+    assert.equal(code, t.mode === 'ref' ? 1005 : 1000, 'close code')
+    assert.equal(String(reason), t.mode === 'ref' ? '' : 'client sent CLOSE', 'close reason')
+
+    const cong = await t.rawCong()
+    assert.deepEqual((await cong.inbox.next()).payload, Buffer.from([MSG.SERVER_READY]))
+    cong.write(hex('01 01 cf  01 02 cc 32'))
+    assert.deepEqual((await cong.inbox.next()).payload, hex('cc 32'), 'cong: a bare CLOSE is ignored')
+    cong.write(hex('01 04 cf 62 79 65'))
+    await withTimeout(cong.closed, 3000, 'the server closes the CongSocket')
+  },
+}
+
 /** Raw CongSocket: send `request`, expect exactly SERVER_READY then `reply` on the wire. */
 const rawCongExchange = (name, request, reply) => ({
   name,
@@ -425,6 +450,7 @@ export const cases = [
   reqUnknownTopic,
   iam,
   echoWebSocket,
+  closeMessage,
   rawCongExchange('ECHO over a raw CongSocket: 01 03 cc 68 69 comes back', '01 03 cc 68 69', '01 03 cc 68 69'),
   rawCongExchange('PING over a raw CongSocket: 01 01 cd → 01 01 ce', '01 01 cd', '01 01 ce'),
   keepalive,

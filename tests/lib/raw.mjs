@@ -45,7 +45,8 @@ export function upgradeRequest (extra = '') {
 // One peer speaking IOSignal over a raw socket: `ws` true for WebSocket
 // (after the upgrade), false for CongSocket. msgs holds every IOSignal
 // message received; status is the HTTP status (WebSocket); closeCode the
-// server's WebSocket close code; closed once TCP is closed.
+// server's WebSocket close code (1005: a close frame without one) and
+// closeReason its reason; closed once TCP is closed.
 export class Peer {
   constructor (sock, ws) {
     this.s = sock
@@ -54,6 +55,7 @@ export class Peer {
     this.status = ws ? null : 0
     this.msgs = []
     this.closeCode = null
+    this.closeReason = null
     this.closed = false
     this.bytes = 0
     this.waiters = new Set()
@@ -98,7 +100,11 @@ export class Peer {
     if (b.length < h + len) return null
     const op = b[0] & 15; const data = b.subarray(h, h + len)
     this.buf = b.subarray(h + len)
-    if (op === 8) { this.closeCode = data.length >= 2 ? data.readUInt16BE(0) : 1005; return undefined }
+    if (op === 8) {
+      this.closeCode = data.length >= 2 ? data.readUInt16BE(0) : 1005
+      this.closeReason = data.subarray(2).toString('utf8')
+      return undefined
+    }
     return op === 2 ? Buffer.from(data) : undefined
   }
 

@@ -173,6 +173,25 @@ try {
     s.destroy()
   })
 
+  await T.test('CLOSE reasons in the log: text quoted, anything else (an Arduino sends 0xFE) in hex', async () => {
+    const reasons = [
+      [[0xfe], 'reason=0xfe\n'],
+      [Buffer.from('bye'), 'reason="bye"\n'],
+      [Buffer.from('잘 가'), 'reason="잘 가"\n'],
+      [Buffer.from('a"b\n'), 'reason=0x6122620a\n'],
+      [[0xc2, 0x9b, 0x41], 'reason=0xc29b41\n'],
+      [Buffer.alloc(60, 0x78), `reason="${'x'.repeat(48)}"...\n`],
+      [Buffer.alloc(60, 0xff), `reason=0x${'ff'.repeat(48)}...\n`]
+    ]
+    for (const [reason, logged] of reasons) {
+      const s = await connect(d.cong)
+      const st = collect(s)
+      s.write(congFrame([0xcf, ...reason]))
+      await within(st.closed, 3000, 'closed after CLOSE')
+      await until(() => d.log().includes(logged), 3000, 'log line with ' + logged.trim())
+    }
+  })
+
   await T.test('SUBSCRIBE_REQ with a wrong length gets status 255', async () => {
     const s = await connect(d.cong)
     const st = collect(s)

@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "admit.h"
+#include "authsrc.h"
 #include "router.h"
 #include "store.h"
 #include "stubs.h"
@@ -34,6 +35,8 @@ static struct {
 	char store_msg[128];
 	bool has_d;
 	struct device d;
+	bool builtin;
+	long given_level;
 	char key[64];
 	int kicked;
 	size_t n;			/* list, import */
@@ -61,6 +64,23 @@ device_cb(void *arg, const struct admin_device_result *r)
 		res.d = *r->d;
 	snprintf(res.key, sizeof(res.key), "%s", r->key ? r->key : "");
 	res.kicked = r->kicked;
+	res.builtin = r->builtin;
+	res.given_level = r->given_level;
+}
+
+static void
+ids_cb(void *arg, enum admin_err e, const char *const *ids, size_t n)
+{
+	(void)arg;
+	res.calls++;
+	res.err = e;
+	res.n = n;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(res.ids);
+
+		snprintf(res.ids + l, sizeof(res.ids) - l, "%s%s", l ? " " : "",
+		    ids[i]);
+	}
 }
 
 static void
@@ -578,6 +598,62 @@ test_devices(void)
 	teardown();
 }
 
+/* The sudo API's view: the -d/-e/-E devices first, then the store's. */
+static void
+test_auth_view(void)
+{
+	char err[256];
+
+	setup();
+	res_reset();
+	admin_auth_devices(&srv, ids_cb, NULL);
+	OK(res.calls == 1 && res.err == ADMIN_OK && res.n == 0,
+	    "no devices anywhere: an empty list");
+	srv.auth = authsrc_new();
+	OK(srv.auth && authsrc_load_param(srv.auth, "eb.k2.0,ea.k1,ec.k3.7x",
+	    "-e", err, sizeof(err)) == 0, "-e eb.k2.0,ea.k1,ec.k3.7x");
+	admin_enroll(&srv, &who, "dev1", NULL, "key1", 2, false, NULL,
+	    device_cb, NULL, msg, sizeof(msg));
+	admin_enroll(&srv, &who, "ea", "ea-store", "other", 5, false, NULL,
+	    device_cb, NULL, msg, sizeof(msg));
+	res_reset();
+	admin_auth_devices(&srv, ids_cb, NULL);
+	OK(res.calls == 1 && res.err == ADMIN_OK, "listed");
+	tap_eq_str(res.ids, "eb ea ec dev1",
+	    "-e in its order, then the store's it does not hide");
+	res_reset();
+	admin_devices(&srv, list_cb, NULL);
+	tap_eq_str(res.ids, "dev1 ea", "admin_devices: the store alone");
+
+	res_reset();
+	tap_eq_long(admin_auth_device(&srv, "eb", device_cb, NULL, msg,
+	    sizeof(msg)), ADMIN_OK, "auth device eb");
+	OK(res.calls == 1 && res.builtin && res.given_level == 0 &&
+	    res.d.level == 3, "eb: -e, given 0, logs in at 3");
+	res_reset();
+	admin_auth_device(&srv, "ea", device_cb, NULL, msg, sizeof(msg));
+	OK(res.builtin && res.given_level == -1 && strcmp(res.d.cid, "ea") ==
+	    0, "ea: the -e one (as a login finds it), no level given");
+	res_reset();
+	admin_auth_device(&srv, "ec", device_cb, NULL, msg, sizeof(msg));
+	OK(res.builtin && res.given_level == 7 && res.d.level == 7,
+	    "ec: 7x is 7, as parseInt");
+	res_reset();
+	admin_auth_device(&srv, "dev1", device_cb, NULL, msg, sizeof(msg));
+	OK(res.calls == 1 && res.err == ADMIN_OK && !res.builtin &&
+	    res.d.level == 2, "dev1: from the store");
+	res_reset();
+	admin_auth_device(&srv, "nope", device_cb, NULL, msg, sizeof(msg));
+	tap_eq_long(res.err, ADMIN_NOT_FOUND, "nope: not found");
+	res_reset();
+	admin_device(&srv, "ea", device_cb, NULL, msg, sizeof(msg));
+	OK(!res.builtin && strcmp(res.d.cid, "ea-store") == 0,
+	    "admin_device: the store's ea");
+	authsrc_free(srv.auth);
+	srv.auth = NULL;
+	teardown();
+}
+
 static void
 test_import(void)
 {
@@ -632,6 +708,7 @@ main(void)
 	test_channels();
 	test_quotas();
 	test_devices();
+	test_auth_view();
 	test_import();
 	rmdir(tmp);
 	return tap_done();
