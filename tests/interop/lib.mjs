@@ -5,7 +5,8 @@
 // Nothing here sleeps blindly: every wait is on an event or a polled
 // condition, bounded by a timeout.
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -188,6 +189,11 @@ export class ServerProcess {
     this.log = []
     this.logCount = 0
     this.child = null
+    // Its own database, kept across restarts, never the installed one.
+    if (this.mode === 'iosd') {
+      this.dbDir = mkdtempSync(path.join(os.tmpdir(), 'iosd-interop-'))
+      process.on('exit', () => rmSync(this.dbDir, { recursive: true, force: true }))
+    }
   }
 
   static async create(opts) {
@@ -205,7 +211,8 @@ export class ServerProcess {
     if (this.mode === 'ref') {
       return [process.execPath, [REF_SERVER, '--ws', this.wsPort, '--cong', this.congPort, '--timeout', this.timeout]]
     }
-    return [this.bin, ['-l', `127.0.0.1:${this.wsPort}`, '-L', `127.0.0.1:${this.congPort}`, '-t', this.timeout]]
+    return [this.bin, ['-l', `127.0.0.1:${this.wsPort}`, '-L', `127.0.0.1:${this.congPort}`, '-t', this.timeout,
+      '-D', path.join(this.dbDir, 'iosd.db')]]
   }
 
   async start(readyMs = 5000) {

@@ -47,7 +47,12 @@ export async function startDaemon (bin, extra = [], opts = {}) {
   if (!fs.existsSync(bin)) throw new Error(`${bin} not found: run make first`)
   const ws = opts.ws || await freePort()
   const cong = opts.cong || await freePort()
-  const args = ['-l', `127.0.0.1:${ws}`, '-L', `127.0.0.1:${cong}`, ...extra]
+  // A database of its own unless the test names one: never the installed
+  // default (/var/lib/iosd), whose schema another build may have moved on.
+  const named = extra.some(a => a === '-D' || a === '--db' || String(a).startsWith('--db='))
+  const dbDir = named ? null : fs.mkdtempSync('/tmp/iosd-test-')
+  if (dbDir) process.on('exit', () => fs.rmSync(dbDir, { recursive: true, force: true }))
+  const args = ['-l', `127.0.0.1:${ws}`, '-L', `127.0.0.1:${cong}`, ...(dbDir ? ['-D', `${dbDir}/iosd.db`] : []), ...extra]
   const env = { ...process.env, ...(opts.env || {}) }
   const cmd = [...(opts.prefix || []), bin, ...args]
   const child = opts.nofile
