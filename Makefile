@@ -6,6 +6,7 @@
 #   make fuzz       run each libFuzzer target for FUZZ_TIME seconds
 #   make install    the programs, man pages, configuration, service files
 #                   (PREFIX, DESTDIR, SYSCONFDIR); make uninstall
+#   make deb        the Debian package, build/deb/iosd_*.deb
 #   make bench      side-by-side figures against the reference server,
 #                   the cost of a trace client, iostui's CPU, and the
 #                   servers' limits under build/loadgen (LIMITS_ARGS:
@@ -25,6 +26,7 @@ UNITDIR	?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 OPENRCDIR ?= $(SYSCONFDIR)/init.d
 DEFS	?=
+NODEPS	?=
 BUILD	?= build
 CC	?= cc
 CFLAGS	?= -O2 -g
@@ -108,7 +110,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=undefined $(CSTD) -Ilibproto $(PROTO_CFLAGS)
 
 .PHONY: all deps run test unit asan fuzz fuzz-build clean npm-deps bench \
-	install uninstall
+	install install-build uninstall deb
 all: $(LIBPROTO) $(LIBCTL) $(IOSD_BIN) $(IOSCTL_BIN) $(IOSTUI_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -279,8 +281,10 @@ INSTALL_DEFS := -DIOSD_DEFAULT_CONFIG=\"$(SYSCONFDIR)/iosd/iosd.conf\" \
 MAN8 := doc/iosd.8 doc/iosctl.8 doc/iostui.8
 subst = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
 
-install:
-	@sh tests/install-deps.sh build
+# NODEPS=1: leave the packages alone (a package build, whose
+# Build-Depends are already there).
+install-build:
+	@[ -n "$(NODEPS)" ] || sh tests/install-deps.sh build
 	@# Built again when the installed defaults change (SYSCONFDIR).
 	@mkdir -p $(INSTALL_BUILD)
 	@echo '$(INSTALL_DEFS)' | cmp -s - $(INSTALL_BUILD)/.defs || \
@@ -289,6 +293,8 @@ install:
 	@$(MAKE) --no-print-directory BUILD=$(INSTALL_BUILD) \
 	    DEFS='$(INSTALL_DEFS)' $(INSTALL_BUILD)/iosd \
 	    $(INSTALL_BUILD)/iosctl $(INSTALL_BUILD)/iostui
+
+install: install-build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/iosd \
 	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(OPENRCDIR)
@@ -340,6 +346,38 @@ uninstall:
 	    $(DESTDIR)$(SYSUSERSDIR)/iosd.conf $(DESTDIR)$(OPENRCDIR)/iosd
 	@echo "kept: $(DESTDIR)$(SYSCONFDIR)/iosd (your configuration)," \
 	    "/var/lib/iosd (the database)"
+
+# ---- the Debian package ----
+
+# dpkg-buildpackage -b on a copy of the tree (the tree itself gets no
+# debian/ build files, and its build/ is not cleaned): iosd_*.deb and
+# its companions land in $(DEB_OUT). debian/rules alone decides how it
+# is built (this make's variables are not passed on): `make install`
+# under /usr, then the C unit tests (DEB_BUILD_OPTIONS=nocheck: not them).
+DEB_OUT ?= $(BUILD)/deb
+DEB_BUILD_OPTIONS ?= parallel=$(shell nproc 2>/dev/null || echo 2)
+deb:
+	@[ -n "$(NODEPS)" ] || sh tests/install-deps.sh deb
+	@set -e; t=$$(mktemp -d); trap 'rm -rf "$$t"' EXIT; \
+	    v=$$(dpkg-parsechangelog -S Version); \
+	    mkdir "$$t/iosd-$$v"; \
+	    tar -c --exclude=./build --exclude='./build-*' --exclude=./var \
+	        --exclude=./.git --exclude=./tests/node_modules . | \
+	        tar -x -C "$$t/iosd-$$v"; \
+	    echo "deb: dpkg-buildpackage -us -uc -b in $$t/iosd-$$v" \
+	        "(DEB_BUILD_OPTIONS=$(DEB_BUILD_OPTIONS))"; \
+	    mkdir -p $(DEB_OUT); \
+	    rm -f $(DEB_OUT)/build.log $(DEB_OUT)/iosd*.deb $(DEB_OUT)/iosd*.ddeb \
+	        $(DEB_OUT)/iosd*.buildinfo $(DEB_OUT)/iosd*.changes; \
+	    rc=0; ( cd "$$t/iosd-$$v" && unset MAKEFLAGS MFLAGS MAKELEVEL && \
+	        DEB_BUILD_OPTIONS='$(DEB_BUILD_OPTIONS)' \
+	        dpkg-buildpackage -us -uc -b ) >"$$t/build.log" 2>&1 || rc=$$?; \
+	    cp "$$t/build.log" $(DEB_OUT)/; \
+	    if [ $$rc -ne 0 ]; then tail -n 40 "$$t/build.log"; \
+	        echo "deb: failed, the log is $(DEB_OUT)/build.log"; exit 1; fi; \
+	    for f in "$$t"/*.deb "$$t"/*.ddeb "$$t"/*.buildinfo "$$t"/*.changes; do \
+	        if [ -e "$$f" ]; then cp "$$f" $(DEB_OUT)/; fi; done; \
+	    ls $(DEB_OUT)/*.deb
 
 clean:
 	rm -rf $(BUILD)

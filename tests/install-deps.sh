@@ -10,14 +10,20 @@ set -eu
 # fiu-utils (libfiu's fiu-run) and faketime the fault injection of
 # tests/abuse; chromium the headless browser of tests/browser (driven by
 # the npm playwright-core over its DevTools protocol; no browser download),
-# fonts-dejavu-core so that its screenshot shows text.
+# fonts-dejavu-core so that its screenshot shows text. "deb" (make deb):
+# the build's and the Debian packaging tools (debhelper, dpkg-dev); the
+# tests' also lintian, which tests/deb checks the package with.
+# (debian/control's Build-Depends are the build list but make and gcc.)
 PKGS="make gcc pkg-config libev-dev libwslay-dev libgnutls28-dev nettle-dev
 libgmp-dev libsqlite3-dev libncurses-dev libjansson-dev libhiredis-dev
 uthash-dev libsystemd-dev libedit-dev"
-if [ "${1:-}" != build ]; then
-	PKGS="$PKGS clang libclang-rt-dev redis-server sqlite3 tmux prometheus
-gnutls-bin fiu-utils faketime chromium fonts-dejavu-core"
-fi
+DEB_PKGS="debhelper dpkg-dev"
+case "${1:-}" in
+build) ;;
+deb) PKGS="$PKGS $DEB_PKGS" ;;
+*) PKGS="$PKGS clang libclang-rt-dev redis-server sqlite3 tmux prometheus
+gnutls-bin fiu-utils faketime chromium fonts-dejavu-core $DEB_PKGS lintian" ;;
+esac
 
 missing=""
 for p in $PKGS; do

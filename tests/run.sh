@@ -100,6 +100,9 @@ step design-doc sh tests/ops/design-doc.sh doc/design.md
 echo "== make install and uninstall, the service files"
 step install sh tests/install/run.sh "$BUILD"
 
+echo "== the Debian package: make deb, lintian, its contents, install, upgrade, purge"
+step deb sh tests/deb/run.sh
+
 echo "== robustness: malformed input over raw sockets"
 step robust node tests/robust/run.mjs --bin "$BUILD/iosd"
 
