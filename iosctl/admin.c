@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "admin.h"
+#include "ctlfmt.h"
+#include "output.h"
 #include "show.h"
 
 enum quota_field { QF_SIGNAL_SIZE, QF_PUBLISH_COUNTER, QF_TRAFFIC_RATE,
@@ -164,6 +166,117 @@ admin_signal(struct cmd_ctx *ctx)
 		    "signal reached nobody", cid);
 	}
 	rc = cmd_print(ctx, res, show_signal);
+	json_decref(res);
+	return rc;
+}
+
+/* ---- token: the HTTP API's bearer tokens ---- */
+
+static void
+show_token_created(const json_t *r)
+{
+	const json_t *ex = json_object_get(r, "expires");
+	char d[64];
+
+	printf("%s\n", json_string_value(json_object_get(r, "token")));
+	fprintf(stderr, "token %lld, scope %s, %s%s: shown once, keep it "
+	    "safe\n", (long long)json_integer_value(json_object_get(r, "id")),
+	    json_string_value(json_object_get(r, "scope")),
+	    json_is_integer(ex) ? "expires " : "no expiry",
+	    json_is_integer(ex) ? fmt_date(d, sizeof(d),
+	    (double)json_integer_value(ex)) : "");
+}
+
+static void
+show_tokens(const json_t *r)
+{
+	static const char *const cols[] = { "ID", "SCOPE", "NAME", "CREATED",
+	    "EXPIRES", "LAST USED", NULL };
+	const json_t *l = json_object_get(r, "list");
+	struct table *t = table_new(cols);
+	char a[128];
+	size_t i;
+
+	for (i = 0; i < json_array_size(l); i++) {
+		const json_t *e = json_array_get(l, i);
+		const json_t *ex = json_object_get(e, "expires");
+		const json_t *lu = json_object_get(e, "last_used");
+
+		table_addf(t, "%lld", (long long)json_integer_value(
+		    json_object_get(e, "id")));
+		table_add(t, json_string_value(json_object_get(e, "scope")));
+		table_add(t, json_is_string(json_object_get(e, "name")) ?
+		    out_clean(a, sizeof(a), json_string_value(
+		    json_object_get(e, "name"))) : "-");
+		table_add(t, fmt_date(a, sizeof(a), (double)json_integer_value(
+		    json_object_get(e, "created"))));
+		if (json_is_true(json_object_get(e, "expired")))
+			table_add(t, "expired");
+		else
+			table_add(t, json_is_integer(ex) ? fmt_date(a,
+			    sizeof(a), (double)json_integer_value(ex)) :
+			    "never");
+		table_add(t, json_is_integer(lu) ? fmt_ago(a, sizeof(a),
+		    (double)json_integer_value(lu)) : "never");
+	}
+	if (table_rows(t))
+		table_print(t);
+	table_free(t);
+	printf("%zu token%s\n", i, i == 1 ? "" : "s");
+}
+
+static void
+show_token_revoked(const json_t *r)
+{
+	printf("token %lld revoked\n", (long long)json_integer_value(
+	    json_object_get(r, "revoked")));
+}
+
+int
+admin_token(struct cmd_ctx *ctx)
+{
+	const char *verb = cmd_val(ctx, "create|list|revoke");
+	const char *id = cmd_val(ctx, "ID");
+	bool opts = json_object_size(ctx->args) > 0;
+	json_t *res, *shaped;
+	int rc;
+
+	if (strcmp(verb, "create") == 0) {
+		if (id)
+			return cmd_bad(ctx, "create takes no ID");
+		if (!json_object_get(ctx->args, "scope"))
+			return cmd_bad(ctx, "create needs --scope "
+			    "publish|read|admin");
+		if ((rc = cmd_call(ctx, CTLMSG_CMD_TOKEN_CREATE, ctx->args,
+		    &res)) != ST_OK)
+			return rc;
+		rc = cmd_print(ctx, res, show_token_created);
+		json_decref(res);
+		return rc;
+	}
+	if (opts)
+		return cmd_bad(ctx, "--scope, --expires and --name are for "
+		    "create");
+	if (strcmp(verb, "list") == 0) {
+		if (id)
+			return cmd_bad(ctx, "list takes no ID");
+		if ((rc = cmd_call(ctx, CTLMSG_CMD_TOKEN_LIST, ctx->args,
+		    &res)) != ST_OK)
+			return rc;
+		shaped = cmd_list_shape(res, "tokens");
+		json_decref(res);
+		rc = cmd_print(ctx, shaped, show_tokens);
+		json_decref(shaped);
+		return rc;
+	}
+	if (id == NULL)
+		return cmd_bad(ctx, "revoke needs the token's ID");
+	json_object_set_new(ctx->args, "id", json_integer(strtoll(id, NULL,
+	    10)));
+	if ((rc = cmd_call(ctx, CTLMSG_CMD_TOKEN_REVOKE, ctx->args, &res)) !=
+	    ST_OK)
+		return rc;
+	rc = cmd_print(ctx, res, show_token_revoked);
 	json_decref(res);
 	return rc;
 }

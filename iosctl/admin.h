@@ -1,6 +1,7 @@
 /*
  * admin.h - commands whose arguments the table alone cannot turn into a
- * request: quota-set (FIELD=VALUE words) and signal (a payload type).
+ * request: quota-set (FIELD=VALUE words), signal (a payload type) and
+ * token (create, list or revoke).
  */
 #ifndef IOSCTL_ADMIN_H
 #define IOSCTL_ADMIN_H
@@ -9,5 +10,6 @@
 
 int admin_quota_set(struct cmd_ctx *ctx);
 int admin_signal(struct cmd_ctx *ctx);
+int admin_token(struct cmd_ctx *ctx);
 
 #endif

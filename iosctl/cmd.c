@@ -231,6 +231,20 @@ static const struct cmd_arg backup_args[] = {
 	END
 };
 
+static const struct cmd_arg token_args[] = {
+	POS("create|list|revoke", NULL, ARG_CHOICE, 0, 0, 0,
+	    "make a token (shown once), list them, or revoke one"),
+	POS("ID", NULL, ARG_INT, 1, LLONG_MAX, ARG_OPTIONAL,
+	    "revoke: the token's id, as list shows it"),
+	OPT("scope", "publish|read|admin", "scope", ARG_CHOICE, 0, 0,
+	    "create: read (GET), publish (and unicast) or admin (all)"),
+	OPT("expires", "DURATION", "expires", ARG_STR, 0, 0,
+	    "create: 90s, 15m, 2h, 7d, 1w (default: until revoked)"),
+	OPT("name", "NAME", "name", ARG_STR, 0, 0,
+	    "create: what it is for, up to 64 bytes"),
+	END
+};
+
 static const struct cmd_arg help_args[] = {
 	POS("COMMAND", NULL, ARG_STR, 0, 0, ARG_OPTIONAL, "one command"),
 	END
@@ -322,6 +336,10 @@ static const struct cmd commands[] = {
 	    "SQLite's backup API, a few pages at a time: clients go on.\n"
 	    "FILE must not exist; it is made 0600 (it holds key hashes).",
 	    NULL },
+	{ "token", admin_token, 0, CTLMSG_CMD_TOKEN_CREATE, NULL, token_args,
+	    "bearer tokens of the HTTP API (doc/api.md)",
+	    "e.g. iosctl token create --scope publish --expires 30d --name ci\n"
+	    "The token is printed once; iosd keeps only its SHA-256.", NULL },
 	{ "connect", connect_run, CMD_LOCAL | CMD_RAW, CTLMSG_CMD_NONE, NULL,
 	    connect_args, "an interactive IOSignal client (io-client)",
 	    connect_help, NULL },

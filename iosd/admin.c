@@ -6,11 +6,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <nettle/base64.h>
+#include <nettle/memops.h>
+#include <nettle/sha2.h>
 
 #include "admin.h"
 #include "admit.h"
@@ -930,4 +933,158 @@ admin_import(struct server *srv, const struct admin_who *who,
 	}
 	authsrc_free(a);
 	return e;
+}
+
+/* ---- bearer tokens of the HTTP API ---- */
+
+#define TOKEN_RANDOM	32	/* bytes: ADMIN_TOKEN_LEN base64url chars */
+
+static const char *const scope_names[ADMIN_SCOPE_COUNT] = {
+#define ADMIN_X(id, name) [ADMIN_SCOPE_##id] = name,
+	ADMIN_SCOPES(ADMIN_X)
+#undef ADMIN_X
+};
+
+const char *
+admin_scope_name(enum admin_scope s)
+{
+	return (unsigned)s < ADMIN_SCOPE_COUNT ? scope_names[s] : "?";
+}
+
+int
+admin_scope_find(const char *name)
+{
+	for (int s = 0; name && s < ADMIN_SCOPE_COUNT; s++)
+		if (strcmp(name, scope_names[s]) == 0)
+			return s;
+	return -1;
+}
+
+static void
+token_hash(const char *token, size_t tlen, uint8_t out[STORE_TOKEN_HASH])
+{
+	struct sha256_ctx h;
+
+	sha256_init(&h);
+	sha256_update(&h, tlen, (const uint8_t *)token);
+	sha256_digest(&h, SHA256_DIGEST_SIZE, out);
+}
+
+static bool
+token_name_ok(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+enum admin_err
+admin_token_create(struct server *srv, const struct admin_who *who,
+    const char *scope, const char *expires, const char *name,
+    struct token_row *t, char *token, char *msg, size_t len)
+{
+	uint8_t r[TOKEN_RANDOM];
+	char b[BASE64_ENCODE_RAW_LENGTH(TOKEN_RANDOM) + 1], what[160];
+	long long dur = 0;
+	long count;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (admin_scope_find(scope) < 0)
+		return fail(ADMIN_BAD_ARGS, msg, len, "scope is read, publish "
+		    "or admin");
+	if (expires && ((dur = admin_duration_s(expires)) <= 0))
+		return fail(ADMIN_BAD_ARGS, msg, len, "expires: '%s' is not a "
+		    "duration (90s, 15m, 2h, 7d, 1w)", expires);
+	if (name && (strlen(name) > STORE_TOKEN_NAME_MAX ||
+	    !token_name_ok(name) ||
+	    !utf8_valid((const uint8_t *)name, strlen(name))))
+		return fail(ADMIN_BAD_ARGS, msg, len, "name: at most %d bytes "
+		    "of printable UTF-8", STORE_TOKEN_NAME_MAX);
+	if ((count = store_token_list(srv->store, NULL, NULL)) < 0)
+		return fail(ADMIN_STORE, msg, len, "the store failed");
+	if (count >= ADMIN_TOKENS_MAX)
+		return fail(ADMIN_BAD_ARGS, msg, len, "%d tokens already: "
+		    "revoke one first", ADMIN_TOKENS_MAX);
+	if (gnutls_rnd(GNUTLS_RND_KEY, r, sizeof(r)) < 0)
+		return fail(ADMIN_NOMEM, msg, len, "no random bytes");
+	base64_encode_raw(b, sizeof(r), r);
+	for (char *p = b; p < b + ADMIN_TOKEN_LEN; p++)
+		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+	memcpy(token, b, ADMIN_TOKEN_LEN);	/* without the '=' */
+	token[ADMIN_TOKEN_LEN] = '\0';
+	explicit_bzero(r, sizeof(r));
+	explicit_bzero(b, sizeof(b));
+	token_hash(token, ADMIN_TOKEN_LEN, t->hash);
+	snprintf(t->scope, sizeof(t->scope), "%s", scope);
+	snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
+	t->expires = dur ? (int64_t)time(NULL) + dur : 0;
+	if ((rc = store_token_put(srv->store, t)) != STORE_OK) {
+		explicit_bzero(token, ADMIN_TOKEN_LEN);
+		return fail(ADMIN_STORE, msg, len, "token not stored: %s",
+		    store_strerror(rc));
+	}
+	t->created = (int64_t)time(NULL);
+	snprintf(what, sizeof(what), "id=%lld scope=%s%s%s%s%s",
+	    (long long)t->id, scope, name ? " name=" : "", name ? name : "",
+	    expires ? " expires=" : "", expires ? expires : "");
+	logged(who, "token-create", what);
+	store_audit(srv->store, "token_create", NULL, NULL, what);
+	return ADMIN_OK;
+}
+
+enum admin_err
+admin_token_list(struct server *srv, store_token_cb *fn, void *arg,
+    size_t *n, char *msg, size_t len)
+{
+	long k = store_token_list(srv->store, fn, arg);
+
+	*n = k > 0 ? (size_t)k : 0;
+	if (k < 0)
+		return fail(ADMIN_STORE, msg, len, "the store failed");
+	return ADMIN_OK;
+}
+
+enum admin_err
+admin_token_revoke(struct server *srv, const struct admin_who *who,
+    long long id, char *msg, size_t len)
+{
+	char what[32];
+	int rc = store_token_del(srv->store, id);
+
+	if (rc < 0)
+		return fail(ADMIN_STORE, msg, len, "the store failed");
+	if (rc == 0)
+		return fail(ADMIN_NOT_FOUND, msg, len, "no token %lld", id);
+	snprintf(what, sizeof(what), "id=%lld", id);
+	logged(who, "token-revoke", what);
+	store_audit(srv->store, "token_revoke", NULL, NULL, what);
+	return ADMIN_OK;
+}
+
+enum admin_err
+admin_token_check(struct server *srv, const char *token, size_t tlen,
+    struct token_row *t, enum admin_scope *scope, char *msg, size_t len)
+{
+	uint8_t h[STORE_TOKEN_HASH];
+	int rc, sc;
+
+	if (tlen != ADMIN_TOKEN_LEN)
+		return fail(ADMIN_NOT_FOUND, msg, len, "not a token");
+	token_hash(token, tlen, h);
+	rc = store_token_find(srv->store, h, t);
+	if (rc == STORE_NOTFOUND)
+		return fail(ADMIN_NOT_FOUND, msg, len, "unknown token");
+	if (rc != STORE_OK)
+		return fail(ADMIN_STORE, msg, len, "the store failed");
+	/* Found by its hash; the hash itself compared in constant time. */
+	if (!memeql_sec(h, t->hash, STORE_TOKEN_HASH))
+		return fail(ADMIN_NOT_FOUND, msg, len, "unknown token");
+	if (t->expires && (int64_t)time(NULL) >= t->expires)
+		return fail(ADMIN_NOT_FOUND, msg, len, "the token has expired");
+	if ((sc = admin_scope_find(t->scope)) < 0)
+		return fail(ADMIN_STORE, msg, len, "a token of unknown scope");
+	*scope = (enum admin_scope)sc;
+	return ADMIN_OK;
 }

@@ -222,4 +222,53 @@ enum admin_err admin_import(struct server *srv, const struct admin_who *who,
     const char *path, bool replace, admin_import_cb *cb, void *arg,
     char *msg, size_t len);
 
+/* ---- bearer tokens of the HTTP API (doc/api.md) ---- */
+
+#define ADMIN_TOKENS_MAX	100	/* tokens kept at once */
+#define ADMIN_TOKEN_LEN		43	/* base64url of 32 random bytes */
+
+/* X(ID, "name"): what a token lets its holder do, each more than the
+ * one before: read the GET endpoints; publish (and unicast) too; all. */
+#define ADMIN_SCOPES(X) \
+	X(READ, "read") \
+	X(PUBLISH, "publish") \
+	X(ADMIN, "admin")
+
+enum admin_scope {
+#define ADMIN_X(id, name) ADMIN_SCOPE_##id,
+	ADMIN_SCOPES(ADMIN_X)
+#undef ADMIN_X
+	ADMIN_SCOPE_COUNT
+};
+
+const char *admin_scope_name(enum admin_scope s);
+/* The scope of a name; -1 when none. */
+int admin_scope_find(const char *name);
+
+/*
+ * A new token of scope, working for expires (a duration as for bans;
+ * NULL: until revoked), named name (NULL: none). token (ADMIN_TOKEN_LEN
+ * + 1 bytes) gets its text, to be shown once: only its SHA-256 is kept.
+ * *t: the row as stored. Audited.
+ */
+enum admin_err admin_token_create(struct server *srv,
+    const struct admin_who *who, const char *scope, const char *expires,
+    const char *name, struct token_row *t, char *token, char *msg,
+    size_t len);
+/* Every token to fn, oldest first; *n how many. */
+enum admin_err admin_token_list(struct server *srv, store_token_cb *fn,
+    void *arg, size_t *n, char *msg, size_t len);
+/* Delete token id. Audited. */
+enum admin_err admin_token_revoke(struct server *srv,
+    const struct admin_who *who, long long id, char *msg, size_t len);
+/*
+ * The token whose text is token (len bytes, as presented): ADMIN_OK with
+ * *t and its *scope; ADMIN_NOT_FOUND for one unknown, malformed or
+ * expired (msg says which, for the answer); ADMIN_STORE. The stored hash
+ * is compared in constant time.
+ */
+enum admin_err admin_token_check(struct server *srv, const char *token,
+    size_t tlen, struct token_row *t, enum admin_scope *scope, char *msg,
+    size_t len);
+
 #endif

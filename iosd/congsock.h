@@ -1,16 +1,12 @@
 /*
- * congsock.h - the CongSocket transport: length-framed messages on raw
- * TCP, decoded by libproto's cong decoder straight from the socket.
+ * congsock.h - the CongSocket transport (cong_transport, transport.h):
+ * length-framed messages on raw TCP, cut from the loop's shared read
+ * buffer by libproto's cong parser; a decoder of its own only while a
+ * frame is partly received.
  */
 #ifndef IOSD_CONGSOCK_H
 #define IOSD_CONGSOCK_H
 
-struct conn;
-
-void congsock_init(struct conn *c);
-void congsock_free(struct conn *c);
-/* Closing: what was being received is given back at once. */
-void congsock_drop_input(struct conn *c);
-void congsock_on_readable(struct conn *c);
+#include "transport.h"
 
 #endif

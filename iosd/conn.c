@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -10,7 +11,6 @@
 
 #include "auth.h"
 #include "bufmem.h"
-#include "congsock.h"
 #include "conn.h"
 #include "filelog.h"
 #include "log.h"
@@ -18,15 +18,38 @@
 #include "router.h"
 #include "server.h"
 #include "tls.h"
-#include "wsock.h"
+#include "wsock.h"	/* WS_CLOSE_* codes */
 
 #define LINGER_MS	2000
-#define IOV_MAX_BATCH	64
+#define IOV_MAX_BATCH	IOV_MAX		/* messages per writev */
 #define QUEUE_MIN	16
 
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* For the reference's connection.log. */
+static const char *const fl_name[] = {
+	[TR_WS] = "WS", [TR_WSS] = "WSS", [TR_CONG] = "CS",
+};
+
+static const struct transport_ops *
+transport_for(enum transport tr)
+{
+	return tr == TR_CONG ? &cong_transport : &ws_transport;
+}
+
+void
+conn_opened(struct conn *c)
+{
+	c->up->opened(c);
+}
+
+void
+conn_message(struct conn *c, uint8_t *m, size_t len)
+{
+	c->up->message(c, m, len);
+}
 
 /* The address as the reference shows it: IPv4-mapped IPv6 unwrapped and
  * ::1 shown as 127.0.0.1 (Remote.getRemoteIP). */
@@ -88,6 +111,8 @@ conn_new(struct server *srv, int fd, enum transport tr,
 	ev_io_init(&c->wr, conn_write_cb, fd, EV_WRITE);
 	ev_init(&c->timer, conn_timer_cb);
 	c->rd.data = c->wr.data = c->timer.data = c;
+	c->ops = transport_for(tr);
+	c->up = &session_up;
 	server_add_conn(srv, c);
 	srv->m.conns_now[tr]++;
 	srv->m.conns_total[tr]++;
@@ -95,36 +120,26 @@ conn_new(struct server *srv, int fd, enum transport tr,
 	auth_init(c);
 	admit_track(srv, c);
 	ev_io_start(srv->loop, &c->rd);
-	if (tr == TR_CONG) {
-		congsock_init(c);
-		c->state = CONN_OPEN;
-		session_start(c);
-	} else {
+	if (tr == TR_WSS) {
+		/* TLS, a byte layer under the transport: no ENC_488 on top
+		 * (the reference behind an https proxy does the same). The
+		 * TLS handshake has its own deadline, then the transport's
+		 * (tls_step). */
+		c->tls = true;
 		c->state = CONN_HANDSHAKE;
-		if (wsock_init(c) < 0) {
-			conn_nomem(c, "out of memory (WebSocket)");
+		if ((c->tls_io = tls_new(srv->tls, fd)) == NULL) {
+			conn_nomem(c, "out of memory (TLS)");
 			return c;
 		}
-		if (tr == TR_WSS) {
-			/* Encrypted below: no ENC_488 on top (the reference
-			 * behind an https proxy does the same). The TLS
-			 * handshake has its own deadline, then the upgrade. */
-			c->tls = true;
-			if ((c->tls_io = tls_new(srv->tls, fd)) == NULL) {
-				conn_nomem(c, "out of memory (TLS)");
-				return c;
-			}
-			ev_timer_set(&c->timer, srv->opt.tls_handshake_ms /
-			    1000.0, 0);
-		} else
-			ev_timer_set(&c->timer, srv->opt.handshake_ms / 1000.0,
-			    0);
+		ev_timer_set(&c->timer, srv->opt.tls_handshake_ms / 1000.0, 0);
 		ev_timer_start(srv->loop, &c->timer);
+	} else if (c->ops->start(c) < 0) {
+		conn_nomem(c, "out of memory (transport)");
+		return c;
 	}
 	log_debug("conn=%u open transport=%s addr=%s", c->ssid,
 	    transport_name(tr), c->ip);
-	filelog(FL_CONNECTION, "+ IP:%s #%u %s", c->ip, c->ssid,
-	    tr == TR_CONG ? "CS" : tr == TR_WSS ? "WSS" : "WS");
+	filelog(FL_CONNECTION, "+ IP:%s #%u %s", c->ip, c->ssid, fl_name[tr]);
 	return c;
 }
 
@@ -138,7 +153,7 @@ qarray_bytes(const struct conn *c)
 }
 
 static bool
-queue_push(struct conn *c, struct msg *m, const uint8_t *hdr, size_t hlen)
+queue_push(struct conn *c, struct msg *m, size_t hlen)
 {
 	const struct options *o = &c->srv->opt;
 	struct outq_item *it;
@@ -176,8 +191,6 @@ queue_push(struct conn *c, struct msg *m, const uint8_t *hdr, size_t hlen)
 	bufmem_queue_ref(c->srv, m);
 	it->off = 0;
 	it->hlen = (uint8_t)hlen;
-	if (hlen)
-		memcpy(it->hdr, hdr, hlen);
 	c->qlen++;
 	c->qbytes += m->len + hlen;
 	server_want_flush(c->srv, c);
@@ -189,16 +202,16 @@ queue_push(struct conn *c, struct msg *m, const uint8_t *hdr, size_t hlen)
 void
 conn_send_msg(struct conn *c, struct msg *m)
 {
-	uint8_t hdr[11];
-	size_t hl;
+	struct msg *f;
 
 	if (m->len == 0)
 		return;
-	if (c->tr == TR_CONG)
-		hl = cong_header(hdr, m->len);
-	else
-		hl = wsock_frame_header(hdr, m->len);
-	if (queue_push(c, m, hdr, hl)) {
+	/* The header once per transport and message: one write of it. */
+	if ((f = msg_framed(m, c->ops, c->ops->frame_header)) == NULL) {
+		conn_nomem(c, "out of memory (send)");
+		return;
+	}
+	if (queue_push(c, f, f->hlen)) {
 		c->tx_msgs++;
 		c->srv->m.msgs_out[m->data[0]]++;
 		c->srv->m.bytes_out[m->data[0]] += m->len;
@@ -216,34 +229,22 @@ conn_send_raw(struct conn *c, const void *data, size_t len)
 		conn_nomem(c, "out of memory (send)");
 		return;
 	}
-	queue_push(c, m, NULL, 0);
+	queue_push(c, m, 0);
 	msg_unref(m);
 }
 
 void
 conn_ping(struct conn *c)
 {
-	static const uint8_t ping = IOS_PING;
-
-	if (c->state != CONN_OPEN)
-		return;
-	if (c->tr == TR_CONG)
-		session_send_plain(c, &ping, 1);
-	else
-		wsock_ping(c);
+	if (c->state == CONN_OPEN)
+		c->ops->ping(c);
 }
 
 void
 conn_pong(struct conn *c)
 {
-	static const uint8_t pong = IOS_PONG;
-
-	if (c->state != CONN_OPEN)
-		return;
-	if (c->tr == TR_CONG)
-		session_send_plain(c, &pong, 1);
-	else
-		wsock_pong(c);
+	if (c->state == CONN_OPEN)
+		c->ops->pong(c);
 }
 
 ssize_t
@@ -298,10 +299,12 @@ tls_step(struct conn *c)
 	    sizeof(about)));
 	/* Now the HTTP upgrade, on its own deadline. */
 	ev_timer_stop(loop, &c->timer);
-	ev_timer_set(&c->timer, c->srv->opt.handshake_ms / 1000.0, 0);
-	ev_timer_start(loop, &c->timer);
+	if (c->ops->start(c) < 0) {
+		conn_nomem(c, "out of memory (transport)");
+		return;
+	}
 	if (tls_pending(c->tls_io))
-		wsock_on_readable(c);
+		c->ops->readable(c);
 }
 
 static void
@@ -398,28 +401,17 @@ conn_flush(struct conn *c)
 	}
 	/* Closing: nothing more is read, so what was being received goes
 	 * now (here, outside any of its callbacks), not after the linger. */
-	if (c->state == CONN_CLOSING && c->bufmem > qarray_bytes(c)) {
-		if (c->tr == TR_CONG)
-			congsock_drop_input(c);
-		else
-			wsock_drop_input(c);
-	}
+	if (c->state == CONN_CLOSING && c->bufmem > qarray_bytes(c))
+		c->ops->drop_input(c);
 	while (c->qlen) {
 		int cnt = 0;
 
-		for (uint32_t i = 0; i < c->qlen && cnt + 2 <= IOV_MAX_BATCH;
-		    i++) {
+		for (uint32_t i = 0; i < c->qlen && cnt < IOV_MAX_BATCH; i++) {
 			struct outq_item *it = &c->q[(c->qhead + i) % c->qcap];
-			uint32_t off = it->off;
 
-			if (off < it->hlen) {
-				iov[cnt].iov_base = it->hdr + off;
-				iov[cnt].iov_len = it->hlen - off;
-				cnt++;
-				off = it->hlen;
-			}
-			iov[cnt].iov_base = it->m->data + (off - it->hlen);
-			iov[cnt].iov_len = it->m->len - (off - it->hlen);
+			/* Header and payload are contiguous (msg_framed). */
+			iov[cnt].iov_base = it->m->data - it->hlen + it->off;
+			iov[cnt].iov_len = it->hlen + it->m->len - it->off;
 			cnt++;
 		}
 		n = conn_writev(c, iov, cnt);
@@ -475,12 +467,10 @@ conn_close(struct conn *c, bool graceful, int ws_code, const char *reason)
 	    c->s.cid[0] ? c->s.cid : "-", reason);
 	/* Leave the router first: nobody may send to it any more, and its
 	 * @state subscribers hear about it now. */
-	router_conn_gone(c->srv, c);
-	auth_conn_gone(c);
+	c->up->closed(c);
 	admit_untrack(c->srv, c);
-	if (c->close_after_flush && c->tr != TR_CONG && ws_code &&
-	    was == CONN_OPEN)
-		wsock_send_close(c, ws_code, reason);
+	if (c->close_after_flush && was == CONN_OPEN && c->ops->begin_close)
+		c->ops->begin_close(c, ws_code, reason);
 	ev_io_stop(c->srv->loop, &c->rd);
 	if (c->close_after_flush)
 		server_want_flush(c->srv, c);
@@ -552,14 +542,10 @@ conn_destroy(struct conn *c)
 	if (c->fd >= 0)
 		close_socket(c);
 	filelog(FL_CONNECTION, "- IP:%s #%u cid:%s %s", c->ip, c->ssid,
-	    c->s.cid[0] ? c->s.cid : "-", c->tr == TR_CONG ? "CS" :
-	    c->tr == TR_WSS ? "WSS" : "WS");
+	    c->s.cid[0] ? c->s.cid : "-", fl_name[c->tr]);
 	srv->m.conns_now[c->tr]--;
 	session_free(c);
-	if (c->tr == TR_CONG)
-		congsock_free(c);
-	else
-		wsock_free(c);
+	c->ops->free(c);
 	queue_clear(c);
 	free(c->q);
 	tls_free(c->tls_io);
@@ -568,7 +554,25 @@ conn_destroy(struct conn *c)
 	free(c);
 }
 
-/* ---- rates ---- */
+/* ---- rates, and idle memory ---- */
+
+/* What an idle connection need not hold: an empty queue's ring, and the
+ * transport's buffers between messages. Not inside its read callback
+ * (never: this runs from a timer). */
+static void
+conn_trim(struct conn *c)
+{
+	if (c->state != CONN_OPEN || c->doomed)
+		return;
+	if (c->qlen == 0 && c->q) {
+		bufmem_shrink(c->srv, c, qarray_bytes(c));
+		free(c->q);
+		c->q = NULL;
+		c->qcap = c->qhead = 0;
+	}
+	if (c->ops->trim)
+		c->ops->trim(c);
+}
 
 void
 conn_rates_tick(struct server *srv)
@@ -579,6 +583,7 @@ conn_rates_tick(struct server *srv)
 		struct conn_rates *r = &c->rate;
 		double dt = (double)(now - r->at_ms) / 1000.0;
 
+		conn_trim(c);
 		if (r->at_ms == 0 || dt <= 0) {
 			r->at_rx_msgs = c->rx_msgs;
 			r->at_tx_msgs = c->tx_msgs;
@@ -625,20 +630,18 @@ conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	c->reading = true;	/* its input buffers are in use below */
-	if (c->tr == TR_CONG)
-		congsock_on_readable(c);
-	else if (c->tls_io && !tls_done(c->tls_io))
+	if (c->tls_io && !tls_done(c->tls_io))
 		tls_step(c);
 	else if (c->tls_io && tls_write_pending(c->tls_io)) {
 		/* Read again once the half-sent record is out (conn_flush). */
 		ev_io_stop(c->srv->loop, &c->rd);
 	} else {
-		wsock_on_readable(c);
+		c->ops->readable(c);
 		/* GnuTLS may hold decrypted records the socket will not
 		 * signal. */
 		for (int i = 0; i < 64 && c->tls_io &&
 		    c->state < CONN_CLOSING && tls_pending(c->tls_io); i++)
-			wsock_on_readable(c);
+			c->ops->readable(c);
 	}
 	c->reading = false;
 }
@@ -648,10 +651,7 @@ conn_drop_input(struct conn *c)
 {
 	if (c->reading)
 		return;		/* freed at its flush, out of its callbacks */
-	if (c->tr == TR_CONG)
-		congsock_drop_input(c);
-	else
-		wsock_drop_input(c);
+	c->ops->drop_input(c);
 }
 
 static void

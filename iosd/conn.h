@@ -23,10 +23,10 @@
 #include "metrics.h"
 #include "proto.h"
 #include "session.h"
+#include "transport.h"
 
 struct server;
 struct msg;
-struct ws_state;
 
 enum conn_state {
 	CONN_HANDSHAKE,		/* WebSocket: HTTP upgrade in progress */
@@ -38,8 +38,7 @@ enum conn_state {
 struct outq_item {
 	struct msg *m;
 	uint32_t off;		/* bytes of hdr + payload already written */
-	uint8_t hlen;
-	uint8_t hdr[11];	/* transport header, written before m */
+	uint8_t hlen;		/* m's header (msg_framed) goes out, or 0 */
 };
 
 struct conn {
@@ -66,7 +65,11 @@ struct conn {
 
 	struct admit_key akey;	/* the address its limits are kept for */
 	bool admit_counted;	/* counted in --max-per-ip (not logged in) */
-	struct sockaddr_storage peer;
+	union {				/* IPv4 or IPv6, not a whole */
+		struct sockaddr sa;	/* sockaddr_storage */
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} peer;
 	char ip[64];		/* as the reference shows it */
 	char home[TAG_HOME_MAX];
 	bool tls;		/* wss, or https behind a trusted proxy */
@@ -78,8 +81,9 @@ struct conn {
 	size_t bufmem;		/* buffers charged to the budget (bufmem.h) */
 	size_t mem_doomed;	/* what it held when closed over the budget */
 
-	struct cong_decoder cong;
-	struct ws_state *ws;
+	const struct transport_ops *ops;	/* its transport (transport.h) */
+	const struct conn_up *up;	/* its session's callbacks */
+	void *tp;			/* the transport's state */
 
 	struct session s;
 	UT_hash_handle hh_cid;	/* router's CID map */
@@ -101,13 +105,17 @@ struct conn *conn_new(struct server *srv, int fd, enum transport tr,
     const struct sockaddr *sa, socklen_t salen,
     const struct admit_key *key);
 
+/* Up, from the transport: through c->up to the session. */
+void conn_opened(struct conn *c);
+void conn_message(struct conn *c, uint8_t *m, size_t len);
+
 /* Queue a message with the transport's framing; no copy of m. */
 void conn_send_msg(struct conn *c, struct msg *m);
 /* Queue bytes that are already framed (WebSocket control frames). */
 void conn_send_raw(struct conn *c, const void *data, size_t len);
 /* Send the transport's keepalive ping. */
 void conn_ping(struct conn *c);
-/* Send a pong: a WebSocket control frame or a CongSocket 0xCE. */
+/* Send the transport's pong (answering the client's PING). */
 void conn_pong(struct conn *c);
 
 /*
@@ -133,7 +141,8 @@ void conn_nomem(struct conn *c, const char *reason);
 ssize_t conn_read(struct conn *c, void *buf, size_t len);
 ssize_t conn_writev(struct conn *c, const struct iovec *iov, int cnt);
 
-/* Once a second: every connection's rates. */
+/* Once a second: every connection's rates, and what idle ones give back
+ * (an empty queue's ring, the transport's buffers between messages). */
 void conn_rates_tick(struct server *srv);
 
 /* Called by the server's prepare hook. */

@@ -14,8 +14,8 @@
 #include "router.h"
 #include "server.h"
 
-static json_t *
-client_json(const struct conn *c, bool detail)
+json_t *
+ctl_cmd_client_json(const struct conn *c, bool detail)
 {
 	json_t *o = json_object();
 
@@ -168,7 +168,7 @@ ctl_cmd_clients(struct ctl_client *cl, json_int_t id, json_t *args)
 	}
 	list = json_array();
 	for (size_t i = (size_t)off; i < n && i < (size_t)(off + lim); i++)
-		json_array_append_new(list, client_json(v[i], false));
+		json_array_append_new(list, ctl_cmd_client_json(v[i], false));
 	free(v);
 	o = json_object();
 	json_object_set_new(o, "total", json_integer((json_int_t)n));
@@ -189,7 +189,7 @@ ctl_cmd_client(struct ctl_client *cl, json_int_t id, json_t *args)
 	}
 	for (struct conn *c = ctl_server(cl)->conns; c; c = c->next)
 		if (admin_sel_match(&sel, c)) {
-			ctl_ok(cl, id, client_json(c, true));
+			ctl_ok(cl, id, ctl_cmd_client_json(c, true));
 			return;
 		}
 	if (sel.cid)

@@ -137,6 +137,9 @@ ctl_cmd_handler(enum ctlmsg_cmd cmd)
 	case CTLMSG_CMD_RELOAD: return ctl_cmd_reload;
 	case CTLMSG_CMD_LOG_LEVEL: return ctl_cmd_log_level;
 	case CTLMSG_CMD_BACKUP: return ctl_cmd_backup;
+	case CTLMSG_CMD_TOKEN_CREATE: return ctl_cmd_token_create;
+	case CTLMSG_CMD_TOKEN_LIST: return ctl_cmd_token_list;
+	case CTLMSG_CMD_TOKEN_REVOKE: return ctl_cmd_token_revoke;
 	case CTLMSG_CMD_NONE:
 	case CTLMSG_CMD_COUNT:
 		break;

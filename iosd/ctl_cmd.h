@@ -7,7 +7,8 @@
  * admin errors); the handlers live by topic: ctl_server.c (status,
  * metrics, reload, log level, backup), ctl_streams.c (trace, watch,
  * cancel), ctl_clients.c (clients, kick, bans), ctl_channels.c (channels,
- * subscribers, signal, wall) and ctl_devices.c (devices, quotas, audit).
+ * subscribers, signal, wall), ctl_devices.c (devices, quotas, audit) and
+ * ctl_tokens.c (the HTTP API's bearer tokens).
  * The administrative verbs themselves are admin.c's: a handler reads its
  * arguments, calls one, and turns the result into JSON.
  */
@@ -48,6 +49,10 @@ json_int_t ctl_cmd_arg_int(struct ctl_client *cl, json_int_t id,
 int ctl_cmd_arg_bool(struct ctl_client *cl, json_int_t id, json_t *args,
     const char *key, bool *bad);
 
+/* A connected client as clients and client show it (detail: its nick,
+ * presented id and channels too); the HTTP API's clients too. */
+struct conn;
+json_t *ctl_cmd_client_json(const struct conn *c, bool detail);
 /* Who is asking, for admin.c's log line of a change. */
 void ctl_cmd_who(const struct ctl_client *cl, struct admin_who *who);
 /* Answer an admin verb's failure: its code as the control socket's, and
@@ -70,5 +75,7 @@ ctl_cmd_fn ctl_cmd_channels, ctl_cmd_subscribers, ctl_cmd_signal,
 ctl_cmd_fn ctl_cmd_devices, ctl_cmd_device, ctl_cmd_enroll, ctl_cmd_revoke,
     ctl_cmd_disable, ctl_cmd_enable, ctl_cmd_set_level, ctl_cmd_rotate_key,
     ctl_cmd_import, ctl_cmd_quota_list, ctl_cmd_quota_set, ctl_cmd_audit;
+/* ctl_tokens.c */
+ctl_cmd_fn ctl_cmd_token_create, ctl_cmd_token_list, ctl_cmd_token_revoke;
 
 #endif

@@ -3,6 +3,7 @@
  * 0.0.4: every family has HELP and TYPE, counters end in _total, units
  * are seconds and bytes; promtool check metrics accepts it.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,11 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "bufmem.h"
 #include "conn.h"
 #include "ctl.h"
 #include "http.h"
+#include "http_api.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
@@ -207,8 +210,8 @@ exposition(struct server *srv, FILE *f)
 	sample(f, "iosd_store_pending_writes", NULL, (double)pending);
 }
 
-static void
-respond(struct conn *c, int status, const char *reason, const char *ctype,
+void
+http_respond(struct conn *c, int status, const char *reason, const char *ctype,
     const char *body, size_t blen, bool head, bool keep, const char *extra)
 {
 	char hdr[512];
@@ -230,7 +233,7 @@ text(struct conn *c, int status, const char *reason, bool head, bool keep,
 	char body[128];
 	int n = snprintf(body, sizeof(body), "%s\n", reason);
 
-	respond(c, status, reason, "text/plain; charset=utf-8", body,
+	http_respond(c, status, reason, "text/plain; charset=utf-8", body,
 	    (size_t)n, head, keep, extra);
 }
 
@@ -261,6 +264,12 @@ http_serve(struct conn *c, const char *method, const char *target,
 	size_t blen = 0;
 	FILE *f;
 
+	if (http_api_path(target)) {
+		/* Without its headers (Authorization) and body. */
+		http_api_error(c, 501, "unavailable", "the HTTP API is reached "
+		    "through http_request", head, keep);
+		return keep;
+	}
 	if (plen == 8 && strncmp(target, "/metrics", 8) == 0) {
 		if (!head && strcmp(method, "GET") != 0) {
 			text(c, 405, "Method Not Allowed", false, keep,
@@ -283,7 +292,7 @@ http_serve(struct conn *c, const char *method, const char *target,
 		}
 		exposition(srv, f);
 		fclose(f);
-		respond(c, 200, "OK", "text/plain; version=0.0.4; "
+		http_respond(c, 200, "OK", "text/plain; version=0.0.4; "
 		    "charset=utf-8", body, blen, head, keep, NULL);
 		free(body);
 		return keep;
@@ -304,7 +313,7 @@ http_serve(struct conn *c, const char *method, const char *target,
 		    "\"up\":%s}}\n", up ? "ok" : "unavailable", IOSD_VERSION,
 		    (unsigned long long)server_uptime_s(srv), store_backend_name(srv->store), up ? "true" :
 		    "false");
-		respond(c, up ? 200 : 503, up ? "OK" : "Service Unavailable",
+		http_respond(c, up ? 200 : 503, up ? "OK" : "Service Unavailable",
 		    "application/json", js, (size_t)n, head, keep, NULL);
 		return keep;
 	}
@@ -321,4 +330,171 @@ http_serve(struct conn *c, const char *method, const char *target,
 	}
 	text(c, 404, "Not Found", head, keep, NULL);
 	return keep;
+}
+
+/* ---- the HTTP API's way in: headers and a bounded body ---- */
+
+struct http_body {
+	struct http_req r;	/* its strings in strs */
+	char *strs;
+	uint8_t *buf;
+	size_t want, have;	/* bytes of the body: Content-Length, read */
+};
+
+void
+http_body_free(struct conn *c, struct http_body *b)
+{
+	if (b == NULL)
+		return;
+	if (b->buf)
+		bufmem_shrink(c->srv, c, b->want);
+	free(b->buf);
+	free(b->strs);
+	free(b);
+}
+
+/* The whole body is here: the API answers, and the connection closes. */
+static enum http_next
+body_done(struct conn *c, struct http_body **body)
+{
+	struct http_body *b = *body;
+
+	*body = NULL;
+	b->r.keep = false;
+	http_api_body(c, &b->r, b->buf, b->have);
+	http_body_free(c, b);
+	return HTTP_CLOSE;
+}
+
+/* Copy what a request keeps while its body comes. */
+static struct http_body *
+body_new(const struct http_req *r)
+{
+	const char *v[3] = { r->method, r->target, r->authorization };
+	struct http_body *b = calloc(1, sizeof(*b));
+	size_t n = 0, off = 0, l;
+	const char **dst[3];
+
+	if (b == NULL)
+		return NULL;
+	for (int i = 0; i < 3; i++)
+		n += v[i] ? strlen(v[i]) + 1 : 0;
+	if ((b->strs = malloc(n ? n : 1)) == NULL) {
+		free(b);
+		return NULL;
+	}
+	b->r = *r;
+	b->r.content_length = b->r.transfer_encoding = NULL;
+	dst[0] = &b->r.method;
+	dst[1] = &b->r.target;
+	dst[2] = &b->r.authorization;
+	for (int i = 0; i < 3; i++) {
+		if (v[i] == NULL)
+			continue;
+		l = strlen(v[i]) + 1;
+		memcpy(b->strs + off, v[i], l);
+		*dst[i] = b->strs + off;
+		off += l;
+	}
+	return b;
+}
+
+enum http_next
+http_request(struct conn *c, const struct http_req *r, const uint8_t *early,
+    size_t elen, struct http_body **body)
+{
+	struct http_body *b;
+	unsigned long long len;
+	char *end;
+
+	*body = NULL;
+	if (!http_api_path(r->target))
+		return http_serve(c, r->method, r->target, r->keep) ?
+		    HTTP_KEEP : HTTP_CLOSE;
+	switch (http_api_head(c, r)) {
+	case HTTP_API_KEEP:
+		return HTTP_KEEP;
+	case HTTP_API_CLOSE:
+		return HTTP_CLOSE;
+	case HTTP_API_BODY:
+		break;
+	}
+	/* The body: Content-Length only, within the limit. */
+	if (r->transfer_encoding) {
+		http_api_error(c, 411, "length_required", "send the body with "
+		    "a Content-Length (no Transfer-Encoding)", false, false);
+		return HTTP_CLOSE;
+	}
+	if (r->content_length == NULL) {
+		http_api_error(c, 411, "length_required", "a Content-Length is "
+		    "required", false, false);
+		return HTTP_CLOSE;
+	}
+	errno = 0;
+	len = strtoull(r->content_length, &end, 10);
+	if (*r->content_length < '0' || *r->content_length > '9' || *end ||
+	    errno) {
+		http_api_error(c, 400, "bad_request", "Content-Length is not a "
+		    "number", false, false);
+		return HTTP_CLOSE;
+	}
+	if (len > HTTP_BODY_MAX) {
+		char m[80];
+
+		snprintf(m, sizeof(m), "the body is over %d bytes",
+		    HTTP_BODY_MAX);
+		http_api_error(c, 413, "too_large", m, false, false);
+		return HTTP_CLOSE;
+	}
+	if ((b = body_new(r)) == NULL) {
+		http_api_error(c, 503, "internal", "out of memory", false,
+		    false);
+		return HTTP_CLOSE;
+	}
+	b->want = (size_t)len;
+	/* Charged to the budget as the handshake buffer is. */
+	if (b->want && !bufmem_grow(c->srv, c, b->want)) {
+		http_body_free(c, b);
+		return HTTP_CLOSE;
+	}
+	if (b->want && (b->buf = malloc(b->want)) == NULL) {
+		bufmem_shrink(c->srv, c, b->want);
+		http_body_free(c, b);
+		http_api_error(c, 503, "internal", "out of memory", false,
+		    false);
+		return HTTP_CLOSE;
+	}
+	/* What came with the head; anything past the body is not read (the
+	 * connection closes after the answer). */
+	b->have = elen < b->want ? elen : b->want;
+	if (b->have)
+		memcpy(b->buf, early, b->have);
+	*body = b;
+	if (b->have == b->want)
+		return body_done(c, body);
+	return HTTP_BODY;
+}
+
+enum http_next
+http_body_read(struct conn *c, struct http_body **body)
+{
+	struct http_body *b = *body;
+	ssize_t n;
+
+	n = conn_read(c, b->buf + b->have, b->want - b->have);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR)) {
+		c->eof = true;
+		*body = NULL;
+		http_body_free(c, b);
+		conn_close(c, false, 0, "closed during an HTTP request body");
+		return HTTP_CLOSE;
+	}
+	if (n < 0)
+		return HTTP_BODY;
+	c->rx_bytes += (uint64_t)n;
+	b->have += (size_t)n;
+	if (b->have < b->want)
+		return HTTP_BODY;
+	return body_done(c, body);
 }

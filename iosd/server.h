@@ -28,6 +28,8 @@ struct ctl_listener;
 struct ctl_client;
 struct tls_ctx;
 
+#define SERVER_RX_SIZE	65536
+
 struct server {
 	struct ev_loop *loop;
 	struct options opt;
@@ -69,6 +71,9 @@ struct server {
 	bool stopping;
 	int argc;			/* the command line, for reloads */
 	char **argv;
+	/* The loop's one read buffer: a transport reads into it and keeps
+	 * bytes of its own only while a message is partly received. */
+	uint8_t rx[SERVER_RX_SIZE];
 };
 
 /* Watchers of the loop (prepare hook, keepalive, signals). */

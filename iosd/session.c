@@ -19,6 +19,7 @@
 #include "router.h"
 #include "server.h"
 #include "session.h"
+#include "transport.h"
 #include "wsock.h"
 
 #define DEFAULT_LEVEL 3		/* reference serverOption.defaultQuotaIndex */
@@ -74,10 +75,8 @@ session_set_level(struct conn *c, int level)
 	s->tokens = s->traffic_rate;
 	s->tokens_ms = server_now_ms(c->srv);
 	s->over_since_ms = 0;
-	if (c->tr == TR_CONG && c->cong.buf)
-		c->cong.max_len = s->max_signal;
-	else if (c->tr == TR_CONG)
-		cong_decoder_init(&c->cong, s->max_signal);
+	if (c->ops)
+		c->ops->set_limit(c, s->max_signal);
 }
 
 /* trafficRate: a token bucket of received bytes, one second deep. Over
@@ -526,3 +525,18 @@ session_on_message(struct conn *c, uint8_t *m, size_t len)
 		break;
 	}
 }
+
+/* The connection is closing: it leaves the router (its @state
+ * subscribers hear about it now) and any login in flight. */
+static void
+session_closed(struct conn *c)
+{
+	router_conn_gone(c->srv, c);
+	auth_conn_gone(c);
+}
+
+const struct conn_up session_up = {
+	.opened = session_start,
+	.message = session_on_message,
+	.closed = session_closed,
+};

@@ -60,6 +60,9 @@ struct session {
 	uint64_t last_drop_ms;
 };
 
+/* What the connection calls up (transport.h): opened, message, closed. */
+extern const struct conn_up session_up;
+
 /* "cid_ready" and the like, for operators. */
 const char *session_state_name(enum session_state s);
 

@@ -1245,3 +1245,139 @@ store_abort_backups(struct store *st, const char *why)
 	while (st->backups)
 		backup_end(st->backups, -1, why);
 }
+
+/* ---- bearer tokens of the HTTP API ---- */
+
+int
+store_token_put(struct store *st, struct token_row *t)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO tokens (hash, scope, name, "
+	    "expires_at) VALUES (?1, ?2, ?3, ?4)", -1, &s, NULL) != SQLITE_OK) {
+		warn_db(st);
+		return STORE_FAILED;
+	}
+	sqlite3_bind_blob(s, 1, t->hash, STORE_TOKEN_HASH, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, t->scope, -1, SQLITE_STATIC);
+	if (t->name[0])
+		sqlite3_bind_text(s, 3, t->name, -1, SQLITE_STATIC);
+	if (t->expires)
+		sqlite3_bind_int64(s, 4, t->expires);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		t->id = sqlite3_last_insert_rowid(st->db);
+		rc = STORE_OK;
+	} else if (sqlite3_extended_errcode(st->db) ==
+	    SQLITE_CONSTRAINT_UNIQUE)
+		rc = STORE_EXISTS;
+	else {
+		warn_db(st);
+		rc = sqlite3_errcode(st->db) == SQLITE_CONSTRAINT ?
+		    STORE_BAD_VALUE : STORE_FAILED;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static void
+token_row(sqlite3_stmt *s, struct token_row *t)
+{
+	const void *h = sqlite3_column_blob(s, 1);
+	const char *sc = (const char *)sqlite3_column_text(s, 2);
+	const char *nm = (const char *)sqlite3_column_text(s, 3);
+
+	memset(t, 0, sizeof(*t));
+	t->id = sqlite3_column_int64(s, 0);
+	if (h && sqlite3_column_bytes(s, 1) == STORE_TOKEN_HASH)
+		memcpy(t->hash, h, STORE_TOKEN_HASH);
+	snprintf(t->scope, sizeof(t->scope), "%s", sc ? sc : "");
+	snprintf(t->name, sizeof(t->name), "%s", nm ? nm : "");
+	t->expires = sqlite3_column_int64(s, 4);
+	t->created = sqlite3_column_int64(s, 5);
+	t->last_used = sqlite3_column_int64(s, 6);
+}
+
+#define TOKEN_COLUMNS	"id, hash, scope, name, coalesce(expires_at, 0), " \
+	"created_at, coalesce(last_used, 0)"
+
+int
+store_token_find(struct store *st, const uint8_t hash[STORE_TOKEN_HASH],
+    struct token_row *t)
+{
+	sqlite3_stmt *s;
+	char id[24];
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT " TOKEN_COLUMNS " FROM tokens "
+	    "WHERE hash = ?1", -1, &s, NULL) != SQLITE_OK) {
+		warn_db(st);
+		return STORE_FAILED;
+	}
+	sqlite3_bind_blob(s, 1, hash, STORE_TOKEN_HASH, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		token_row(s, t);
+		rc = STORE_OK;
+	} else if (rc == SQLITE_DONE)
+		rc = STORE_NOTFOUND;
+	else {
+		warn_db(st);
+		rc = STORE_FAILED;
+	}
+	sqlite3_finalize(s);
+	if (rc == STORE_OK) {
+		/* Its last use: written behind, as a login's. */
+		snprintf(id, sizeof(id), "%lld", (long long)t->id);
+		if (!behind(st, "UPDATE tokens SET last_used = unixepoch() "
+		    "WHERE id = ?1", id, NULL, NULL, NULL, NULL, 0, false))
+			log_warnx("store: use of token %s not recorded: out "
+			    "of memory", id);
+	}
+	return rc;
+}
+
+long
+store_token_list(struct store *st, store_token_cb *cb, void *arg)
+{
+	sqlite3_stmt *s;
+	struct token_row t;
+	long n = 0;
+
+	store_flush(st);	/* the last uses */
+	if (sqlite3_prepare_v2(st->db, "SELECT " TOKEN_COLUMNS " FROM tokens "
+	    "ORDER BY id", -1, &s, NULL) != SQLITE_OK) {
+		warn_db(st);
+		return -1;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		token_row(s, &t);
+		if (cb)
+			cb(arg, &t);
+		n++;
+	}
+	sqlite3_finalize(s);
+	return n;
+}
+
+int
+store_token_del(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	store_flush(st);	/* no last use written after the delete */
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM tokens WHERE id = ?1", -1,
+	    &s, NULL) != SQLITE_OK) {
+		warn_db(st);
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_DONE)
+		rc = sqlite3_changes(st->db) > 0;
+	else
+		warn_db(st);
+	sqlite3_finalize(s);
+	return rc;
+}

@@ -171,6 +171,32 @@ int store_ban_del(struct store *st, const char *net);
 typedef void store_ban_cb(void *arg, const struct ban_row *b);
 int store_ban_load(struct store *st, store_ban_cb *cb, void *arg);
 
+/*
+ * Bearer tokens of the HTTP API (SQLite, migrations/0004_tokens.sql):
+ * only the SHA-256 of a token is kept. expires 0: never.
+ */
+#define STORE_TOKEN_NAME_MAX	64	/* bytes of a token's name */
+#define STORE_TOKEN_HASH	32	/* SHA-256 */
+struct token_row {
+	int64_t id;
+	uint8_t hash[STORE_TOKEN_HASH];
+	char scope[16];
+	char name[STORE_TOKEN_NAME_MAX + 1];
+	int64_t expires, created, last_used;
+};
+/* Insert t (its id is given back in t->id): STORE_OK, STORE_EXISTS for a
+ * hash already there, or another store error. */
+int store_token_put(struct store *st, struct token_row *t);
+/* The token with this hash: STORE_OK with *t, STORE_NOTFOUND, or an
+ * error. Its last use is noted (written behind). */
+int store_token_find(struct store *st, const uint8_t hash[STORE_TOKEN_HASH],
+    struct token_row *t);
+/* Every token, oldest first, to cb; how many, or -1 on error. */
+typedef void store_token_cb(void *arg, const struct token_row *t);
+long store_token_list(struct store *st, store_token_cb *cb, void *arg);
+/* 1 when it was there (and is gone), 0 when not, -1 on error. */
+int store_token_del(struct store *st, int64_t id);
+
 /* Retained signals that survive a restart (SQLite). */
 void store_retained_put(struct store *st, const char *key,
     const uint8_t *msg, size_t len);

@@ -43,6 +43,7 @@ struct ws_state {
 	bool frame_fin;
 	bool refused;		/* message over the limit: reading stopped */
 	bool http_next;		/* a plain request answered: wait for more */
+	struct http_body *http_body;	/* a request's body coming (http.h) */
 	unsigned http_reqs;
 	uint8_t cur_opcode;	/* of the frame being received */
 	uint8_t close_rx[2];	/* a received close frame's code */
@@ -61,8 +62,8 @@ struct ws_state {
 	bool force_proto;
 };
 
-size_t
-wsock_frame_header(uint8_t hdr[10], size_t len)
+static size_t
+ws_frame_header(uint8_t hdr[TRANSPORT_HDR_MAX], size_t len)
 {
 	hdr[0] = 0x82;		/* FIN, binary */
 	if (len < 126) {
@@ -85,7 +86,7 @@ wsock_frame_header(uint8_t hdr[10], size_t len)
 static void
 hs_release(struct conn *c)
 {
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 
 	if (ws->hs == NULL)
 		return;
@@ -94,6 +95,8 @@ hs_release(struct conn *c)
 	bufmem_shrink(c->srv, c, HS_MAX + 1);
 }
 
+static void ws_readable(struct conn *c);
+
 /* ---- wslay callbacks ---- */
 
 static ssize_t
@@ -101,7 +104,7 @@ recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
     void *user)
 {
 	struct conn *c = user;
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 	ssize_t n;
 
 	(void)flags;
@@ -191,7 +194,7 @@ wsock_close_frame(uint8_t out[WS_CLOSE_FRAME_MAX], uint16_t code,
 static void
 emit_close(struct conn *c)
 {
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 	uint8_t f[WS_CLOSE_FRAME_MAX];
 	uint16_t code = ws->out_have >= 2 ? (uint16_t)(ws->out_buf[0] << 8 |
 	    ws->out_buf[1]) : 0;
@@ -222,7 +225,7 @@ send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
     int flags, void *user)
 {
 	struct conn *c = user;
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 	size_t done = 0;
 
 	(void)ctx;
@@ -286,7 +289,7 @@ close_code_valid(uint16_t code)
 static void
 refuse(struct conn *c, enum drop_reason why, int code, const char *reason)
 {
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 
 	if (ws->refused)
 		return;
@@ -305,7 +308,7 @@ frame_start_cb(wslay_event_context_ptr ctx,
     const struct wslay_event_on_frame_recv_start_arg *arg, void *user)
 {
 	struct conn *c = user;
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 
 	(void)ctx;
 	ws->cur_opcode = arg->opcode;
@@ -345,7 +348,7 @@ frame_start_cb(wslay_event_context_ptr ctx,
 static bool
 rx_room(struct conn *c, size_t n)
 {
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 	size_t ncap;
 	uint8_t *nb;
 
@@ -371,7 +374,7 @@ rx_room(struct conn *c, size_t n)
 static void
 rx_release(struct conn *c)
 {
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 
 	bufmem_shrink(c->srv, c, ws->rx_cap);
 	free(ws->rx);
@@ -384,7 +387,7 @@ frame_chunk_cb(wslay_event_context_ptr ctx,
     const struct wslay_event_on_frame_recv_chunk_arg *arg, void *user)
 {
 	struct conn *c = user;
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 
 	if (ws->cur_opcode == WSLAY_CONNECTION_CLOSE) {
 		/* Its code, checked before wslay answers it. */
@@ -414,7 +417,7 @@ static void
 frame_end_cb(wslay_event_context_ptr ctx, void *user)
 {
 	struct conn *c = user;
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 
 	(void)ctx;
 	if (!ws->frame_data || !ws->frame_fin || ws->refused ||
@@ -424,7 +427,7 @@ frame_end_cb(wslay_event_context_ptr ctx, void *user)
 	if (ws->rx_opcode == WSLAY_BINARY_FRAME) {
 		if (ws->rx_len == 0)
 			return;		/* empty binary: ignored */
-		session_on_message(c, ws->rx, ws->rx_len);
+		conn_message(c, ws->rx, ws->rx_len);
 	} else {
 		if (!utf8_valid(ws->rx, ws->rx_len)) {
 			refuse(c, DROP_BAD_FRAME, WS_CLOSE_BAD_DATA,
@@ -453,7 +456,7 @@ msg_recv_cb(wslay_event_context_ptr ctx,
 	case WSLAY_PING:
 		/* Answered now, in order with what this batch of input
 		 * makes us send (wslay's own pong is dropped in send_cb). */
-		if (!c->ws->refused && !wslay_event_get_close_sent(ctx))
+		if (!((struct ws_state *)c->tp)->refused && !wslay_event_get_close_sent(ctx))
 			control_frame(c, 0x8a, arg->msg, arg->msg_length);
 		c->s.alive = true;
 		break;
@@ -519,6 +522,7 @@ struct hs_fields {
 	const char *host, *upgrade, *connection, *key, *version;
 	const char *xff, *xfp;
 	const char *content_length, *transfer_encoding;
+	const char *authorization;
 };
 
 /* Split "Name: value" lines in place; false on a malformed line. */
@@ -566,6 +570,8 @@ parse_headers(char *p, struct hs_fields *h)
 			h->content_length = v;
 		else if (strcasecmp(p, "transfer-encoding") == 0)
 			h->transfer_encoding = v;
+		else if (strcasecmp(p, "authorization") == 0)
+			h->authorization = v;
 		p = eol + 2;
 	}
 	return true;
@@ -639,16 +645,17 @@ apply_forwarded(struct conn *c, const struct hs_fields *h)
 }
 
 /*
- * A request without an upgrade: monitoring (http.c). Keep-alive as HTTP
- * says, but not after a request with a body (we never read bodies) nor
- * past HTTP_MAX_REQS.
+ * A request without an upgrade: monitoring and the HTTP API (http.c).
+ * Keep-alive as HTTP says, but not after a request with a body nor past
+ * HTTP_MAX_REQS; a body is read as it comes (http_body_read).
  */
 static void
 plain_request(struct conn *c, char *line, char *sp1, char *sp2,
-    const struct hs_fields *h)
+    const struct hs_fields *h, size_t hdr_end)
 {
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 	bool http11 = strcmp(sp2 + 1, "HTTP/1.1") == 0, keep;
+	struct http_req r;
 
 	*sp1 = '\0';
 	*sp2 = '\0';
@@ -662,16 +669,27 @@ plain_request(struct conn *c, char *line, char *sp1, char *sp2,
 		keep = false;
 	if (++ws->http_reqs >= HTTP_MAX_REQS)
 		keep = false;
-	if (http_serve(c, line, sp1 + 1, keep))
+	r = (struct http_req){ .method = line, .target = sp1 + 1,
+	    .authorization = h->authorization,
+	    .content_length = h->content_length,
+	    .transfer_encoding = h->transfer_encoding, .keep = keep };
+	switch (http_request(c, &r, (const uint8_t *)ws->hs + hdr_end,
+	    ws->hs_len - hdr_end, &ws->http_body)) {
+	case HTTP_KEEP:
 		ws->http_next = true;
-	else
+		break;
+	case HTTP_BODY:		/* handshake_read goes on with it */
+		break;
+	case HTTP_CLOSE:
 		conn_close(c, true, 0, "HTTP request answered");
+		break;
+	}
 }
 
 static void
 upgrade(struct conn *c, size_t hdr_end)
 {
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 	struct hs_fields h = { 0 };
 	char *line = ws->hs, *eol, *sp1, *sp2, accept[29], resp[256];
 	struct sha1_ctx sha;
@@ -701,7 +719,7 @@ upgrade(struct conn *c, size_t hdr_end)
 		return;
 	}
 	if (h.upgrade == NULL) {
-		plain_request(c, line, sp1, sp2, &h);
+		plain_request(c, line, sp1, sp2, &h, hdr_end);
 		return;
 	}
 	if ((size_t)(sp1 - line) != 3 || strncmp(line, "GET", 3) != 0) {
@@ -753,16 +771,21 @@ upgrade(struct conn *c, size_t hdr_end)
 		hs_release(c);
 	ev_timer_stop(c->srv->loop, &c->timer);
 	c->state = CONN_OPEN;
-	session_start(c);
+	conn_opened(c);
 }
 
 static void
 handshake_read(struct conn *c)
 {
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 	ssize_t n;
 	char *end;
 
+	if (ws->http_body) {
+		if (http_body_read(c, &ws->http_body) == HTTP_CLOSE)
+			conn_close(c, true, 0, "HTTP request answered");
+		return;
+	}
 	if (ws->hs == NULL) {
 		if (!bufmem_grow(c->srv, c, HS_MAX + 1))
 			return;
@@ -799,8 +822,9 @@ handshake_read(struct conn *c)
 			break;
 		upgrade(c, hdr_end);
 		if (c->state == CONN_OPEN && ws->left_len)
-			wsock_on_readable(c);	/* frames already here */
-		if (c->state != CONN_HANDSHAKE || !ws->http_next)
+			ws_readable(c);	/* frames already here */
+		if (c->state != CONN_HANDSHAKE || !ws->http_next ||
+		    ws->http_body)
 			return;
 		/* Answered, kept alive: the next request starts after it,
 		 * with a new deadline. */
@@ -821,7 +845,7 @@ handshake_read(struct conn *c)
 static void
 after_io(struct conn *c, int rv)
 {
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 
 	if (rv == WSLAY_ERR_NOMEM) {
 		conn_nomem(c, "out of memory (WebSocket)");
@@ -865,8 +889,8 @@ after_io(struct conn *c, int rv)
 	}
 }
 
-void
-wsock_on_readable(struct conn *c)
+static void
+ws_readable(struct conn *c)
 {
 	int rv;
 
@@ -876,69 +900,115 @@ wsock_on_readable(struct conn *c)
 	}
 	if (c->state != CONN_OPEN)
 		return;
-	rv = wslay_event_recv(c->ws->ctx);
+	rv = wslay_event_recv(((struct ws_state *)c->tp)->ctx);
 	after_io(c, rv);
 }
 
-int
-wsock_init(struct conn *c)
+/* After accept, or once TLS is up: the HTTP upgrade, on its deadline. */
+static int
+ws_start(struct conn *c)
 {
-	c->ws = calloc(1, sizeof(*c->ws));
-	return c->ws ? 0 : -1;
+	c->state = CONN_HANDSHAKE;
+	if ((c->tp = calloc(1, sizeof(struct ws_state))) == NULL)
+		return -1;
+	ev_timer_stop(c->srv->loop, &c->timer);
+	ev_timer_set(&c->timer, c->srv->opt.handshake_ms / 1000.0, 0);
+	ev_timer_start(c->srv->loop, &c->timer);
+	return 0;
 }
 
-void
-wsock_drop_input(struct conn *c)
+/* The limit is read from the session at each frame header. */
+static void
+ws_set_limit(struct conn *c, uint32_t max)
 {
-	struct ws_state *ws = c->ws;
+	(void)c;
+	(void)max;
+}
+
+/* Between messages, the message buffer goes (ws_transport.trim). */
+static void
+ws_trim(struct conn *c)
+{
+	struct ws_state *ws = c->tp;
+
+	if (ws && ws->rx && ws->rx_len == 0 && ws->rx_opcode == 0)
+		rx_release(c);
+}
+
+static void
+ws_drop_input(struct conn *c)
+{
+	struct ws_state *ws = c->tp;
 
 	if (ws == NULL)
 		return;
 	ws->left_len = 0;
+	http_body_free(c, ws->http_body);
+	ws->http_body = NULL;
 	hs_release(c);
 	rx_release(c);
 	ws->rx_len = 0;
 }
 
-void
-wsock_free(struct conn *c)
+static void
+ws_free(struct conn *c)
 {
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 
 	if (ws == NULL)
 		return;
 	if (ws->ctx)
 		wslay_event_context_free(ws->ctx);
+	http_body_free(c, ws->http_body);
 	free(ws->hs);
 	free(ws->rx);
 	free(ws);
-	c->ws = NULL;
+	c->tp = NULL;
 }
 
-void
-wsock_ping(struct conn *c)
+static void
+ws_ping(struct conn *c)
 {
-	if (c->state == CONN_OPEN && c->ws->ctx &&
-	    !wslay_event_get_close_sent(c->ws->ctx))
+	struct ws_state *ws = c->tp;
+
+	if (c->state == CONN_OPEN && ws && ws->ctx &&
+	    !wslay_event_get_close_sent(ws->ctx))
 		control_frame(c, 0x89, NULL, 0);
 }
 
-void
-wsock_pong(struct conn *c)
+static void
+ws_pong(struct conn *c)
 {
-	if (c->state == CONN_OPEN && c->ws->ctx &&
-	    !wslay_event_get_close_sent(c->ws->ctx))
+	struct ws_state *ws = c->tp;
+
+	if (c->state == CONN_OPEN && ws && ws->ctx &&
+	    !wslay_event_get_close_sent(ws->ctx))
 		control_frame(c, 0x8a, NULL, 0);
 }
 
-void
-wsock_send_close(struct conn *c, int code, const char *reason)
+/* A graceful close: a close frame with code (and wslay's state moved
+ * on), in the send queue. */
+static void
+ws_begin_close(struct conn *c, int code, const char *reason)
 {
-	struct ws_state *ws = c->ws;
+	struct ws_state *ws = c->tp;
 
-	if (ws == NULL || ws->ctx == NULL)
+	if (code == 0 || ws == NULL || ws->ctx == NULL)
 		return;
 	wslay_event_queue_close(ws->ctx, (uint16_t)code,
 	    (const uint8_t *)reason, reason ? strlen(reason) : 0);
 	wslay_event_send(ws->ctx);
 }
+
+const struct transport_ops ws_transport = {
+	.start = ws_start,
+	.readable = ws_readable,
+	.frame_header = ws_frame_header,
+	.ping = ws_ping,
+	.pong = ws_pong,
+	.set_limit = ws_set_limit,
+	.begin_close = ws_begin_close,
+	.trim = ws_trim,
+	.drop_input = ws_drop_input,
+	.free = ws_free,
+};

@@ -94,7 +94,10 @@ bool ctlmsg_envelope_ok(const json_t *msg, const char *self, char *why,
 	X(CANCEL, "cancel", CTLMSG_RO, "stream:i!") \
 	X(RELOAD, "reload", CTLMSG_RW, "") \
 	X(LOG_LEVEL, "log-level", CTLMSG_RW, "level:s!") \
-	X(BACKUP, "backup", CTLMSG_RW, "path:s!")
+	X(BACKUP, "backup", CTLMSG_RW, "path:s!") \
+	X(TOKEN_CREATE, "token-create", CTLMSG_RW, "scope:s! expires:s name:s") \
+	X(TOKEN_LIST, "token-list", CTLMSG_RO, "") \
+	X(TOKEN_REVOKE, "token-revoke", CTLMSG_RW, "id:i!")
 
 enum ctlmsg_cmd {
 	CTLMSG_CMD_NONE = -1,	/* no such command; a client's local one */

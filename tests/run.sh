@@ -90,6 +90,9 @@ echo "     (the browser suite: $(($(date +%s) - browser_t0)) s; screenshots in $
 echo "== HTTP on the WebSocket ports: /metrics, /healthz"
 step http node tests/http/run.mjs --bin "$BUILD/iosd"
 
+echo "== the HTTP API: bearer tokens, publish, unicast, clients, subscribers, kick"
+step api node tests/api/run.mjs --bin "$BUILD/iosd" --ctl "$BUILD/iosctl"
+
 echo "== operations: configuration, reload, signals, logs, systemd notify"
 step ops node tests/ops/run.mjs --bin "$BUILD/iosd"
 # iosd(8) names every option of --help (the option table), and no other.

@@ -71,11 +71,12 @@ test_commands(void)
 	 * (and bans, which iosctl marks). */
 	static const char *const ro[] = { "status", "metrics", "clients",
 	    "client", "bans", "channels", "subscribers", "devices",
-	    "device", "quota-list", "audit", "trace", "watch", "cancel" };
+	    "device", "quota-list", "audit", "trace", "watch", "cancel",
+	    "token-list" };
 	size_t nro = 0;
 	struct ctlmsg_arg a;
 
-	tap_eq_long(CTLMSG_CMD_COUNT, 30, "30 commands");
+	tap_eq_long(CTLMSG_CMD_COUNT, 33, "33 commands");
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		const char *n = table[i].name;
 		size_t words = 0, k;
