@@ -34,7 +34,7 @@ for p in $PKGS; do
 done
 # Node.js >= 19 runs the reference iosignal clients; Debian's nodejs
 # package is installed only when no node is on the PATH at all.
-if [ "${1:-}" != build ]; then
+if [ -z "${1:-}" ]; then
 	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 	command -v npm >/dev/null 2>&1 || missing="$missing npm"
 fi
