@@ -165,13 +165,15 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(UNIT_LIB) $(LIBCTL) $(LIBPROTO)
 # they test, and tests/unit/stubs_*.c instead of the network, the
 # connections and the log (as Mosquitto's test/unit/*_stubs.c).
 UNIT_IOSD_OBJ := $(addprefix $(BUILD)/obj/tests/unit/,test_router.o \
-		 test_admin.o stubs_conn.o stubs_log.o stubs_store.o)
-UNIT_STUBS := $(addprefix $(BUILD)/obj/tests/unit/,stubs_conn.o stubs_log.o)
+		 test_admin.o stubs_conn.o stubs_log.o stubs_store.o \
+		 stubs_cluster.o)
+UNIT_STUBS := $(addprefix $(BUILD)/obj/tests/unit/,stubs_conn.o stubs_log.o \
+	      stubs_cluster.o)
 ROUTER_DEPS := $(addprefix $(BUILD)/obj/iosd/,router.o msg.o options.o \
 	       notify.o)
 ADMIN_DEPS := $(ROUTER_DEPS) $(addprefix $(BUILD)/obj/iosd/,admin.o \
 	      admit.o authjs.o authsrc.o metrics.o store.o store_redis.o \
-	      xmalloc.o) $(BUILD)/obj/migrations.o
+	      xmalloc.o acl.o presence.o) $(BUILD)/obj/migrations.o
 
 $(UNIT_IOSD_OBJ): $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -258,6 +260,9 @@ bench: deps
 	@node tests/bench/tui.mjs --bin $(IOSD_BIN) --tui $(IOSTUI_BIN)
 	@node tests/bench/limits.mjs --bin $(IOSD_BIN) --loadgen $(LOADGEN) \
 	    --out $(BUILD)/bench-limits.json $(LIMITS_ARGS)
+	@# Two --cluster nodes over a private redis-server: cross-node
+	@# deliveries/s and the latency Redis adds.
+	@node tests/bench/cluster.mjs --bin $(IOSD_BIN)
 
 # ---- running ----
 

@@ -280,3 +280,106 @@ admin_token(struct cmd_ctx *ctx)
 	json_decref(res);
 	return rc;
 }
+
+/* ---- acl ---- */
+
+static void
+show_acl(const json_t *r)
+{
+	static const char *const cols[] = { "ID", "PRIO", "EFFECT", "WHO",
+	    "ACTION", "PATTERN", NULL };
+	const json_t *l = json_object_get(r, "list");
+	struct table *t = table_new(cols);
+	char a[300];
+	size_t i;
+
+	for (i = 0; i < json_array_size(l); i++) {
+		const json_t *e = json_array_get(l, i);
+
+		table_addf(t, "%lld", (long long)json_integer_value(
+		    json_object_get(e, "id")));
+		table_addf(t, "%lld", (long long)json_integer_value(
+		    json_object_get(e, "prio")));
+		table_add(t, json_string_value(json_object_get(e, "effect")));
+		table_add(t, out_clean(a, sizeof(a), json_string_value(
+		    json_object_get(e, "who"))));
+		table_add(t, json_string_value(json_object_get(e, "action")));
+		table_add(t, out_clean(a, sizeof(a), json_string_value(
+		    json_object_get(e, "pattern"))));
+	}
+	if (table_rows(t))
+		table_print(t);
+	table_free(t);
+	printf("%zu rule%s%s\n", i, i == 1 ? "" : "s", i ? ", first match "
+	    "decides; no match: allowed" : ": everything allowed");
+}
+
+static void
+show_acl_changed(const json_t *r)
+{
+	char a[300], b[300];
+
+	printf("rule %lld: %s %s %s %s (prio %lld); %lld subscription%s "
+	    "removed\n", (long long)json_integer_value(json_object_get(r,
+	    "id")), json_string_value(json_object_get(r, "effect")),
+	    out_clean(a, sizeof(a), json_string_value(json_object_get(r,
+	    "who"))), json_string_value(json_object_get(r, "action")),
+	    out_clean(b, sizeof(b), json_string_value(json_object_get(r,
+	    "pattern"))), (long long)json_integer_value(json_object_get(r,
+	    "prio")), (long long)json_integer_value(json_object_get(r,
+	    "unsubscribed")), json_integer_value(json_object_get(r,
+	    "unsubscribed")) == 1 ? "" : "s");
+}
+
+int
+admin_acl(struct cmd_ctx *ctx)
+{
+	const char *verb = cmd_val(ctx, "list|add|remove");
+	const char *a1 = cmd_val(ctx, "allow|deny|ID");
+	const char *who = cmd_val(ctx, "WHO");
+	const char *action = cmd_val(ctx, "subscribe|publish|both");
+	const char *pattern = cmd_val(ctx, "PATTERN");
+	enum ctlmsg_cmd cmd;
+	json_t *res, *shaped;
+	char *end;
+	int rc;
+
+	if (strcmp(verb, "list") == 0) {
+		if (a1 || json_object_size(ctx->args) > 0)
+			return cmd_bad(ctx, "list takes nothing more");
+		if ((rc = cmd_call(ctx, CTLMSG_CMD_ACL_LIST, ctx->args,
+		    &res)) != ST_OK)
+			return rc;
+		shaped = cmd_list_shape(res, "rules");
+		json_decref(res);
+		rc = cmd_print(ctx, shaped, show_acl);
+		json_decref(shaped);
+		return rc;
+	}
+	if (strcmp(verb, "add") == 0) {
+		if (pattern == NULL)
+			return cmd_bad(ctx, "add needs allow|deny WHO "
+			    "subscribe|publish|both PATTERN");
+		json_object_set_new(ctx->args, "effect", json_string(a1));
+		json_object_set_new(ctx->args, "who", json_string(who));
+		json_object_set_new(ctx->args, "action", json_string(action));
+		json_object_set_new(ctx->args, "pattern",
+		    json_string(pattern));
+		cmd = CTLMSG_CMD_ACL_ADD;
+	} else {
+		long long id;
+
+		if (a1 == NULL || who || json_object_size(ctx->args) > 0)
+			return cmd_bad(ctx, "remove takes the rule's ID alone");
+		id = strtoll(a1, &end, 10);
+		if (*end != '\0' || id < 1)
+			return cmd_bad(ctx, "remove: '%s' is not a rule id", a1);
+		json_object_set_new(ctx->args, "id", json_integer(id));
+		cmd = CTLMSG_CMD_ACL_REMOVE;
+	}
+	if ((rc = cmd_call(ctx, cmd, ctx->args, &res)) != ST_OK)
+		return rc;
+	rc = cmd_print(ctx, res, show_acl_changed);
+	json_decref(res);
+	return rc;
+}

@@ -11,5 +11,6 @@
 int admin_quota_set(struct cmd_ctx *ctx);
 int admin_signal(struct cmd_ctx *ctx);
 int admin_token(struct cmd_ctx *ctx);
+int admin_acl(struct cmd_ctx *ctx);
 
 #endif

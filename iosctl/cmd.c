@@ -245,6 +245,22 @@ static const struct cmd_arg token_args[] = {
 	END
 };
 
+static const struct cmd_arg acl_args[] = {
+	POS("list|add|remove", NULL, ARG_CHOICE, 0, 0, 0,
+	    "list the rules, add one, or remove one by id"),
+	POS("allow|deny|ID", NULL, ARG_STR, 0, 0, ARG_OPTIONAL,
+	    "add: the effect; remove: the rule's id"),
+	POS("WHO", NULL, ARG_STR, 0, 0, ARG_OPTIONAL,
+	    "add: a device id, level:A-B, anonymous or any"),
+	POS("subscribe|publish|both", NULL, ARG_STR, 0, 0, ARG_OPTIONAL,
+	    "add: what the rule is about"),
+	POS("PATTERN", NULL, ARG_STR, 0, 0, ARG_OPTIONAL,
+	    "add: a glob (fnmatch) over tags: dev/*, #room, *@cmd, *$*"),
+	OPT("prio", "N", "prio", ARG_INT, 0, 1000000,
+	    "add: lower is tried first (default 100; then by id)"),
+	END
+};
+
 static const struct cmd_arg help_args[] = {
 	POS("COMMAND", NULL, ARG_STR, 0, 0, ARG_OPTIONAL, "one command"),
 	END
@@ -340,6 +356,11 @@ static const struct cmd commands[] = {
 	    "bearer tokens of the HTTP API (doc/api.md)",
 	    "e.g. iosctl token create --scope publish --expires 30d --name ci\n"
 	    "The token is printed once; iosd keeps only its SHA-256.", NULL },
+	{ "acl", admin_acl, 0, CTLMSG_CMD_ACL_ADD, NULL, acl_args,
+	    "channel permissions: who may subscribe or publish what",
+	    "e.g. iosctl acl add deny anonymous both 'dev/*'\n"
+	    "First match in (prio, id) order decides; no match: allowed.\n"
+	    "A change applies at once, to existing subscriptions too.", NULL },
 	{ "connect", connect_run, CMD_LOCAL | CMD_RAW, CTLMSG_CMD_NONE, NULL,
 	    connect_args, "an interactive IOSignal client (io-client)",
 	    connect_help, NULL },

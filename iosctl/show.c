@@ -153,6 +153,23 @@ show_status(const json_t *r)
 		out_kv("store", "%s", out_text(a, sizeof(a), store));
 	if (json_object_get(r, "control"))
 		out_kv("control", "%s", txt(a, sizeof(a), r, "control"));
+	if (json_is_object(json_object_get(r, "cluster"))) {
+		const json_t *cl = json_object_get(r, "cluster");
+		const json_t *nodes = json_object_get(cl, "nodes");
+
+		out_kv("cluster", "node %s, redis %s, link %s, %s nodes seen",
+		    txt(a, sizeof(a), cl, "node"), txt(b, sizeof(b), cl,
+		    "redis"), txt(c, sizeof(c), cl, "link"),
+		    json_is_array(nodes) ? (snprintf(c, sizeof(c), "%zu",
+		    json_array_size(nodes)), c) : "0");
+		for (i = 0; i < json_array_size(nodes); i++) {
+			const json_t *e = json_array_get(nodes, i);
+
+			out_kv("  node", "%s: in %s, unicasts out %s",
+			    txt(a, sizeof(a), e, "node"), txt(b, sizeof(b), e,
+			    "in"), txt(c, sizeof(c), e, "out"));
+		}
+	}
 	if ((l = show_list(json_object_get(r, "listeners"))) == NULL)
 		return;
 	t = table_new(cols);

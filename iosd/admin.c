@@ -15,6 +15,7 @@
 #include <nettle/memops.h>
 #include <nettle/sha2.h>
 
+#include "acl.h"
 #include "admin.h"
 #include "admit.h"
 #include "authsrc.h"
@@ -1087,4 +1088,79 @@ admin_token_check(struct server *srv, const char *token, size_t tlen,
 		return fail(ADMIN_STORE, msg, len, "a token of unknown scope");
 	*scope = (enum admin_scope)sc;
 	return ADMIN_OK;
+}
+
+/* ---- channel permissions ---- */
+
+enum admin_err
+admin_acl_list(struct server *srv, store_acl_cb *fn, void *arg, size_t *n,
+    char *msg, size_t len)
+{
+	long k = srv->store ? store_acl_list(srv->store, fn, arg) : -1;
+
+	*n = k > 0 ? (size_t)k : 0;
+	if (k < 0)
+		return fail(ADMIN_STORE, msg, len, "the store failed");
+	return ADMIN_OK;
+}
+
+static void
+acl_what(const struct acl_row *r, char *what, size_t len)
+{
+	snprintf(what, len, "id=%lld prio=%d %s %s %s %s", (long long)r->id,
+	    r->prio, r->effect, r->who, r->action, r->pattern);
+}
+
+/* The rules changed: load them and apply them to what is subscribed. */
+static enum admin_err
+acl_changed(struct server *srv, size_t *removed, char *msg, size_t len)
+{
+	*removed = 0;
+	if (acl_load(srv) < 0)
+		return fail(ADMIN_STORE, msg, len, "stored, but not loaded: "
+		    "the previous rules stay until a reload");
+	*removed = acl_apply(srv);
+	return ADMIN_OK;
+}
+
+enum admin_err
+admin_acl_add(struct server *srv, const struct admin_who *who,
+    struct acl_row *r, size_t *removed, char *msg, size_t len)
+{
+	char what[STORE_ACL_PATTERN_MAX + 128];
+	int rc;
+
+	*removed = 0;
+	if (!acl_rule_valid(r, msg, len))
+		return ADMIN_BAD_ARGS;
+	if (srv->store == NULL)
+		return fail(ADMIN_STORE, msg, len, "no store");
+	if ((rc = store_acl_put(srv->store, r)) != STORE_OK)
+		return fail(rc == STORE_BAD_VALUE ? ADMIN_BAD_ARGS :
+		    ADMIN_STORE, msg, len, "rule not stored: %s",
+		    store_strerror(rc));
+	acl_what(r, what, sizeof(what));
+	logged(who, "acl-add", what);
+	store_audit(srv->store, "acl_add", NULL, NULL, what);
+	return acl_changed(srv, removed, msg, len);
+}
+
+enum admin_err
+admin_acl_remove(struct server *srv, const struct admin_who *who,
+    long long id, struct acl_row *r, size_t *removed, char *msg, size_t len)
+{
+	char what[STORE_ACL_PATTERN_MAX + 128];
+	int rc;
+
+	*removed = 0;
+	if (srv->store == NULL)
+		return fail(ADMIN_STORE, msg, len, "no store");
+	if ((rc = store_acl_del(srv->store, id, r)) < 0)
+		return fail(ADMIN_STORE, msg, len, "the store failed");
+	if (rc == 0)
+		return fail(ADMIN_NOT_FOUND, msg, len, "no rule %lld", id);
+	acl_what(r, what, sizeof(what));
+	logged(who, "acl-remove", what);
+	store_audit(srv->store, "acl_remove", NULL, NULL, what);
+	return acl_changed(srv, removed, msg, len);
 }

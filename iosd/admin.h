@@ -271,4 +271,18 @@ enum admin_err admin_token_check(struct server *srv, const char *token,
     size_t tlen, struct token_row *t, enum admin_scope *scope, char *msg,
     size_t len);
 
+/* ---- channel permissions (acl.h, migrations/0005_acl.sql) ---- */
+
+/* Every rule to fn in the order they are tried; *n how many. */
+enum admin_err admin_acl_list(struct server *srv, store_acl_cb *fn,
+    void *arg, size_t *n, char *msg, size_t len);
+/* Add rule *r (checked; r->id set), or remove rule id (*r gets it);
+ * then the rules are loaded again and applied to every subscription
+ * (*removed: how many went). Audited. */
+enum admin_err admin_acl_add(struct server *srv, const struct admin_who *who,
+    struct acl_row *r, size_t *removed, char *msg, size_t len);
+enum admin_err admin_acl_remove(struct server *srv,
+    const struct admin_who *who, long long id, struct acl_row *r,
+    size_t *removed, char *msg, size_t len);
+
 #endif

@@ -13,6 +13,9 @@
 #include "api.h"
 #include "api_sudo.h"
 #include "conn.h"
+#include "acl.h"
+#include "presence.h"
+#include "router.h"
 #include "server.h"
 #include "session.h"
 
@@ -118,6 +121,65 @@ static const struct {
 	{ "unixtime", reply_unixtime },
 };
 
+static void
+add_cid(struct conn *m, void *arg)
+{
+	if (m->s.cid[0])
+		json_array_append_new(arg, json_string(m->s.cid));
+}
+
+static void
+presence_fail(struct conn *c, const struct ios_request *r, const char *why)
+{
+	session_send_response(c, r->mid, IOS_STATUS_ERROR, MBP_STRING, why,
+	    strlen(why));
+}
+
+/* --presence: REQUEST presence/members CHANNEL (presence.h). */
+static void
+presence_request(struct conn *c, const struct ios_request *r)
+{
+	struct server *srv = c->srv;
+	const struct mbp_field *f = r->pack.nargs ? r->pack.args[0] : NULL;
+	char key[TAG_KEY_MAX];
+	struct channel *ch;
+	json_t *list;
+	char *text;
+	long kl;
+
+	if (r->topic_len != 7 || memcmp(r->topic, "members", 7) != 0) {
+		presence_fail(c, r, "target: presence has not topic name");
+		return;
+	}
+	if (f == NULL || f->type != MBP_STRING || f->len == 0 ||
+	    f->len > IOS_TAG_MAX || !utf8_valid(f->data, f->len) ||
+	    (kl = tag_router_key(f->data, f->len, c->home, key,
+	    sizeof(key))) < 0) {
+		presence_fail(c, r, "presence members: a channel tag is required");
+		return;
+	}
+	if (!presence_enabled(srv, acl_key_tag(key))) {
+		presence_fail(c, r, "presence members: no presence on this channel");
+		return;
+	}
+	ch = router_find_channel(srv, key, (size_t)kl);
+	if (ch == NULL || !presence_member(c, ch)) {
+		presence_fail(c, r, "presence members: not a member of this channel");
+		return;
+	}
+	list = json_array();
+	router_foreach_subscriber(ch, add_cid, list);
+	text = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	if (text == NULL) {
+		conn_nomem(c, "out of memory (presence)");
+		return;
+	}
+	session_send_response(c, r->mid, IOS_STATUS_OK, MBP_JSON, text,
+	    strlen(text));
+	free(text);
+}
+
 static bool
 is(const uint8_t *s, size_t len, const char *word)
 {
@@ -168,6 +230,11 @@ api_request(struct conn *c, const uint8_t *m, size_t len)
 	if (is(r.target, r.target_len, "sudo") &&
 	    (c->srv->opt.apis & OPT_API_SUDO)) {
 		api_sudo(c, &r);
+		return;
+	}
+	/* --presence: members of a channel that opted in. */
+	if (is(r.target, r.target_len, "presence") && c->srv->opt.npresence) {
+		presence_request(c, &r);
 		return;
 	}
 	error_reply(c, &r, false);

@@ -140,6 +140,9 @@ ctl_cmd_handler(enum ctlmsg_cmd cmd)
 	case CTLMSG_CMD_TOKEN_CREATE: return ctl_cmd_token_create;
 	case CTLMSG_CMD_TOKEN_LIST: return ctl_cmd_token_list;
 	case CTLMSG_CMD_TOKEN_REVOKE: return ctl_cmd_token_revoke;
+	case CTLMSG_CMD_ACL_LIST: return ctl_cmd_acl_list;
+	case CTLMSG_CMD_ACL_ADD: return ctl_cmd_acl_add;
+	case CTLMSG_CMD_ACL_REMOVE: return ctl_cmd_acl_remove;
 	case CTLMSG_CMD_NONE:
 	case CTLMSG_CMD_COUNT:
 		break;

@@ -8,7 +8,8 @@
  * metrics, reload, log level, backup), ctl_streams.c (trace, watch,
  * cancel), ctl_clients.c (clients, kick, bans), ctl_channels.c (channels,
  * subscribers, signal, wall), ctl_devices.c (devices, quotas, audit) and
- * ctl_tokens.c (the HTTP API's bearer tokens).
+ * ctl_tokens.c (the HTTP API's bearer tokens), ctl_acl.c (channel
+ * permissions).
  * The administrative verbs themselves are admin.c's: a handler reads its
  * arguments, calls one, and turns the result into JSON.
  */
@@ -77,5 +78,7 @@ ctl_cmd_fn ctl_cmd_devices, ctl_cmd_device, ctl_cmd_enroll, ctl_cmd_revoke,
     ctl_cmd_import, ctl_cmd_quota_list, ctl_cmd_quota_set, ctl_cmd_audit;
 /* ctl_tokens.c */
 ctl_cmd_fn ctl_cmd_token_create, ctl_cmd_token_list, ctl_cmd_token_revoke;
+/* ctl_acl.c */
+ctl_cmd_fn ctl_cmd_acl_list, ctl_cmd_acl_add, ctl_cmd_acl_remove;
 
 #endif

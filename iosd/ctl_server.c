@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "admit.h"
+#include "cluster.h"
 #include "conn.h"
 #include "ctl.h"
 #include "ctl_cmd.h"
@@ -133,6 +134,8 @@ ctl_cmd_status(struct ctl_client *cl, json_int_t id, json_t *args)
 	json_object_set_new(o, "clients", json_integer((json_int_t)clients));
 	json_object_set_new(o, "channels", json_integer((json_int_t)srv->m.channels));
 	json_object_set_new(o, "control", ctl_status(srv));
+	if (srv->cluster)
+		json_object_set_new(o, "cluster", cluster_status(srv));
 	ctl_ok(cl, id, o);
 }
 

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 
 #include "bufmem.h"
+#include "cluster.h"
 #include "conn.h"
 #include "ctl.h"
 #include "http.h"
@@ -208,6 +209,7 @@ exposition(struct server *srv, FILE *f)
 	family(f, "iosd_store_pending_writes", "gauge",
 	    "Writes waiting for the next batch.");
 	sample(f, "iosd_store_pending_writes", NULL, (double)pending);
+	cluster_metrics(srv, f);
 }
 
 void

@@ -18,10 +18,12 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "acl.h"
 #include "admit.h"
 #include "audit.h"
 #include "authsrc.h"
 #include "backoff.h"
+#include "cluster.h"
 #include "ctl.h"
 #include "filelog.h"
 #include "listener.h"
@@ -221,6 +223,8 @@ open_store(struct server *srv)
 	srv->audit = audit_new(srv);
 	admit_load_bans(srv);
 	router_load_retained(srv);
+	if (acl_load(srv) > 0)
+		log_info("acl: %zu channel permission rules", acl_count(srv));
 	log_info("store: %s, devices in %s", o->db_path,
 	    store_backend_name(srv->store));
 }
@@ -305,6 +309,12 @@ main(int argc, char **argv)
 		fatalx("out of memory");
 	srv.mem.limit = srv.opt.max_bufmem;
 	open_store(&srv);
+	{
+		char cerr[512];
+
+		if (cluster_open(&srv, cerr, sizeof(cerr)) < 0)
+			fatalx("%s", cerr);
+	}
 	open_tls(&srv);
 	listener_open_all(&srv);
 	open_control(&srv);
@@ -318,6 +328,7 @@ main(int argc, char **argv)
 	store_abort_backups(srv.store, "the daemon is stopping");
 	ctl_close_all(&srv);
 	server_teardown(&srv);
+	cluster_close(&srv);
 	audit_free(srv.audit);
 	store_close(srv.store);
 	authsrc_free(srv.auth);

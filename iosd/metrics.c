@@ -28,6 +28,8 @@ static const char *const drop_names[DROP_COUNT] = {
 	[DROP_MEMBERS_ONLY] = "members_only",
 	[DROP_MEMORY] = "buffer_memory",
 	[DROP_NOMEM] = "out_of_memory",
+	[DROP_ACL] = "acl",
+	[DROP_ANONYMOUS] = "anonymous",
 };
 
 const char *

@@ -32,6 +32,8 @@ enum drop_reason {
 	DROP_MEMBERS_ONLY,	/* --members-only: anonymous signal */
 	DROP_MEMORY,		/* largest consumer over the buffer budget */
 	DROP_NOMEM,		/* an allocation for it failed */
+	DROP_ACL,		/* refused by a channel permission rule */
+	DROP_ANONYMOUS,		/* --anonymous: no login in time */
 	DROP_COUNT
 };
 

@@ -81,8 +81,8 @@ struct optdef {
 	const char *help;	/* --help: lines apart by \n; {} the default */
 };
 
-static parse_fn parse_apis, parse_keep;
-static print_fn print_apis, print_keep;
+static parse_fn parse_apis, parse_keep, parse_anonymous;
+static print_fn print_apis, print_keep, print_anonymous;
 
 #define FIELD(f)	.off = offsetof(struct options, f), \
 			.size = sizeof(((struct options *)0)->f)
@@ -145,6 +145,15 @@ static const struct optdef optdefs[] = {
 { "redis", 'r', K_OPTSTR, O_RESTART, FIELD(redis_url), FIELD2(redis),
   .next = "redis://", .arg = "[=URL]",
   .help = "devices from Redis (REDIS_HOST/REDIS_PORT)" },
+{ "cluster", 0, K_STR, O_RESTART | O_EMPTY_NONE, FIELD(cluster_url),
+  .arg = " redis://HOST[:PORT][/DB]",
+  .help = "one server with the other nodes of this\n"
+	"Redis: channels, unicasts, retained signals" },
+{ "node-id", 0, K_STR, O_RESTART | O_EMPTY_NONE, FIELD(node_id),
+  .arg = " NAME", .help = "this node in the cluster (default: the\n"
+	"host name and the first listener's port)" },
+{ "cluster-ttl", 0, NUM(cluster_ttl_s, 2, 3600, "30"), .flags = O_RESTART,
+  .arg = " S", .help = "a dead node's CIDs expire after (default {})" },
 { "control", 'c', PATH(control), .flags = O_RESTART | O_EMPTY_NONE,
   .def = IOSD_DEFAULT_CONTROL, .arg = " PATH",
   .help = "control socket for iosctl and iostui\n"
@@ -153,6 +162,18 @@ static const struct optdef optdefs[] = {
   .help = "a second control socket, read-only" },
 { "members-only", 0, FLAG(members_only),
   .help = "only logged-in clients may signal" },
+{ "anonymous", 0, K_CUSTOM, FIELD(anon_deadline_ms), .def = "allow",
+  .parse = parse_anonymous, .print = print_anonymous,
+  .arg = " allow|deny|deadline=MS",
+  .help = "clients without a login: allow (default),\n"
+	"or close them when not logged in within\n"
+	"5000 ms (deny) or MS" },
+{ "allowed-origin", 0, LIST(origins, norigins), .arg = " ORIGIN",
+  .help = "WebSocket upgrades from browsers of this\n"
+	"Origin only (repeatable; none: any)" },
+{ "presence", 0, LIST(presence, npresence), .arg = " PATTERN",
+  .help = "join/leave signals and the presence API\n"
+	"on channels matching (repeatable)" },
 { "auth-fail-delay", 0, NUM(auth_fail_ms, 0, 60000, "1000"), .arg = " MS",
   .help = "AUTH_FAIL after this delay (default {})" },
 { "no-quota", 0, K_NOT, FIELD(quotas),
@@ -630,6 +651,36 @@ parse_keep(struct options *o, struct parse_state *ps, const struct optdef *d,
 		o->audit_keep_s = v * mult;
 	o->audit_keep_rows = rows;
 	return 0;
+}
+
+/* --anonymous allow | deny | deadline=MS */
+static int
+parse_anonymous(struct options *o, struct parse_state *ps,
+    const struct optdef *d, const char *arg)
+{
+	unsigned long long v;
+
+	(void)ps;
+	if (strcmp(arg, "allow") == 0)
+		o->anon_deadline_ms = 0;
+	else if (strcmp(arg, "deny") == 0)
+		o->anon_deadline_ms = 5000;
+	else if (strncmp(arg, "deadline=", 9) == 0 &&
+	    number(arg + 9, 1, 3600000, &v) == 0)
+		o->anon_deadline_ms = (unsigned)v;
+	else
+		return bad("--%s: allow, deny or deadline=MS (1 to 3600000), "
+		    "not '%s'", d->name, arg);
+	return 0;
+}
+
+static void
+print_anonymous(const struct options *o, const struct optdef *d, FILE *f)
+{
+	if (o->anon_deadline_ms == 0)
+		fprintf(f, "%s = allow\n", d->name);
+	else
+		fprintf(f, "%s = deadline=%u\n", d->name, o->anon_deadline_ms);
 }
 
 static void

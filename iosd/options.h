@@ -95,6 +95,16 @@ struct options {
 	size_t max_bufmem;		/* partial messages + send queues */
 	uint64_t audit_keep_s;		/* 0: no age limit */
 	uint64_t audit_keep_rows;	/* 0: no size limit */
+	/* several nodes as one server (cluster.c) */
+	const char *cluster_url;	/* --cluster redis://..., or NULL */
+	const char *node_id;		/* NULL: hostname:port */
+	unsigned cluster_ttl_s;		/* CID registry entries live this long */
+	/* connection policy and presence (acl.c, wsock.c, presence.c) */
+	unsigned anon_deadline_ms;	/* --anonymous: 0 allow, else deny */
+	const char *origins[OPT_MAX_LISTEN];	/* --allowed-origin */
+	size_t norigins;
+	const char *presence[OPT_MAX_LISTEN];	/* --presence patterns */
+	size_t npresence;
 };
 
 void options_defaults(struct options *o);

@@ -11,6 +11,7 @@
 
 #include <uthash.h>
 
+#include "cluster.h"
 #include "conn.h"
 #include "log.h"
 #include "msg.h"
@@ -82,6 +83,8 @@ channel_get(struct server *srv, const char *key, size_t len)
 static void
 channel_gc(struct server *srv, struct channel *ch)
 {
+	if (ch->nsubs == 0)	/* the last local subscriber has gone */
+		cluster_interest(srv, ch->key, strlen(ch->key), false);
 	if (ch->nsubs || ch->retained)
 		return;
 	HASH_DEL(srv->router->channels, ch);
@@ -172,6 +175,7 @@ router_assign_cid(struct server *srv, struct conn *c)
 				c->s.cid[0] = '\0';
 				return -1;
 			}
+			cluster_cid_claim(srv, c->s.cid, false);
 			return 0;
 		}
 	}
@@ -180,9 +184,13 @@ router_assign_cid(struct server *srv, struct conn *c)
 int
 router_set_cid(struct server *srv, struct conn *c, const char *cid)
 {
-	if (c->s.cid[0] && router_find_cid(srv, c->s.cid, strlen(c->s.cid)) == c)
+	if (c->s.cid[0] && router_find_cid(srv, c->s.cid, strlen(c->s.cid)) == c) {
 		HASH_DELETE(hh_cid, srv->router->cids, c);
+		if (strcmp(c->s.cid, cid) != 0)
+			cluster_cid_release(srv, c->s.cid);
+	}
 	snprintf(c->s.cid, sizeof(c->s.cid), "%s", cid);
+	cluster_cid_claim(srv, c->s.cid, true);	/* a login */
 	if (c->s.cid[0]) {
 		HASH_ADD_KEYPTR(hh_cid, srv->router->cids, c->s.cid, strlen(c->s.cid), c);
 		if (c->hh_cid.tbl == NULL) {
@@ -261,6 +269,7 @@ retain(struct server *srv, struct conn *c, const char *key, size_t klen,
 	ch->retained = msg_ref(m);
 	if (srv->store)		/* channel retained signals outlive a restart */
 		store_retained_put(srv->store, ch->key, m->data, m->len);
+	cluster_retain(srv, ch->key, m->data, m->len);
 }
 
 static void
@@ -407,7 +416,7 @@ route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 		size_t ttl = end ? (size_t)(end - topic) :
 		    s.tag_len - ti.at - 1;
 
-		if (to == NULL) {
+		if (to == NULL && srv->cluster == NULL) {
 			srv->m.drops[DROP_UNKNOWN_CID]++;
 			return 0;
 		}
@@ -415,6 +424,13 @@ route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 		memcpy(tag + 1, topic, ttl);
 		if (retagged(srv, c, m, len, tag, ttl + 1, &out) < 0)
 			return 0;
+		if (to == NULL) {	/* maybe on another node */
+			if (!cluster_unicast(srv, c, (const char *)s.tag, ti.at,
+			    out->data, out->len))
+				srv->m.drops[DROP_UNKNOWN_CID]++;
+			msg_unref(out);
+			return 0;
+		}
 		srv->m.publishes++;
 		if (srv->ntraces)
 			trace_route(srv, c, out->data, out->len, 1);
@@ -461,6 +477,9 @@ route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 		retain(srv, c, key, (size_t)kl, ch, out);
 	if (ch && out)
 		sent = fan_out(srv, c, ch, out);
+	if (srv->cluster)	/* and to the other nodes' subscribers */
+		cluster_publish(srv, c, key, (size_t)kl, out ? out->data : m,
+		    out ? out->len : len);
 	if (srv->ntraces)
 		trace_route(srv, c, m, len, sent);
 	if (out)
@@ -607,8 +626,11 @@ router_subscribe(struct server *srv, struct conn *c, const uint8_t *tag,
 		ch->subs[ch->nsubs++] = c;
 		s->subs[s->nsubs++] = ch;
 		srv->m.subscriptions++;
+		if (ch->nsubs == 1)	/* the first local subscriber */
+			cluster_interest(srv, key, (size_t)kl, true);
 	}
-	if (memchr(key, '$', (size_t)kl)) {
+	if (memchr(key, '$', (size_t)kl) &&
+	    !cluster_fetch_retained(srv, c, key, (size_t)kl)) {
 		struct msg *r = retained_for(srv, key, (size_t)kl, ch);
 
 		if (r)
@@ -699,8 +721,10 @@ router_conn_gone(struct server *srv, struct conn *c)
 		free(r);
 		srv->m.retained--;
 	}
-	if (s->cid[0] && router_find_cid(srv, s->cid, strlen(s->cid)) == c)
+	if (s->cid[0] && router_find_cid(srv, s->cid, strlen(s->cid)) == c) {
 		HASH_DELETE(hh_cid, srv->router->cids, c);
+		cluster_cid_release(srv, s->cid);
+	}
 }
 
 size_t
@@ -786,4 +810,32 @@ router_foreach_cid(struct server *srv, void (*fn)(struct conn *, void *),
 
 	HASH_ITER(hh_cid, srv->router->cids, c, tmp)
 		fn(c, arg);
+}
+
+/* ---- the cluster's way in (cluster.c) ---- */
+
+int
+router_cluster_deliver(struct server *srv, const char *key, size_t klen,
+    const uint8_t *m, size_t len)
+{
+	struct channel *ch = channel_find(srv, key, klen);
+	struct msg *out;
+
+	if (len < 3 || (m[0] != IOS_SIGNAL && m[0] != IOS_SIGNAL_E2E))
+		return -1;
+	if (ch == NULL || ch->nsubs == 0)
+		return 0;
+	if ((out = msg_copy(m, len)) == NULL)
+		return -1;
+	fan_out(srv, NULL, ch, out);
+	msg_unref(out);
+	return 0;
+}
+
+struct msg *
+router_retained_local(struct server *srv, const char *key, size_t klen)
+{
+	struct channel *ch = channel_find(srv, key, klen);
+
+	return ch ? ch->retained : NULL;
 }

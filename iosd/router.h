@@ -87,4 +87,15 @@ struct router_counts {
 };
 void router_counts(const struct server *srv, struct router_counts *n);
 
+/* ---- the cluster (cluster.c) ---- */
+
+/* A signal from another node to this node's subscribers of key: 0, or
+ * -1 when it is no signal (or out of memory). */
+int router_cluster_deliver(struct server *srv, const char *key, size_t klen,
+    const uint8_t *m, size_t len);
+/* The retained signal held here for key, or NULL (not referenced). */
+struct msg;
+struct msg *router_retained_local(struct server *srv, const char *key,
+    size_t klen);
+
 #endif

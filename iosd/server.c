@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "acl.h"
 #include "admit.h"
 #include "authsrc.h"
 #include "clock.h"
@@ -290,6 +291,11 @@ server_reload(struct server *srv, const char **what, size_t *nwhat,
 	admit_configure(srv);
 	srv->mem.limit = n.max_bufmem;
 	bufmem_check(srv);
+	/* Channel permissions again, over the subscriptions there are. */
+	if (acl_load(srv) >= 0) {
+		acl_apply(srv);
+		what[(*nwhat)++] = "acl";
+	}
 	return 0;
 fail:
 	authsrc_free(a);
@@ -336,6 +342,7 @@ housekeeping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	log_tick();
 	admit_tick(srv);
 	conn_rates_tick(srv);
+	acl_anonymous_tick(srv);
 }
 
 void
@@ -384,4 +391,5 @@ server_teardown(struct server *srv)
 	listener_close_all(srv);
 	free(srv->listeners);
 	router_free(srv);
+	acl_free(srv);
 }

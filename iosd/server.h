@@ -17,6 +17,7 @@
 
 struct conn;
 struct router;
+struct acl;
 struct listener;
 struct store;
 struct authsrc;
@@ -27,6 +28,7 @@ struct trace_sub;
 struct ctl_listener;
 struct ctl_client;
 struct tls_ctx;
+struct cluster;
 
 #define SERVER_RX_SIZE	65536
 
@@ -46,6 +48,7 @@ struct server {
 	uint32_t next_ssid;
 
 	struct router *router;		/* channels, CIDs (router.c's) */
+	struct acl *acl;		/* channel permissions (acl.c's) */
 
 	struct store *store;		/* SQLite, maybe Redis for devices */
 	struct authsrc *auth;		/* -d / -e / -E devices, or NULL */
@@ -58,6 +61,7 @@ struct server {
 	struct ctl_client *ctl_clients;
 	bool ctl_dead;			/* closed control clients to free */
 	struct tls_ctx *tls;		/* wss credentials, NULL without -W */
+	struct cluster *cluster;	/* --cluster, or NULL (cluster.c) */
 
 	ev_prepare prepare;
 	ev_timer ping;
@@ -87,7 +91,7 @@ void server_teardown(struct server *srv);
  * loaded, so a broken one changes nothing; established connections stay.
  * what[] gets the names of the parts reloaded. 0, or -1 with err.
  */
-#define SERVER_RELOAD_MAX	6
+#define SERVER_RELOAD_MAX	8
 int server_reload(struct server *srv, const char **what, size_t *nwhat,
     char *err, size_t errlen);
 /* Monotonic milliseconds: for every timeout, lock, rate and expiry. */

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "acl.h"
 #include "api.h"
 #include "auth.h"
 #include "store.h"
@@ -16,6 +17,7 @@
 #include "conn.h"
 #include "log.h"
 #include "msg.h"
+#include "presence.h"
 #include "router.h"
 #include "server.h"
 #include "session.h"
@@ -305,8 +307,29 @@ subscribe_list(struct conn *c, const struct ios_taglist *t)
 	size_t pos = 0, tl;
 	const uint8_t *tag;
 
-	while (iosmsg_taglist_next(t, &pos, &tag, &tl))
+	while (iosmsg_taglist_next(t, &pos, &tag, &tl)) {
+		size_t before = c->s.nsubs;
+
+		/* Channel permissions: a refused tag is left out. */
+		if (!acl_subscribe_ok(c->srv, c, tag, tl))
+			continue;
 		router_subscribe(c->srv, c, tag, tl);
+		if (c->s.nsubs > before)
+			presence_joined(c->srv, c, c->s.subs[c->s.nsubs - 1]);
+	}
+}
+
+/* Whether channel permissions allow every tag of the list. */
+static bool
+acl_list_ok(struct conn *c, const struct ios_taglist *t)
+{
+	size_t pos = 0, tl;
+	const uint8_t *tag;
+
+	while (iosmsg_taglist_next(t, &pos, &tag, &tl))
+		if (!acl_subscribe_ok(c->srv, c, tag, tl))
+			return false;
+	return true;
 }
 
 static void
@@ -339,9 +362,9 @@ on_subscribe_req(struct conn *c, const uint8_t *m, size_t len)
 		    0);
 		return;
 	}
-	/* Over the cap: none of the list is applied, and the client's
-	 * promise fails. */
-	if (!router_sub_room(c->srv, c, &t)) {
+	/* Over the cap or refused by a permission: none of the list is
+	 * applied, and the client's promise fails. */
+	if (!acl_list_ok(c, &t) || !router_sub_room(c->srv, c, &t)) {
 		session_send_response(c, mid, IOS_STATUS_ERROR, MBP_BYTES,
 		    NULL, 0);
 		return;
@@ -362,11 +385,14 @@ on_unsubscribe(struct conn *c, const uint8_t *m, size_t len)
 		return;
 	}
 	if (t.all) {
+		presence_leaving_all(c->srv, c);
 		router_unsubscribe_all(c->srv, c);
 		return;
 	}
-	while (iosmsg_taglist_next(&t, &pos, &tag, &tl))
+	while (iosmsg_taglist_next(&t, &pos, &tag, &tl)) {
+		presence_leaving_tag(c->srv, c, tag, tl);
 		router_unsubscribe(c->srv, c, tag, tl);
+	}
 }
 
 /* Whether a client's text can go into the log as it is: UTF-8 without
@@ -497,7 +523,8 @@ session_on_message(struct conn *c, uint8_t *m, size_t len)
 		break;
 	case IOS_SIGNAL:
 	case IOS_SIGNAL_E2E:
-		router_publish(srv, c, m, len);
+		if (acl_publish_ok(srv, c, m, len))
+			router_publish(srv, c, m, len);
 		break;
 	case IOS_SUBSCRIBE:
 		on_subscribe(c, m, len);
@@ -531,6 +558,7 @@ session_on_message(struct conn *c, uint8_t *m, size_t len)
 static void
 session_closed(struct conn *c)
 {
+	presence_leaving_all(c->srv, c);
 	router_conn_gone(c->srv, c);
 	auth_conn_gone(c);
 }

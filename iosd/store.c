@@ -1381,3 +1381,110 @@ store_token_del(struct store *st, int64_t id)
 	sqlite3_finalize(s);
 	return rc;
 }
+
+/* ---- channel permission rules (acl.c) ---- */
+
+#define ACL_COLUMNS	"id, prio, effect, who, action, pattern, created_at"
+
+static void
+acl_row_of(sqlite3_stmt *s, struct acl_row *r)
+{
+	const char *t;
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(s, 0);
+	r->prio = sqlite3_column_int(s, 1);
+	t = (const char *)sqlite3_column_text(s, 2);
+	snprintf(r->effect, sizeof(r->effect), "%s", t ? t : "");
+	t = (const char *)sqlite3_column_text(s, 3);
+	snprintf(r->who, sizeof(r->who), "%s", t ? t : "");
+	t = (const char *)sqlite3_column_text(s, 4);
+	snprintf(r->action, sizeof(r->action), "%s", t ? t : "");
+	t = (const char *)sqlite3_column_text(s, 5);
+	snprintf(r->pattern, sizeof(r->pattern), "%s", t ? t : "");
+	r->created = sqlite3_column_int64(s, 6);
+}
+
+int
+store_acl_put(struct store *st, struct acl_row *r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	store_flush(st);
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO acl (prio, effect, who, "
+	    "action, pattern) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING "
+	    ACL_COLUMNS, -1, &s, NULL) != SQLITE_OK) {
+		warn_db(st);
+		return STORE_FAILED;
+	}
+	sqlite3_bind_int(s, 1, r->prio);
+	sqlite3_bind_text(s, 2, r->effect, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, r->who, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, r->action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->pattern, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		acl_row_of(s, r);
+		rc = STORE_OK;
+	} else {
+		warn_db(st);
+		rc = sqlite3_errcode(st->db) == SQLITE_CONSTRAINT ?
+		    STORE_BAD_VALUE : STORE_FAILED;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+long
+store_acl_list(struct store *st, store_acl_cb *cb, void *arg)
+{
+	sqlite3_stmt *s;
+	struct acl_row r;
+	long n = 0;
+
+	if (st == NULL)
+		return 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT " ACL_COLUMNS " FROM acl "
+	    "ORDER BY prio, id", -1, &s, NULL) != SQLITE_OK) {
+		warn_db(st);
+		return -1;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		acl_row_of(s, &r);
+		if (cb)
+			cb(arg, &r);
+		n++;
+	}
+	sqlite3_finalize(s);
+	return n;
+}
+
+int
+store_acl_del(struct store *st, int64_t id, struct acl_row *r)
+{
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	store_flush(st);
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM acl WHERE id = ?1 "
+	    "RETURNING " ACL_COLUMNS, -1, &s, NULL) != SQLITE_OK) {
+		warn_db(st);
+		return -1;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		acl_row_of(s, r);
+		rc = 1;
+		while (sqlite3_step(s) == SQLITE_ROW)
+			;
+	} else if (rc == SQLITE_DONE)
+		rc = 0;
+	else {
+		warn_db(st);
+		rc = -1;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}

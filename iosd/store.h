@@ -219,6 +219,29 @@ int store_backup(struct store *st, struct ev_loop *loop, const char *path,
  * the control clients go (their answers are the callbacks). */
 void store_abort_backups(struct store *st, const char *why);
 
+/*
+ * Channel permission rules (SQLite, migrations/0005_acl.sql; acl.c keeps
+ * them in memory). Strings as the table's CHECKs allow them.
+ */
+#define STORE_ACL_WHO_MAX	65
+#define STORE_ACL_PATTERN_MAX	256
+struct acl_row {
+	int64_t id;
+	int prio;
+	char effect[8];			/* allow | deny */
+	char who[STORE_ACL_WHO_MAX];
+	char action[12];		/* subscribe | publish | both */
+	char pattern[STORE_ACL_PATTERN_MAX];
+	int64_t created;
+};
+/* Add r (r->id set): STORE_OK, STORE_BAD_VALUE or STORE_FAILED. */
+int store_acl_put(struct store *st, struct acl_row *r);
+/* Every rule in (prio, id) order to cb; how many, or -1 on error. */
+typedef void store_acl_cb(void *arg, const struct acl_row *r);
+long store_acl_list(struct store *st, store_acl_cb *cb, void *arg);
+/* Remove rule id into *r: 1 when it was there, 0 when not, -1 on error. */
+int store_acl_del(struct store *st, int64_t id, struct acl_row *r);
+
 /* Redis backend (store_redis.c): NULL + message when it cannot start. */
 struct device_backend *store_redis_open(struct ev_loop *loop,
     const char *url, char *err, size_t errlen);

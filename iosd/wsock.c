@@ -523,6 +523,7 @@ struct hs_fields {
 	const char *xff, *xfp;
 	const char *content_length, *transfer_encoding;
 	const char *authorization;
+	const char *origin;
 };
 
 /* Split "Name: value" lines in place; false on a malformed line. */
@@ -572,6 +573,8 @@ parse_headers(char *p, struct hs_fields *h)
 			h->transfer_encoding = v;
 		else if (strcasecmp(p, "authorization") == 0)
 			h->authorization = v;
+		else if (strcasecmp(p, "origin") == 0)
+			h->origin = v;
 		p = eol + 2;
 	}
 	return true;
@@ -589,6 +592,20 @@ key_valid(const char *key)
 	base64_decode_init(&b);
 	return base64_decode_update(&b, &n, out, 24, key) &&
 	    base64_decode_final(&b) && n == 16;
+}
+
+/* --allowed-origin: a browser's Origin must be one of them (compared
+ * without regard to case); no Origin header (not a browser) and no
+ * --allowed-origin at all are allowed. */
+static bool
+origin_allowed(const struct options *o, const char *origin)
+{
+	if (o->norigins == 0 || origin == NULL)
+		return true;
+	for (size_t i = 0; i < o->norigins; i++)
+		if (strcasecmp(o->origins[i], origin) == 0)
+			return true;
+	return false;
 }
 
 /* Behind a trusted proxy, its X-Forwarded-* headers name the client,
@@ -740,6 +757,10 @@ upgrade(struct conn *c, size_t hdr_end)
 	}
 	if (h.key == NULL || !key_valid(h.key)) {
 		http_reply(c, 400, "Bad Request", NULL, NULL);
+		return;
+	}
+	if (!origin_allowed(&c->srv->opt, h.origin)) {
+		http_reply(c, 403, "Forbidden", "origin not allowed", NULL);
 		return;
 	}
 	if (!apply_forwarded(c, &h))

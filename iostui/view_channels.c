@@ -49,7 +49,10 @@ static struct {
 	bool open;		/* the subscribers pane */
 	char open_key[280];
 	json_t *subs;		/* its `subscribers` answer */
-} ch;
+	bool acl_busy;
+	long long acl_rules;	/* channel permission rules; -1 unknown */
+	char acl_first[160];	/* the first rule tried, for the header */
+} ch = { .acl_rules = -1 };
 
 static const struct chrow *
 row_at(int i)
@@ -181,9 +184,36 @@ subs_reply(void *arg, bool ok, json_t *res)
 	view_dirty(&view_channels);
 }
 
+/* acl-list: the number of channel permission rules and the first, for
+ * the header line (iosctl acl list shows them all). */
+static void
+acl_reply(void *arg, bool ok, json_t *res)
+{
+	json_t *first;
+
+	(void)arg;
+	ch.acl_busy = false;
+	if (!ok)
+		return;
+	ch.acl_rules = jget_int(res, "total", 0);
+	first = json_array_get(json_object_get(res, "rules"), 0);
+	if (first)
+		snprintf(ch.acl_first, sizeof(ch.acl_first), "%s %s %s %s",
+		    json_string_value(json_object_get(first, "effect")),
+		    json_string_value(json_object_get(first, "who")),
+		    json_string_value(json_object_get(first, "action")),
+		    json_string_value(json_object_get(first, "pattern")));
+	else
+		ch.acl_first[0] = '\0';
+	view_dirty(&view_channels);
+}
+
 static void
 request_rows(void)
 {
+	if (!ch.acl_busy)
+		ch.acl_busy = ctl_request(ch.ctl, CTLMSG_CMD_ACL_LIST, NULL,
+		    acl_reply, NULL) >= 0;
 	if (!ch.busy)
 		ch.busy = ctl_request(ch.ctl, CTLMSG_CMD_CHANNELS,
 		    json_pack("{s:i}", "limit", LIMIT), channels_reply,
@@ -224,7 +254,7 @@ channels_conn(struct view *v, bool up)
 {
 	(void)v;
 	if (!up)
-		ch.busy = ch.subs_busy = false;
+		ch.busy = ch.subs_busy = ch.acl_busy = false;
 }
 
 static void
@@ -295,11 +325,19 @@ channels_draw(struct view *v, WINDOW *w)
 		dh = rows / 2 < 6 ? 6 : rows / 2;
 		th = rows - 1 - dh;
 	}
+	if (ch.acl_rules >= 0 && th > 2)
+		th--;		/* the acl line below the table */
 	ui_printf(w, 0, 0, -1, ui_attr(UC_DIM), UI_LEFT,
 	    " %d shown of %lld channels%s%s%s   sorted by %s%s", ch.t.n,
 	    ch.total, ch.filter[0] ? "   filter \"" : "", ch.filter,
 	    ch.filter[0] ? "\"" : "", kcols[ch.t.sort].title,
 	    ch.t.rev ? " (reversed)" : "");
+	if (ch.acl_rules >= 0)	/* the permissions, on the last line */
+		ui_printf(w, rows - 1 - dh, 0, -1, ui_attr(UC_DIM), UI_LEFT,
+		    " acl: %lld rule%s%s%s%s", ch.acl_rules,
+		    ch.acl_rules == 1 ? "" : "s", ch.acl_rules ?
+		    ", first: " : " (everything allowed)", ch.acl_first,
+		    ch.acl_rules ? "   (iosctl acl list)" : "");
 	if (!ch.loaded) {
 		ui_text(w, 2, 1, -1, ui_attr(UC_DIM), UI_LEFT, "loading...");
 		return;

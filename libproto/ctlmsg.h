@@ -97,7 +97,11 @@ bool ctlmsg_envelope_ok(const json_t *msg, const char *self, char *why,
 	X(BACKUP, "backup", CTLMSG_RW, "path:s!") \
 	X(TOKEN_CREATE, "token-create", CTLMSG_RW, "scope:s! expires:s name:s") \
 	X(TOKEN_LIST, "token-list", CTLMSG_RO, "") \
-	X(TOKEN_REVOKE, "token-revoke", CTLMSG_RW, "id:i!")
+	X(TOKEN_REVOKE, "token-revoke", CTLMSG_RW, "id:i!") \
+	X(ACL_LIST, "acl-list", CTLMSG_RO, "") \
+	X(ACL_ADD, "acl-add", CTLMSG_RW, "effect:s! who:s! action:s! " \
+	    "pattern:s! prio:i") \
+	X(ACL_REMOVE, "acl-remove", CTLMSG_RW, "id:i!")
 
 enum ctlmsg_cmd {
 	CTLMSG_CMD_NONE = -1,	/* no such command; a client's local one */

@@ -90,8 +90,13 @@ echo "     (the browser suite: $(($(date +%s) - browser_t0)) s; screenshots in $
 echo "== HTTP on the WebSocket ports: /metrics, /healthz"
 step http node tests/http/run.mjs --bin "$BUILD/iosd"
 
+echo "== several nodes as one server over Redis (--cluster)"
+step cluster node tests/cluster/run.mjs --bin "$BUILD/iosd"
+
 echo "== the HTTP API: bearer tokens, publish, unicast, clients, subscribers, kick"
 step api node tests/api/run.mjs --bin "$BUILD/iosd" --ctl "$BUILD/iosctl"
+echo "== channel permissions (iosctl acl), --anonymous, --allowed-origin, presence"
+step acl node tests/acl/run.mjs --bin "$BUILD/iosd" --ctl "$BUILD/iosctl"
 
 echo "== operations: configuration, reload, signals, logs, systemd notify"
 step ops node tests/ops/run.mjs --bin "$BUILD/iosd"

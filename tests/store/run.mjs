@@ -50,7 +50,7 @@ await T.test('a new database: created 0600 in a 0700 folder, migrated', async ()
   T.eq((fs.statSync(path.dirname(db)).mode & 0o777).toString(8), '700', 'folder mode')
   T.eq(sql(db, 'PRAGMA user_version'), LATEST, 'schema version')
   T.eq(sql(db, "SELECT group_concat(name) FROM (SELECT name FROM sqlite_master WHERE type='table' ORDER BY name)"),
-    'audit,bans,devices,quota_levels,retained,tokens', 'tables')
+    'acl,audit,bans,devices,quota_levels,retained,tokens', 'tables')
   T.eq(sql(db, 'SELECT count(*) FROM quota_levels'), '9', 'quota levels seeded')
   T.eq(sql(db, 'PRAGMA journal_mode'), 'wal', 'WAL')
 })

@@ -72,11 +72,11 @@ test_commands(void)
 	static const char *const ro[] = { "status", "metrics", "clients",
 	    "client", "bans", "channels", "subscribers", "devices",
 	    "device", "quota-list", "audit", "trace", "watch", "cancel",
-	    "token-list" };
+	    "token-list", "acl-list" };
 	size_t nro = 0;
 	struct ctlmsg_arg a;
 
-	tap_eq_long(CTLMSG_CMD_COUNT, 33, "33 commands");
+	tap_eq_long(CTLMSG_CMD_COUNT, 36, "36 commands");
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		const char *n = table[i].name;
 		size_t words = 0, k;
