@@ -74,6 +74,27 @@ model_init(struct ctl *c, unsigned ms)
 		m.avg[s] = NAN;
 }
 
+/* The cluster as one line (status's "cluster", iosd --cluster). */
+static void
+cluster_summary(const json_t *c)
+{
+	char node[64], link[16];
+	size_t nodes = json_array_size(json_object_get(c, "nodes"));
+
+	m.cluster[0] = '\0';
+	m.cluster_down = false;
+	if (!json_is_object(c))
+		return;
+	jget_copy(c, "node", node, sizeof(node));
+	jget_copy(c, "link", link, sizeof(link));
+	m.cluster_down = strcmp(link, "up") != 0;
+	snprintf(m.cluster, sizeof(m.cluster), "node %s   redis %s   %zu "
+	    "other node%s   channels in redis %lld   messages in %lld  out "
+	    "%lld   outages %lld", node, link, nodes, nodes == 1 ? "" : "s",
+	    jget_int(c, "channels", 0), jget_int(c, "in", 0),
+	    jget_int(c, "out", 0), jget_int(c, "outages", 0));
+}
+
 static void
 status_reply(void *arg, bool ok, json_t *res)
 {
@@ -95,6 +116,7 @@ status_reply(void *arg, bool ok, json_t *res)
 	st = json_object_get(res, "store");
 	jget_copy(st, "backend", m.backend, sizeof(m.backend));
 	jget_copy(st, "path", m.store_path, sizeof(m.store_path));
+	cluster_summary(json_object_get(res, "cluster"));
 	m.listeners[0] = '\0';
 	ls = json_object_get(res, "listeners");
 	json_array_foreach(ls, i, l) {

@@ -49,6 +49,8 @@ struct model {
 	bool have_status;
 	char version[32], host[64], backend[24], store_path[200];
 	char listeners[256];	/* "ws 127.0.0.1:7777  cong ..." */
+	char cluster[200];	/* "node a:7777  redis up  2 other nodes ..." or "" */
+	bool cluster_down;	/* clustered, and the Redis link is down */
 	long long pid, started;
 	/* the latest metrics sample */
 	bool have_sample;

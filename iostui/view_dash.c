@@ -258,6 +258,9 @@ dash_draw(struct view *v, WINDOW *w)
 	if (!ctl_up(dctl))
 		ui_text(w, y + 3, 0, -1, ui_attr(UC_WARN), UI_LEFT,
 		    " These are the last numbers seen: iosd is not reachable.");
+	else if (m->cluster[0])
+		ui_printf(w, y + 3, 0, -1, ui_attr(m->cluster_down ? UC_WARN :
+		    UC_NORMAL), UI_LEFT, " Cluster:  %s", m->cluster);
 	y += 4;
 
 	/* Rates with sparklines. */

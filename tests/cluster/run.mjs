@@ -7,11 +7,19 @@
 //
 //   node tests/cluster/run.mjs --bin build/iosd
 import { spawn, spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { IO } from 'iosignal'
 import { startDaemon, freePort, tap, until, ready } from '../lib/daemon.mjs'
 
 const args = process.argv.slice(2)
 const bin = args[args.indexOf('--bin') + 1] || 'build/iosd'
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iosd-cluster-'))
+const sock = path.join(tmp, 'n1.sock')
+const tsock = path.join(tmp, 'tmux.sock')
+const tmux = (...a) => spawnSync('tmux', ['-S', tsock, '-f', '/dev/null', ...a], { encoding: 'utf8', timeout: 10000 })
+process.on('exit', () => { tmux('kill-server'); fs.rmSync(tmp, { recursive: true, force: true }) })
 const T = tap({ timeout: 30000, quiet: true })
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 
@@ -37,7 +45,7 @@ const devs = ['-e', 'dev1.key1.2,dev2.key2.2']
 const nodes = []
 for (const n of ['n1', 'n2', 'n3']) {
   nodes.push(await startDaemon(bin, ['--cluster', url, '--node-id', n, '--cluster-ttl', '2',
-    '--auth-fail-delay', '0', ...devs, '--no-config']))
+    '--auth-fail-delay', '0', ...devs, '--no-config', ...(n === 'n1' ? ['-c', sock] : [])]))
 }
 const ws = i => `ws://127.0.0.1:${nodes[i].ws}`
 const clients = []
@@ -147,6 +155,17 @@ await T.test('status and metrics show the cluster', async () => {
   const m = await metrics(0)
   T.ok(/^iosd_cluster_nodes_seen [12]$/m.test(m), 'nodes seen: ' + (/iosd_cluster_nodes_seen.*/.exec(m) || [''])[0])
   T.ok(/iosd_cluster_messages_in_total\{node="n2"\}/.test(m), 'messages in by node')
+  const ctlBin = path.join(path.dirname(bin), 'iosctl')
+  const st = JSON.parse(spawnSync(ctlBin, ['-c', sock, '--json', 'status'], { encoding: 'utf8' }).stdout)
+  T.eq(st.cluster && st.cluster.node, 'n1', 'iosctl status: the node'); T.eq(st.cluster.link, 'up', 'the link')
+  T.ok(/cluster/.test(spawnSync(ctlBin, ['-c', sock, 'status'], { encoding: 'utf8' }).stdout), 'iosctl status text')
+  // iostui's dashboard, in a tmux of our own.
+  tmux('new-session', '-d', '-x', '120', '-y', '30', `${path.join(path.dirname(bin), 'iostui')} -c ${sock}`)
+  let screen = ''
+  await until(() => /Cluster: +node n1 +redis up +[12] other nodes?/.test(screen = tmux('capture-pane', '-p').stdout || ''),
+    8000, 'the cluster line on the dashboard').catch(e => { throw new Error(e.message + ': ' + screen) })
+  T.ok(true, "iostui's dashboard shows the node, the link and the other nodes")
+  tmux('kill-server')
 })
 
 await T.test('a node killed: its CIDs expire within the TTL', async () => {
