@@ -183,7 +183,7 @@ client_info(const struct conn *t, int mode)
 		    json_integer((json_int_t)t->rx_bytes));
 	} else {
 		json_object_set_new(o, "uptime", json_integer((json_int_t)up));
-		json_object_set_new(o, "nick", json_string(t->s.nick));
+		json_object_set_new(o, "nick", json_string(session_nick(t)));
 		json_object_set_new(o, "ssid", json_integer(t->ssid));
 		if (mode == 3) {
 			json_object_set_new(o, "isSecure", json_boolean(t->tls));

@@ -35,7 +35,22 @@ static void lookup(struct conn *c, struct auth_pending *p);
 static struct boho *
 handshake(struct conn *c)
 {
-	return c->s.boho.authorized ? &c->s.relogin : &c->s.boho;
+	if (!c->s.boho.authorized)
+		return &c->s.boho;
+	if (c->s.relogin == NULL)
+		c->s.relogin = calloc(1, sizeof(*c->s.relogin));
+	return c->s.relogin;	/* NULL: out of memory */
+}
+
+/* The second login's state is done with: wiped and freed. */
+void
+auth_relogin_free(struct conn *c)
+{
+	if (c->s.relogin == NULL)
+		return;
+	explicit_bzero(c->s.relogin, sizeof(*c->s.relogin));
+	free(c->s.relogin);
+	c->s.relogin = NULL;
 }
 
 static void
@@ -102,7 +117,10 @@ fail_as(struct conn *c, const char *id, const char *reason, bool counted)
 	unsigned delay = counted ? backoff_fail(srv->fails, id, c->ip,
 	    server_now_ms(srv)) : srv->opt.auth_fail_ms;
 
-	handshake(c)->nonce_sent = false;	/* single use, pass or fail */
+	struct boho *hs = handshake(c);
+
+	if (hs)
+		hs->nonce_sent = false;	/* single use, pass or fail */
 	srv->m.auth_fail++;
 	c->s.state = SS_AUTH_FAIL;
 	if (log_allow(LC_LOGIN)) {
@@ -136,6 +154,7 @@ void
 auth_on_req(struct conn *c)
 {
 	uint8_t nonce[BOHO_AUTH_NONCE_LEN];
+	struct boho *hs;
 
 	/* A fresh nonce, as the reference, also on a logged-in session (a
 	 * second login: see accept_login); its keys stay meanwhile. */
@@ -146,8 +165,12 @@ auth_on_req(struct conn *c)
 		    c->ssid);
 		return;
 	}
+	if ((hs = handshake(c)) == NULL) {
+		conn_nomem(c, "out of memory (login)");
+		return;
+	}
 	c->s.state = SS_RECV_AUTH_REQ;
-	boho_server_nonce(handshake(c), &c->srv->env, nonce);
+	boho_server_nonce(hs, &c->srv->env, nonce);
 	session_send_plain(c, nonce, sizeof(nonce));
 	c->s.state = SS_SENT_SERVER_NONCE;
 }
@@ -175,7 +198,7 @@ accept_login(struct conn *c, const struct device *d, const uint8_t *ack,
 		log_info("conn=%u duplicate login of %s: closing conn=%u too",
 		    c->ssid, d->id, old->ssid);
 		store_audit(srv->store, "duplicate_login", d->id, c->ip, NULL);
-		explicit_bzero(&c->s.relogin, sizeof(c->s.relogin));
+		auth_relogin_free(c);
 		session_send_plain(old, &clear, 1);
 		conn_close(old, true, WS_CLOSE_NORMAL, "duplicate login");
 		conn_close(c, true, WS_CLOSE_TRY_AGAIN,
@@ -184,8 +207,8 @@ accept_login(struct conn *c, const struct device *d, const uint8_t *ack,
 	}
 	if (again) {
 		/* The client has moved to the new nonces: so do we. */
-		c->s.boho = c->s.relogin;
-		explicit_bzero(&c->s.relogin, sizeof(c->s.relogin));
+		c->s.boho = *c->s.relogin;
+		auth_relogin_free(c);
 		if (old == c) {
 			/* The same device (its CID) again: as the reference,
 			 * the keys are renewed and nothing is answered. */
@@ -206,7 +229,7 @@ accept_login(struct conn *c, const struct device *d, const uint8_t *ack,
 	}
 	admit_untrack(srv, c);		/* logged in: no longer --max-per-ip's */
 	snprintf(c->s.did, sizeof(c->s.did), "%s", d->id);
-	snprintf(c->s.nick, sizeof(c->s.nick), "%s", d->cid);
+	session_set_nick(c, d->cid, strlen(d->cid));
 	session_set_level(c, d->level);
 	session_send_plain(c, ql, sizeof(ql));
 	session_send_plain(c, ack, BOHO_AUTH_ACK_LEN);
@@ -230,6 +253,10 @@ verify(struct conn *c, const struct boho_auth_hmac *h, int rc,
 	struct quota q;
 	int vr;
 
+	if (hs == NULL) {
+		conn_nomem(c, "out of memory (login)");
+		return;
+	}
 	if (rc < 0) {
 		fail(c, h->id, "device store unavailable");
 		return;
@@ -308,7 +335,7 @@ auth_on_hmac(struct conn *c, const uint8_t *m, size_t len)
 	if (c->s.auth || fail_pending(c))
 		return;		/* a verdict is on its way */
 	c->s.state = SS_RECV_AUTH_HMAC;
-	if (!handshake(c)->nonce_sent) {
+	if (handshake(c) == NULL || !handshake(c)->nonce_sent) {
 		fail(c, NULL, "AUTH_HMAC without a fresh AUTH_NONCE");
 		return;
 	}

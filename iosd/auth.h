@@ -19,5 +19,7 @@ void auth_on_req(struct conn *c);
 void auth_on_hmac(struct conn *c, const uint8_t *m, size_t len);
 /* The connection is closing: forget lookups in flight, stop timers. */
 void auth_conn_gone(struct conn *c);
+/* A second login's handshake state, wiped and freed (session_free). */
+void auth_relogin_free(struct conn *c);
 
 #endif

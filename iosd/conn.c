@@ -22,7 +22,7 @@
 
 #define LINGER_MS	2000
 #define IOV_MAX_BATCH	IOV_MAX		/* messages per writev */
-#define QUEUE_MIN	16
+#define QUEUE_MIN	4
 
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents);

@@ -48,7 +48,7 @@ ctl_cmd_client_json(const struct conn *c, bool detail)
 	if (detail) {
 		json_t *ch = json_array();
 
-		json_object_set_new(o, "nick", json_string(c->s.nick));
+		json_object_set_new(o, "nick", json_string(session_nick(c)));
 		json_object_set_new(o, "presented", c->s.presented[0] ?
 		    json_string(c->s.presented) : json_null());
 		for (size_t i = 0; i < c->s.nsubs; i++)

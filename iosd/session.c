@@ -111,9 +111,37 @@ rate_ok(struct conn *c, size_t len)
 	return false;
 }
 
+const char *
+session_nick(const struct conn *c)
+{
+	return c->s.nick ? c->s.nick : "";
+}
+
+void
+session_set_nick(struct conn *c, const char *nick, size_t n)
+{
+	char *p;
+
+	if (n >= SESSION_NICK_MAX)
+		n = SESSION_NICK_MAX - 1;
+	if (n == 0) {
+		free(c->s.nick);
+		c->s.nick = NULL;
+		return;
+	}
+	if ((p = realloc(c->s.nick, n + 1)) == NULL)
+		return;		/* out of memory: the old nick stays */
+	memcpy(p, nick, n);
+	p[n] = '\0';
+	c->s.nick = p;
+}
+
 void
 session_free(struct conn *c)
 {
+	free(c->s.nick);
+	c->s.nick = NULL;
+	auth_relogin_free(c);
 	free(c->s.subs);
 	c->s.subs = NULL;
 	c->s.nsubs = c->s.subcap = 0;
@@ -261,8 +289,7 @@ on_iam(struct conn *c, const uint8_t *m, size_t len)
 		/* Keep only whole UTF-8: cut back to a valid prefix. */
 		while (n > 0 && !utf8_valid(m + 1, n))
 			n--;
-		memcpy(c->s.nick, m + 1, n);
-		c->s.nick[n] = '\0';
+		session_set_nick(c, (const char *)m + 1, n);
 	}
 	/* The reference's key order; undefined members are left out. */
 	o = json_object();
@@ -271,7 +298,7 @@ on_iam(struct conn *c, const uint8_t *m, size_t len)
 		json_object_set_new(o, "cid", json_string(c->s.cid));
 	if (c->s.did[0])
 		json_object_set_new(o, "did", json_string(c->s.did));
-	json_object_set_new(o, "nick", json_string(c->s.nick));
+	json_object_set_new(o, "nick", json_string(session_nick(c)));
 	json_object_set_new(o, "ip", json_string(c->ip));
 	tags = json_array();
 	for (size_t i = 0; i < c->s.nsubs; i++)

@@ -39,12 +39,14 @@ struct session {
 	char cid[SESSION_CID_MAX];	/* "" until CID_REQ or login */
 	char did[BOHO_ID_LEN + 1];	/* device id after login */
 	char presented[BOHO_ID_LEN + 1];	/* the last id it tried */
-	char nick[SESSION_NICK_MAX];
+	char *nick;			/* IAM's, or the login's CID: NULL
+					 * until one (session_nick) */
 	uint8_t level;
 	bool alive;			/* traffic since the last ping tick */
 	struct boho boho;
-	struct boho relogin;		/* a second login's handshake, beside
-					 * the keys in use (auth.c) */
+	struct boho *relogin;		/* a second login's handshake, beside
+					 * the keys in use (auth.c); allocated
+					 * while one runs */
 	uint32_t max_signal;		/* largest message accepted */
 	struct channel **subs;		/* in subscription order */
 	size_t nsubs, subcap;
@@ -68,6 +70,11 @@ const char *session_state_name(enum session_state s);
 
 /* Apply a level's quota (signalSize, trafficRate, publishCounter). */
 void session_set_level(struct conn *c, int level);
+
+/* Its nick ("" when none), and a new one of n bytes (kept out of line:
+ * most sessions never have one). */
+const char *session_nick(const struct conn *c);
+void session_set_nick(struct conn *c, const char *nick, size_t n);
 
 void session_init(struct conn *c);
 void session_free(struct conn *c);
