@@ -11,6 +11,17 @@
 #include "metrics.h"
 #include "proto.h"
 
+/* A stream's answer: its id (events follow, tagged with it), or the
+ * error of a stream that could not start. */
+static void
+started(struct ctl_client *cl, json_int_t id, int rc)
+{
+	if (rc < 0)
+		ctl_error(cl, id, CTLMSG_E_INTERNAL, "out of memory");
+	else
+		ctl_ok(cl, id, json_pack("{s:I}", "stream", id));
+}
+
 void
 ctl_cmd_trace(struct ctl_client *cl, json_int_t id, json_t *args)
 {
@@ -27,7 +38,6 @@ ctl_cmd_trace(struct ctl_client *cl, json_int_t id, json_t *args)
 	    100000, &bad);
 	json_int_t ssid = ctl_cmd_arg_int(cl, id, args, "ssid", 0, 0,
 	    UINT32_MAX, &bad);
-	json_t *o;
 
 	if (bad)
 		return;
@@ -68,13 +78,7 @@ ctl_cmd_trace(struct ctl_client *cl, json_int_t id, json_t *args)
 			return;
 		}
 	}
-	if (ctl_start_trace(cl, id, &f, (size_t)queue) < 0) {
-		ctl_error(cl, id, CTLMSG_E_INTERNAL, "out of memory");
-		return;
-	}
-	o = json_object();
-	json_object_set_new(o, "stream", json_integer(id));
-	ctl_ok(cl, id, o);
+	started(cl, id, ctl_start_trace(cl, id, &f, (size_t)queue));
 }
 
 void
@@ -83,17 +87,10 @@ ctl_cmd_watch(struct ctl_client *cl, json_int_t id, json_t *args)
 	bool bad = false;
 	json_int_t ms = ctl_cmd_arg_int(cl, id, args, "interval_ms", 1000,
 	    100, 3600000, &bad);
-	json_t *o;
 
 	if (bad)
 		return;
-	if (ctl_start_watch(cl, id, (unsigned)ms) < 0) {
-		ctl_error(cl, id, CTLMSG_E_INTERNAL, "out of memory");
-		return;
-	}
-	o = json_object();
-	json_object_set_new(o, "stream", json_integer(id));
-	ctl_ok(cl, id, o);
+	started(cl, id, ctl_start_watch(cl, id, (unsigned)ms));
 }
 
 void
