@@ -254,7 +254,8 @@ metrics_allowed(const struct conn *c)
 	return false;
 }
 
-bool
+/* A request outside /api/: /metrics, /healthz, or an error. */
+static bool
 http_serve(struct conn *c, const char *method, const char *target,
     bool keep)
 {
@@ -266,12 +267,6 @@ http_serve(struct conn *c, const char *method, const char *target,
 	size_t blen = 0;
 	FILE *f;
 
-	if (http_api_path(target)) {
-		/* Without its headers (Authorization) and body. */
-		http_api_error(c, 501, "unavailable", "the HTTP API is reached "
-		    "through http_request", head, keep);
-		return keep;
-	}
 	if (plen == 8 && strncmp(target, "/metrics", 8) == 0) {
 		if (!head && strcmp(method, "GET") != 0) {
 			text(c, 405, "Method Not Allowed", false, keep,

@@ -14,17 +14,10 @@
 
 struct conn;
 
-/* Queues the answer to one request. keep: the connection stays open for
- * another (HTTP/1.1 keep-alive); otherwise it is closed after the answer.
- * Returns keep, or false when the answer ends the connection. The HTTP
- * API (/api/, http_api.h) needs the request's headers and body: through
- * here it answers 501 (http_request is the way in). */
-bool http_serve(struct conn *c, const char *method, const char *target,
-    bool keep);
-
 /*
- * The same with what the HTTP API needs: the headers it reads and the
- * body. A request whose body is wanted (a POST to /api/) is read as it
+ * Answers one request that asked for no upgrade: /metrics, /healthz, and
+ * the HTTP API (/api/, http_api.h) with the headers it reads and its
+ * body. keep: HTTP/1.1 keep-alive. A request whose body is wanted (a POST to /api/) is read as it
  * arrives, bounded by HTTP_BODY_MAX (413 past it) and by the handshake
  * deadline the transport keeps running; the connection closes after the
  * answer to a request that had a body.
@@ -36,7 +29,7 @@ struct http_req {
 	/* headers as sent, NULL when absent */
 	const char *authorization;
 	const char *content_length, *transfer_encoding;
-	bool keep;			/* as for http_serve */
+	bool keep;			/* HTTP/1.1 keep-alive: another may follow */
 };
 
 enum http_next {

@@ -86,18 +86,6 @@ const clients = []
 const client = async () => { const io = await ready(new IO(`ws://127.0.0.1:${d.ws}`)); clients.push(io); return io }
 const next = (io, tag) => new Promise(resolve => io.on(tag, (...v) => resolve(v)))
 
-// Until the WebSocket transport hands http.c a request's headers and body
-// (http_request), /api/ answers 501 "unavailable": say so and skip.
-{
-  const probe = await api('GET', '/api/clients')
-  if (probe.status === 501 && probe.json && probe.json.error.code === 'unavailable') {
-    process.stdout.write('# SKIP the WebSocket transport does not call http_request yet: ' + probe.json.error.message + '\n')
-    await d.stop()
-    T.done()
-    process.exit(0)
-  }
-}
-
 let pub, rd, adm, short, gone
 try {
   await T.test('iosctl token create, list, revoke; shown once, stored hashed, audited', async () => {
