@@ -192,7 +192,7 @@ acl_count(const struct server *srv)
 static bool
 who_matches(const struct rule *r, const struct conn *c)
 {
-	bool in = c->s.boho.authorized;
+	bool in = c->s->boho.authorized;
 
 	switch (r->who) {
 	case WHO_ANY:
@@ -200,9 +200,9 @@ who_matches(const struct rule *r, const struct conn *c)
 	case WHO_ANONYMOUS:
 		return !in;
 	case WHO_LEVEL:
-		return in && c->s.level >= r->lo && c->s.level <= r->hi;
+		return in && c->s->level >= r->lo && c->s->level <= r->hi;
 	case WHO_DEVICE:
-		return in && strcmp(c->s.did, r->device) == 0;
+		return in && strcmp(c->s->did, r->device) == 0;
 	}
 	return false;
 }
@@ -249,8 +249,8 @@ refused(struct server *srv, const struct conn *c, const char *what,
 	srv->m.drops[DROP_ACL]++;
 	if (log_allow(LC_SUBSCRIBE))
 		log_info("conn=%u cid=%s device=%s %s refused by acl: %s",
-		    c->ssid, c->s.cid[0] ? c->s.cid : "-",
-		    c->s.did[0] ? c->s.did : "-", what, tag);
+		    c->ssid, c->s->cid[0] ? c->s->cid : "-",
+		    c->s->did[0] ? c->s->did : "-", what, tag);
 }
 
 bool
@@ -299,10 +299,10 @@ acl_publish_ok(struct server *srv, struct conn *c, const uint8_t *m,
 		t = tag;
 		break;
 	case TAG_CID_PUBLISH:
-		tl = strlen(c->s.cid);
+		tl = strlen(c->s->cid);
 		if (tl + s.tag_len >= sizeof(tag))
 			return true;
-		memcpy(tag, c->s.cid, tl);
+		memcpy(tag, c->s->cid, tl);
 		memcpy(tag + tl, s.tag, s.tag_len);
 		tl += s.tag_len;
 		tag[tl] = '\0';
@@ -331,24 +331,24 @@ acl_apply(struct server *srv)
 	size_t removed = 0;
 
 	for (struct conn *c = srv->conns; c; c = c->next) {
-		size_t i = c->s.nsubs;
+		size_t i = c->s->nsubs;
 
 		if (c->state != CONN_OPEN)
 			continue;
 		while (i-- > 0) {
 			const char *key, *t;
 
-			if (i >= c->s.nsubs)
+			if (i >= c->s->nsubs)
 				continue;
-			key = router_channel_key(c->s.subs[i]);
+			key = router_channel_key(c->s->subs[i]);
 			t = acl_key_tag(key);
 			if (acl_allowed(srv, c, ACL_SUBSCRIBE, t, strlen(t)))
 				continue;
 			if (log_allow(LC_SUBSCRIBE))
 				log_info("conn=%u cid=%s acl: unsubscribed "
-				    "from %s", c->ssid, c->s.cid[0] ?
-				    c->s.cid : "-", t);
-			presence_leaving(srv, c, c->s.subs[i]);
+				    "from %s", c->ssid, c->s->cid[0] ?
+				    c->s->cid : "-", t);
+			presence_leaving(srv, c, c->s->subs[i]);
 			router_unsubscribe(srv, c, (const uint8_t *)t,
 			    strlen(t));
 			removed++;
@@ -369,7 +369,7 @@ acl_anonymous_tick(struct server *srv)
 	for (c = srv->conns; c; c = next) {
 		next = c->next;
 		if (c->state != CONN_OPEN || c->doomed ||
-		    c->s.boho.authorized || c->s.auth != NULL ||
+		    c->s->boho.authorized || c->s->auth != NULL ||
 		    now - c->since_ms < ms)
 			continue;
 		log_info("conn=%u addr=%s closed: no login within %llu ms "

@@ -101,19 +101,19 @@ admin_sel_match(const struct admin_sel *s, const struct conn *c)
 {
 	if (c->state != CONN_OPEN)
 		return false;
-	if (s->cid && strcmp(s->cid, c->s.cid) != 0)
+	if (s->cid && strcmp(s->cid, c->s->cid) != 0)
 		return false;
 	if (s->ssid && c->ssid != s->ssid)
 		return false;
-	if (s->device && strcmp(s->device, c->s.did) != 0 &&
-	    strcmp(s->device, c->s.presented) != 0)
+	if (s->device && strcmp(s->device, c->s->did) != 0 &&
+	    strcmp(s->device, c->s->presented) != 0)
 		return false;
-	if (s->anonymous >= 0 && c->s.boho.authorized == (s->anonymous != 0))
+	if (s->anonymous >= 0 && c->s->boho.authorized == (s->anonymous != 0))
 		return false;
 	if (s->transport && strcmp(s->transport, transport_name(c->tr)) != 0)
 		return false;
-	if (s->filter && !strstr(c->s.cid, s->filter) &&
-	    !strstr(c->s.did, s->filter) && !strstr(c->ip, s->filter))
+	if (s->filter && !strstr(c->s->cid, s->filter) &&
+	    !strstr(c->s->did, s->filter) && !strstr(c->ip, s->filter))
 		return false;
 	if (s->have_net) {
 		uint8_t a[16];
@@ -140,7 +140,7 @@ close_matching(struct server *srv, const struct admin_sel *s, int code,
 		if (fn)
 			fn(c, arg);
 		log_info("conn=%u cid=%s addr=%s %s: %s", c->ssid,
-		    c->s.cid[0] ? c->s.cid : "-", c->ip, verb, reason);
+		    c->s->cid[0] ? c->s->cid : "-", c->ip, verb, reason);
 		conn_close(c, true, code, reason);
 		n++;
 	}
@@ -855,7 +855,7 @@ admin_device_online(struct server *srv, const struct device *d)
 	struct conn *c = d->cid[0] ? router_find_cid(srv, d->cid,
 	    strlen(d->cid)) : NULL;
 
-	return c && c->state == CONN_OPEN && strcmp(c->s.did, d->id) == 0;
+	return c && c->state == CONN_OPEN && strcmp(c->s->did, d->id) == 0;
 }
 
 /* import: every row of a reference auth_file.json, answered once all

@@ -498,7 +498,7 @@ close_covered(struct server *srv, const struct proxy_net *n,
 		    !options_net_match(n, 1, fam, a))
 			continue;
 		log_info("conn=%u cid=%s addr=%s closed: %s", c->ssid,
-		    c->s.cid[0] ? c->s.cid : "-", c->ip, why);
+		    c->s->cid[0] ? c->s->cid : "-", c->ip, why);
 		conn_close(c, true, WS_CLOSE_POLICY, why);
 		closed++;
 	}

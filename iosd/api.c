@@ -124,8 +124,8 @@ static const struct {
 static void
 add_cid(struct conn *m, void *arg)
 {
-	if (m->s.cid[0])
-		json_array_append_new(arg, json_string(m->s.cid));
+	if (m->s->cid[0])
+		json_array_append_new(arg, json_string(m->s->cid));
 }
 
 static void

@@ -171,9 +171,9 @@ client_info(const struct conn *t, int mode)
 
 	json_object_set_new(o, "ip", json_string(t->ip));
 	if (mode == 1) {
-		json_object_set_new(o, "id", json_string(t->s.cid));
+		json_object_set_new(o, "id", json_string(t->s->cid));
 		json_object_set_new(o, "ssid", json_integer(t->ssid));
-		json_object_set_new(o, "cid", json_string(t->s.cid));
+		json_object_set_new(o, "cid", json_string(t->s->cid));
 		json_object_set_new(o, "uptime", json_integer((json_int_t)up));
 		json_object_set_new(o, "tx", json_integer((json_int_t)t->tx_msgs));
 		json_object_set_new(o, "rx", json_integer((json_int_t)t->rx_msgs));
@@ -188,7 +188,7 @@ client_info(const struct conn *t, int mode)
 		if (mode == 3) {
 			json_object_set_new(o, "isSecure", json_boolean(t->tls));
 			json_object_set_new(o, "isAuth",
-			    json_boolean(t->s.boho.authorized));
+			    json_boolean(t->s->boho.authorized));
 			json_object_set_new(o, "encMode", json_string("AUTO"));
 		}
 	}
@@ -207,7 +207,7 @@ sudo_who(const struct conn *c, struct admin_who *who)
 {
 	who->via = "sudo";
 	snprintf(who->detail, sizeof(who->detail), "conn=%u cid=%s addr=%s",
-	    c->ssid, c->s.cid[0] ? c->s.cid : "-", c->ip);
+	    c->ssid, c->s->cid[0] ? c->s->cid : "-", c->ip);
 }
 
 static void
@@ -264,7 +264,7 @@ device_id(struct conn *c, const struct ios_request *r, const char *topic,
 static void
 add_cid(struct conn *t, void *arg)
 {
-	json_array_append_new(arg, json_string(t->s.cid));
+	json_array_append_new(arg, json_string(t->s->cid));
 }
 
 static void
@@ -285,7 +285,7 @@ api_sudo(struct conn *c, const struct ios_request *r)
 	size_t n = r->topic_len < sizeof(topic) - 1 ? r->topic_len :
 	    sizeof(topic) - 1;
 
-	if (c->s.level < SUDO_LEVEL) {
+	if (c->s->level < SUDO_LEVEL) {
 		send_error(c, r->mid, "NO_PERMISSION.");
 		return;
 	}
@@ -305,7 +305,7 @@ api_sudo(struct conn *c, const struct ios_request *r)
 			if (t->state != CONN_OPEN)
 				continue;
 			snprintf(b, sizeof(b), "#%u:%s(%d)", t->ssid,
-			    t->s.cid[0] ? t->s.cid : "undefined", t->s.state);
+			    t->s->cid[0] ? t->s->cid : "undefined", t->s->state);
 			json_array_append_new(out, json_string(b));
 		}
 		send_json(c, r->mid, IOS_STATUS_OK, out);

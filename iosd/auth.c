@@ -35,22 +35,22 @@ static void lookup(struct conn *c, struct auth_pending *p);
 static struct boho *
 handshake(struct conn *c)
 {
-	if (!c->s.boho.authorized)
-		return &c->s.boho;
-	if (c->s.relogin == NULL)
-		c->s.relogin = calloc(1, sizeof(*c->s.relogin));
-	return c->s.relogin;	/* NULL: out of memory */
+	if (!c->s->boho.authorized)
+		return &c->s->boho;
+	if (c->s->relogin == NULL)
+		c->s->relogin = calloc(1, sizeof(*c->s->relogin));
+	return c->s->relogin;	/* NULL: out of memory */
 }
 
 /* The second login's state is done with: wiped and freed. */
 void
 auth_relogin_free(struct conn *c)
 {
-	if (c->s.relogin == NULL)
+	if (c->s->relogin == NULL)
 		return;
-	explicit_bzero(c->s.relogin, sizeof(*c->s.relogin));
-	free(c->s.relogin);
-	c->s.relogin = NULL;
+	explicit_bzero(c->s->relogin, sizeof(*c->s->relogin));
+	free(c->s->relogin);
+	c->s->relogin = NULL;
 }
 
 static void
@@ -64,7 +64,7 @@ static void
 auth_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn *c = w->data;
-	struct auth_pending *p = c->s.auth;
+	struct auth_pending *p = c->s->auth;
 	static const uint8_t fail = IOS_AUTH_FAIL;
 
 	(void)loop;
@@ -76,7 +76,7 @@ auth_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		session_send_plain(c, &fail, 1);
 		/* A disabled device stays out: it is not left connected as
 		 * an anonymous client (with whatever it would send). */
-		if (c->s.fail_closes)
+		if (c->s->fail_closes)
 			conn_close(c, true, 1008, "device disabled");
 	}
 }
@@ -91,10 +91,10 @@ auth_init(struct conn *c)
 void
 auth_conn_gone(struct conn *c)
 {
-	struct auth_pending *p = c->s.auth;
+	struct auth_pending *p = c->s->auth;
 
 	if (p) {
-		c->s.auth = NULL;
+		c->s->auth = NULL;
 		if (p->waiting)
 			pending_free(p);	/* no lookup refers to it */
 		else
@@ -122,7 +122,7 @@ fail_as(struct conn *c, const char *id, const char *reason, bool counted)
 	if (hs)
 		hs->nonce_sent = false;	/* single use, pass or fail */
 	srv->m.auth_fail++;
-	c->s.state = SS_AUTH_FAIL;
+	c->s->state = SS_AUTH_FAIL;
 	if (log_allow(LC_LOGIN)) {
 		log_info("conn=%u addr=%s login failed id=%s reason=\"%s\" "
 		    "delay=%ums", c->ssid, c->ip, id && id[0] ? id : "-",
@@ -158,7 +158,7 @@ auth_on_req(struct conn *c)
 
 	/* A fresh nonce, as the reference, also on a logged-in session (a
 	 * second login: see accept_login); its keys stay meanwhile. */
-	if (c->s.auth)
+	if (c->s->auth)
 		return;		/* a verdict is on its way */
 	if (fail_pending(c)) {
 		log_debug("conn=%u AUTH_REQ while AUTH_FAIL is due: ignored",
@@ -169,15 +169,15 @@ auth_on_req(struct conn *c)
 		conn_nomem(c, "out of memory (login)");
 		return;
 	}
-	c->s.state = SS_RECV_AUTH_REQ;
+	c->s->state = SS_RECV_AUTH_REQ;
 	boho_server_nonce(hs, &c->srv->env, nonce);
 	session_send_plain(c, nonce, sizeof(nonce));
-	c->s.state = SS_SENT_SERVER_NONCE;
+	c->s->state = SS_SENT_SERVER_NONCE;
 }
 
 /* Login succeeded for d: the reference's order of events. again: a
  * second login on a session already logged in, whose new keys are in
- * c->s.relogin. */
+ * c->s->relogin. */
 static void
 accept_login(struct conn *c, const struct device *d, const uint8_t *ack,
     bool again)
@@ -186,7 +186,7 @@ accept_login(struct conn *c, const struct device *d, const uint8_t *ack,
 	struct conn *old = d->cid[0] ? router_find_cid(srv, d->cid,
 	    strlen(d->cid)) : NULL;
 	uint8_t ql[2] = { IOS_QUOTA_LEVEL, (uint8_t)d->level };
-	char was[sizeof(c->s.did) + sizeof(c->s.cid) + 16] = "";
+	char was[sizeof(c->s->did) + sizeof(c->s->cid) + 16] = "";
 
 	if (old && old != c) {
 		/* Duplicate login: the old session is told and closed, and
@@ -207,7 +207,7 @@ accept_login(struct conn *c, const struct device *d, const uint8_t *ack,
 	}
 	if (again) {
 		/* The client has moved to the new nonces: so do we. */
-		c->s.boho = *c->s.relogin;
+		c->s->boho = *c->s->relogin;
 		auth_relogin_free(c);
 		if (old == c) {
 			/* The same device (its CID) again: as the reference,
@@ -220,20 +220,20 @@ accept_login(struct conn *c, const struct device *d, const uint8_t *ack,
 		 * reference. Its old CID is released (no "close" to its
 		 * @state subscribers); subscriptions and its own retained
 		 * signals stay. */
-		snprintf(was, sizeof(was), " (was id=%s cid=%s)", c->s.did,
-		    c->s.cid[0] ? c->s.cid : "-");
+		snprintf(was, sizeof(was), " (was id=%s cid=%s)", c->s->did,
+		    c->s->cid[0] ? c->s->cid : "-");
 	}
 	if (router_set_cid(srv, c, d->cid) < 0) {
 		conn_nomem(c, "out of memory (login)");
 		return;
 	}
 	admit_untrack(srv, c);		/* logged in: no longer --max-per-ip's */
-	snprintf(c->s.did, sizeof(c->s.did), "%s", d->id);
+	snprintf(c->s->did, sizeof(c->s->did), "%s", d->id);
 	session_set_nick(c, d->cid, strlen(d->cid));
 	session_set_level(c, d->level);
 	session_send_plain(c, ql, sizeof(ql));
 	session_send_plain(c, ack, BOHO_AUTH_ACK_LEN);
-	c->s.state = SS_AUTH_READY;
+	c->s->state = SS_AUTH_READY;
 	backoff_ok(srv->fails, d->id, c->ip);
 	srv->m.auth_ok++;
 	log_info("conn=%u addr=%s login id=%s cid=%s level=%d%s%s", c->ssid,
@@ -267,7 +267,7 @@ verify(struct conn *c, const struct boho_auth_hmac *h, int rc,
 	}
 	if (d->disabled) {
 		fail(c, h->id, "device disabled");
-		c->s.fail_closes = true;
+		c->s->fail_closes = true;
 		return;
 	}
 	if (!store_quota(c->srv->store, d->level, &q)) {
@@ -285,7 +285,7 @@ verify(struct conn *c, const struct boho_auth_hmac *h, int rc,
 	else if (vr < 0)
 		fail(c, h->id, "HMAC mismatch");
 	else
-		accept_login(c, d, ack, hs != &c->s.boho);
+		accept_login(c, d, ack, hs != &c->s->boho);
 }
 
 static void
@@ -295,7 +295,7 @@ lookup_done(void *arg, int rc, const struct device *d)
 	struct conn *c = p->conn;
 
 	if (c) {
-		c->s.auth = NULL;
+		c->s->auth = NULL;
 		if (c->state == CONN_OPEN)
 			verify(c, &p->h, rc, d);
 	}
@@ -308,7 +308,7 @@ lookup(struct conn *c, struct auth_pending *p)
 {
 	const struct device *d;
 
-	c->s.auth = NULL;
+	c->s->auth = NULL;
 	if ((d = authsrc_find(c->srv->auth, p->h.id)) != NULL) {
 		verify(c, &p->h, 0, d);
 		pending_free(p);
@@ -320,7 +320,7 @@ lookup(struct conn *c, struct auth_pending *p)
 		return;
 	}
 	p->conn = c;
-	c->s.auth = p;
+	c->s->auth = p;
 	store_device_get(c->srv->store, p->h.id, lookup_done, p);
 }
 
@@ -332,9 +332,9 @@ auth_on_hmac(struct conn *c, const uint8_t *m, size_t len)
 	const char *why;
 	unsigned slow;
 
-	if (c->s.auth || fail_pending(c))
+	if (c->s->auth || fail_pending(c))
 		return;		/* a verdict is on its way */
-	c->s.state = SS_RECV_AUTH_HMAC;
+	c->s->state = SS_RECV_AUTH_HMAC;
 	if (handshake(c) == NULL || !handshake(c)->nonce_sent) {
 		fail(c, NULL, "AUTH_HMAC without a fresh AUTH_NONCE");
 		return;
@@ -349,7 +349,7 @@ auth_on_hmac(struct conn *c, const uint8_t *m, size_t len)
 		return;
 	}
 	/* Whether it gets in or not: `disable` closes it too. */
-	snprintf(c->s.presented, sizeof(c->s.presented), "%s", p->h.id);
+	snprintf(c->s->presented, sizeof(c->s->presented), "%s", p->h.id);
 	if (backoff_check(srv->fails, p->h.id, c->ip, server_now_ms(srv),
 	    &slow, &why)) {
 		/* Not even looked at: right or wrong, it fails. */
@@ -359,7 +359,7 @@ auth_on_hmac(struct conn *c, const uint8_t *m, size_t len)
 	}
 	if (slow) {
 		p->waiting = true;
-		c->s.auth = p;
+		c->s->auth = p;
 		ev_timer_stop(srv->loop, &c->auth_timer);
 		ev_timer_set(&c->auth_timer, slow / 1000.0, 0);
 		ev_timer_start(srv->loop, &c->auth_timer);

@@ -133,7 +133,7 @@ header(const struct cluster *cl, uint8_t *buf, size_t cap, char kind,
     const struct conn *from, const char *to, size_t tolen)
 {
 	size_t nl = strlen(cl->node), n = 0;
-	const char *cid = from ? from->s.cid : "";
+	const char *cid = from ? from->s->cid : "";
 	size_t cl_ = strlen(cid);
 
 	if (3 + nl + cl_ + (to ? 1 + tolen : 0) > cap || tolen > 255)
@@ -304,7 +304,7 @@ on_node(struct cluster *cl, const struct parsed *x)
 		if (to == NULL)
 			return;
 		log_info("conn=%u duplicate login of cid %s on node %.*s: "
-		    "closing", to->ssid, to->s.cid, (int)x->olen, x->origin);
+		    "closing", to->ssid, to->s->cid, (int)x->olen, x->origin);
 		session_send_plain(to, &clear, 1);
 		conn_close(to, true, WS_CLOSE_NORMAL,
 		    "duplicate login on another node");
@@ -552,7 +552,7 @@ claim(struct cluster *cl, const char *cid, bool login)
 static void
 refresh_one(struct conn *c, void *arg)
 {
-	claim(arg, c->s.cid, false);
+	claim(arg, c->s->cid, false);
 }
 
 static void

@@ -127,7 +127,7 @@ frames_shared(struct conn *c, uint8_t *buf, size_t n)
 	while (off < n && c->state == CONN_OPEN && !c->doomed) {
 		const uint8_t *p;
 		uint32_t len;
-		long r = cong_parse(buf + off, n - off, c->s.max_signal, &p,
+		long r = cong_parse(buf + off, n - off, c->s->max_signal, &p,
 		    &len, NULL);
 
 		if (r < 0) {
@@ -149,7 +149,7 @@ frames_shared(struct conn *c, uint8_t *buf, size_t n)
 		conn_nomem(c, "out of memory (CongSocket frame)");
 		return false;
 	}
-	cong_decoder_init(d, c->s.max_signal);
+	cong_decoder_init(d, c->s->max_signal);
 	grow = cong_decoder_growth(d, n - off);
 	if (!bufmem_grow(c->srv, c, grow)) {
 		free(d);

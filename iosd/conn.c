@@ -92,6 +92,13 @@ conn_new(struct server *srv, int fd, enum transport tr,
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
+	/* The session is an allocation of its own: a transport below it
+	 * never sees its fields, and it may outgrow or outlive ... nothing
+	 * yet, but the layers stay apart. */
+	if (c != NULL && (c->s = calloc(1, sizeof(*c->s))) == NULL) {
+		free(c);
+		c = NULL;
+	}
 	if (c == NULL) {
 		srv->m.drops[DROP_NOMEM]++;
 		if (log_allow(LC_NOMEM))
@@ -464,7 +471,7 @@ conn_close(struct conn *c, bool graceful, int ws_code, const char *reason)
 	c->close_after_flush = graceful && !c->eof;
 	/* Clients come and go all day; drops are logged by conn_fail. */
 	log_debug("conn=%u cid=%s close reason=\"%s\"", c->ssid,
-	    c->s.cid[0] ? c->s.cid : "-", reason);
+	    c->s->cid[0] ? c->s->cid : "-", reason);
 	/* Leave the router first: nobody may send to it any more, and its
 	 * @state subscribers hear about it now. */
 	c->up->closed(c);
@@ -503,7 +510,7 @@ conn_fail(struct conn *c, enum drop_reason why, int ws_code,
 	c->srv->m.drops[why]++;
 	if (c->state < CONN_CLOSING && log_allow(drop_cat(why))) {
 		log_info("conn=%u cid=%s addr=%s closed: %s (%s)", c->ssid,
-		    c->s.cid[0] ? c->s.cid : "-", c->ip, reason,
+		    c->s->cid[0] ? c->s->cid : "-", c->ip, reason,
 		    drop_reason_name(why));
 		/* Malformed input: what the reference's attack.log keeps. */
 		if (why == DROP_BAD_FRAME || why == DROP_BAD_MESSAGE ||
@@ -542,15 +549,15 @@ conn_destroy(struct conn *c)
 	if (c->fd >= 0)
 		close_socket(c);
 	filelog(FL_CONNECTION, "- IP:%s #%u cid:%s %s", c->ip, c->ssid,
-	    c->s.cid[0] ? c->s.cid : "-", fl_name[c->tr]);
+	    c->s->cid[0] ? c->s->cid : "-", fl_name[c->tr]);
 	srv->m.conns_now[c->tr]--;
-	session_free(c);
 	c->ops->free(c);
 	queue_clear(c);
 	free(c->q);
 	tls_free(c->tls_io);
 	bufmem_conn_gone(srv, c);
 	server_remove_conn(srv, c);
+	session_free(c);
 	free(c);
 }
 

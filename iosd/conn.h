@@ -85,7 +85,7 @@ struct conn {
 	const struct conn_up *up;	/* its session's callbacks */
 	void *tp;			/* the transport's state */
 
-	struct session s;
+	struct session *s;		/* its own allocation (session.c) */
 	UT_hash_handle hh_cid;	/* router's CID map */
 
 	uint64_t since_ms;

@@ -54,7 +54,7 @@ subscriber_one(struct conn *c, void *arg)
 	json_t *j = json_object();
 
 	json_object_set_new(j, "ssid", json_integer(c->ssid));
-	json_object_set_new(j, "cid", json_string(c->s.cid));
+	json_object_set_new(j, "cid", json_string(c->s->cid));
 	json_array_append_new(arg, j);
 }
 

@@ -20,17 +20,17 @@ ctl_cmd_client_json(const struct conn *c, bool detail)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "ssid", json_integer(c->ssid));
-	json_object_set_new(o, "cid", json_string(c->s.cid));
-	json_object_set_new(o, "device", c->s.did[0] ?
-	    json_string(c->s.did) : json_null());
+	json_object_set_new(o, "cid", json_string(c->s->cid));
+	json_object_set_new(o, "device", c->s->did[0] ?
+	    json_string(c->s->did) : json_null());
 	json_object_set_new(o, "transport", json_string(transport_name(c->tr)));
 	json_object_set_new(o, "address", json_string(c->ip));
-	json_object_set_new(o, "level", json_integer(c->s.level));
-	json_object_set_new(o, "authorized", json_boolean(c->s.boho.authorized));
+	json_object_set_new(o, "level", json_integer(c->s->level));
+	json_object_set_new(o, "authorized", json_boolean(c->s->boho.authorized));
 	json_object_set_new(o, "encrypted",
-	    json_boolean(c->s.boho.authorized && !c->tls));
+	    json_boolean(c->s->boho.authorized && !c->tls));
 	json_object_set_new(o, "subscriptions",
-	    json_integer((json_int_t)c->s.nsubs));
+	    json_integer((json_int_t)c->s->nsubs));
 	json_object_set_new(o, "tx_msgs", json_integer((json_int_t)c->tx_msgs));
 	json_object_set_new(o, "rx_msgs", json_integer((json_int_t)c->rx_msgs));
 	json_object_set_new(o, "tx_bytes", json_integer((json_int_t)c->tx_bytes));
@@ -44,16 +44,16 @@ ctl_cmd_client_json(const struct conn *c, bool detail)
 	json_object_set_new(o, "rx_bytes_s", json_real(c->rate.rx_bytes));
 	json_object_set_new(o, "tx_bytes_s", json_real(c->rate.tx_bytes));
 	json_object_set_new(o, "state", json_string(session_state_name(
-	    c->s.state)));
+	    c->s->state)));
 	if (detail) {
 		json_t *ch = json_array();
 
 		json_object_set_new(o, "nick", json_string(session_nick(c)));
-		json_object_set_new(o, "presented", c->s.presented[0] ?
-		    json_string(c->s.presented) : json_null());
-		for (size_t i = 0; i < c->s.nsubs; i++)
+		json_object_set_new(o, "presented", c->s->presented[0] ?
+		    json_string(c->s->presented) : json_null());
+		for (size_t i = 0; i < c->s->nsubs; i++)
 			json_array_append_new(ch, json_string(
-			    router_channel_key(c->s.subs[i])));
+			    router_channel_key(c->s->subs[i])));
 		json_object_set_new(o, "channels", ch);
 	}
 	return o;
@@ -203,7 +203,7 @@ static void
 kicked_one(struct conn *c, void *arg)
 {
 	json_array_append_new(arg, json_pack("{s:I,s:s,s:s}", "ssid",
-	    (json_int_t)c->ssid, "cid", c->s.cid, "address", c->ip));
+	    (json_int_t)c->ssid, "cid", c->s->cid, "address", c->ip));
 }
 
 /* kick: every client the selection names (at least one criterion). */

@@ -76,7 +76,7 @@ exposition(struct server *srv, FILE *f)
 
 	for (const struct conn *c = srv->conns; c; c = c->next)
 		if (c->state == CONN_OPEN) {
-			if (c->s.boho.authorized)
+			if (c->s->boho.authorized)
 				logged[c->tr]++;
 			else
 				anon[c->tr]++;

@@ -463,7 +463,7 @@ static void
 subscriber_one(struct conn *k, void *arg)
 {
 	json_array_append_new(arg, json_pack("{s:I,s:s}", "ssid",
-	    (json_int_t)k->ssid, "cid", k->s.cid));
+	    (json_int_t)k->ssid, "cid", k->s->cid));
 }
 
 static void
@@ -667,7 +667,7 @@ static void
 kicked_one(struct conn *k, void *arg)
 {
 	json_array_append_new(arg, json_pack("{s:I,s:s,s:s}", "ssid",
-	    (json_int_t)k->ssid, "cid", k->s.cid, "address", k->ip));
+	    (json_int_t)k->ssid, "cid", k->s->cid, "address", k->ip));
 }
 
 static void

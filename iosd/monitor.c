@@ -221,8 +221,8 @@ print_clients(struct server *srv, FILE *f)
 			continue;
 		if (n++ == MAX_ROWS)
 			continue;
-		snprintf(a, sizeof(a), "#%u:%s(%d)", c->ssid, c->s.cid,
-		    (int)c->s.state);
+		snprintf(a, sizeof(a), "#%u:%s(%d)", c->ssid, c->s->cid,
+		    (int)c->s->state);
 		add_quoted(&t, a);
 	}
 	table_end(&t, f);

@@ -54,7 +54,7 @@ notify(struct server *srv, struct conn *c, const struct channel *ch,
 		return;
 	tl = snprintf(ptag, sizeof(ptag), "%s@presence", tag);
 	bl = snprintf(body, sizeof(body), "{\"event\":\"%s\",\"cid\":\"%s\"}",
-	    event, c->s.cid);	/* CIDs are base64url or enrolled names */
+	    event, c->s->cid);	/* CIDs are base64url or enrolled names */
 	if (tl < 0 || (size_t)tl > IOS_TAG_MAX || bl < 0 ||
 	    (size_t)bl >= sizeof(body))
 		return;
@@ -84,8 +84,8 @@ presence_leaving(struct server *srv, struct conn *c, const struct channel *ch)
 bool
 presence_member(const struct conn *c, const struct channel *ch)
 {
-	for (size_t i = 0; i < c->s.nsubs; i++)
-		if (c->s.subs[i] == ch)
+	for (size_t i = 0; i < c->s->nsubs; i++)
+		if (c->s->subs[i] == ch)
 			return true;
 	return false;
 }
@@ -111,7 +111,7 @@ presence_leaving_all(struct server *srv, struct conn *c)
 {
 	if (srv->opt.npresence == 0)
 		return;
-	for (size_t i = 0; i < c->s.nsubs; i++)
-		notify(srv, c, c->s.subs[i], "leave");
+	for (size_t i = 0; i < c->s->nsubs; i++)
+		notify(srv, c, c->s->subs[i], "leave");
 }
 

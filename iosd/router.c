@@ -119,7 +119,7 @@ channel_remove(struct channel *ch, const struct conn *c)
 static void
 session_forget(struct server *srv, struct conn *c, const struct channel *ch)
 {
-	struct session *s = &c->s;
+	struct session *s = c->s;
 
 	for (size_t i = 0; i < s->nsubs; i++)
 		if (s->subs[i] == ch) {
@@ -169,13 +169,13 @@ router_assign_cid(struct server *srv, struct conn *c)
 		cid[4] = b64url[r[2] & 63];
 		cid[5] = '\0';
 		if (router_find_cid(srv, cid, 5) == NULL) {
-			memcpy(c->s.cid, cid, 6);
-			HASH_ADD_KEYPTR(hh_cid, srv->router->cids, c->s.cid, 5, c);
+			memcpy(c->s->cid, cid, 6);
+			HASH_ADD_KEYPTR(hh_cid, srv->router->cids, c->s->cid, 5, c);
 			if (c->hh_cid.tbl == NULL) {
-				c->s.cid[0] = '\0';
+				c->s->cid[0] = '\0';
 				return -1;
 			}
-			cluster_cid_claim(srv, c->s.cid, false);
+			cluster_cid_claim(srv, c->s->cid, false);
 			return 0;
 		}
 	}
@@ -184,17 +184,17 @@ router_assign_cid(struct server *srv, struct conn *c)
 int
 router_set_cid(struct server *srv, struct conn *c, const char *cid)
 {
-	if (c->s.cid[0] && router_find_cid(srv, c->s.cid, strlen(c->s.cid)) == c) {
+	if (c->s->cid[0] && router_find_cid(srv, c->s->cid, strlen(c->s->cid)) == c) {
 		HASH_DELETE(hh_cid, srv->router->cids, c);
-		if (strcmp(c->s.cid, cid) != 0)
-			cluster_cid_release(srv, c->s.cid);
+		if (strcmp(c->s->cid, cid) != 0)
+			cluster_cid_release(srv, c->s->cid);
 	}
-	snprintf(c->s.cid, sizeof(c->s.cid), "%s", cid);
-	cluster_cid_claim(srv, c->s.cid, true);	/* a login */
-	if (c->s.cid[0]) {
-		HASH_ADD_KEYPTR(hh_cid, srv->router->cids, c->s.cid, strlen(c->s.cid), c);
+	snprintf(c->s->cid, sizeof(c->s->cid), "%s", cid);
+	cluster_cid_claim(srv, c->s->cid, true);	/* a login */
+	if (c->s->cid[0]) {
+		HASH_ADD_KEYPTR(hh_cid, srv->router->cids, c->s->cid, strlen(c->s->cid), c);
 		if (c->hh_cid.tbl == NULL) {
-			c->s.cid[0] = '\0';
+			c->s->cid[0] = '\0';
 			return -1;
 		}
 	}
@@ -229,7 +229,7 @@ retain(struct server *srv, struct conn *c, const char *key, size_t klen,
 		size_t tl = end ? (size_t)(end - topic) : klen - (size_t)(topic - key);
 		struct cid_retained *r = NULL;
 
-		HASH_FIND(hh, c->s.retained, topic, tl, r);
+		HASH_FIND(hh, c->s->retained, topic, tl, r);
 		if (r == NULL) {
 			if (retained_total(srv) >= o->retain_count) {
 				srv->m.drops[DROP_RETAIN_LIMIT]++;
@@ -240,7 +240,7 @@ retain(struct server *srv, struct conn *c, const char *key, size_t klen,
 				return;
 			}
 			memcpy(r->topic, topic, tl);
-			HASH_ADD(hh, c->s.retained, topic, tl, r);
+			HASH_ADD(hh, c->s->retained, topic, tl, r);
 			if (r->hh.tbl == NULL) {
 				free(r);
 				srv->m.drops[DROP_NOMEM]++;
@@ -345,8 +345,8 @@ fan_out(struct server *srv, struct conn *from, struct channel *ch,
 
 	ch->publishes++;
 	/* --publish-counter: the publisher's level caps its recipients. */
-	if (srv->opt.publish_counter && from && from->s.publish_counter) {
-		limit = from->s.publish_counter;
+	if (srv->opt.publish_counter && from && from->s->publish_counter) {
+		limit = from->s->publish_counter;
 		/* Counted only with the cap on: the scan is O(subscribers),
 		 * as the fan-out below. */
 		if (limit < ch->nsubs - (size_t)channel_has(ch, from))
@@ -373,7 +373,7 @@ size_t
 router_publish(struct server *srv, struct conn *c, const uint8_t *m,
     size_t len)
 {
-	if (c && srv->opt.members_only && !c->s.boho.authorized) {
+	if (c && srv->opt.members_only && !c->s->boho.authorized) {
 		/* The reference's memberOnly: SERVER_CLEAR_AUTH, then close. */
 		static const uint8_t clear = IOS_SERVER_CLEAR_AUTH;
 
@@ -441,12 +441,12 @@ route(struct server *srv, struct conn *c, const uint8_t *m, size_t len)
 	}
 	case TAG_CID_PUBLISH:
 		/* "@topic" becomes "<own cid>@topic". */
-		if (c == NULL || c->s.cid[0] == '\0') {
+		if (c == NULL || c->s->cid[0] == '\0') {
 			srv->m.drops[DROP_BAD_TAG]++;
 			return 0;
 		}
-		tl = strlen(c->s.cid);
-		memcpy(tag, c->s.cid, tl);
+		tl = strlen(c->s->cid);
+		memcpy(tag, c->s->cid, tl);
 		memcpy(tag + tl, s.tag, s.tag_len);
 		tl += s.tag_len;
 		if (retagged(srv, c, m, len, tag, tl, &out) < 0)
@@ -507,7 +507,7 @@ retained_for(struct server *srv, const char *key, size_t klen,
 
 		if (pub == NULL)
 			return NULL;
-		HASH_FIND(hh, pub->s.retained, topic, tl, r);
+		HASH_FIND(hh, pub->s->retained, topic, tl, r);
 		return r ? r->m : NULL;
 	}
 	return ch->retained;
@@ -535,8 +535,8 @@ bool
 router_sub_room(struct server *srv, struct conn *c,
     const struct ios_taglist *t)
 {
-	size_t room = c->s.nsubs < srv->opt.max_subs ? srv->opt.max_subs -
-	    c->s.nsubs : 0, nnew = 0, pos = 0, tl;
+	size_t room = c->s->nsubs < srv->opt.max_subs ? srv->opt.max_subs -
+	    c->s->nsubs : 0, nnew = 0, pos = 0, tl;
 	const uint8_t *tag;
 	/* The keys new in this list so far, to count a repeated tag once;
 	 * never more than room + 1 of them. */
@@ -582,7 +582,7 @@ router_sub_room(struct server *srv, struct conn *c,
 		srv->m.drops[DROP_SUB_LIMIT]++;
 		if (log_allow(LC_SUBSCRIBE))
 			log_info("conn=%u cid=%s subscription refused: over the "
-			    "limit of %zu", c->ssid, c->s.cid[0] ? c->s.cid :
+			    "limit of %zu", c->ssid, c->s->cid[0] ? c->s->cid :
 			    "-", srv->opt.max_subs);
 	}
 	return fits;
@@ -594,7 +594,7 @@ router_subscribe(struct server *srv, struct conn *c, const uint8_t *tag,
 {
 	char key[TAG_KEY_MAX];
 	struct channel *ch;
-	struct session *s = &c->s;
+	struct session *s = c->s;
 	long kl;
 
 	/* A tag no SIGNAL can carry is never worth a channel. */
@@ -661,7 +661,7 @@ router_unsubscribe(struct server *srv, struct conn *c, const uint8_t *tag,
 void
 router_unsubscribe_all(struct server *srv, struct conn *c)
 {
-	struct session *s = &c->s;
+	struct session *s = c->s;
 
 	while (s->nsubs) {
 		struct channel *ch = s->subs[s->nsubs - 1];
@@ -688,7 +688,7 @@ state_signal(struct server *srv, struct conn *c, const char *tag)
 void
 router_conn_gone(struct server *srv, struct conn *c)
 {
-	struct session *s = &c->s;
+	struct session *s = c->s;
 	struct cid_retained *r, *tmp;
 
 	if (s->cid[0]) {

@@ -151,12 +151,12 @@ ping_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (c->state != CONN_OPEN)
 			continue;
 		open++;
-		if (!c->s.alive) {
+		if (!c->s->alive) {
 			conn_fail(c, DROP_TIMEOUT, WS_CLOSE_GOING_AWAY,
 			    "keepalive timeout");
 			continue;
 		}
-		c->s.alive = false;
+		c->s->alive = false;
 		conn_ping(c);
 	}
 	notify_status("%zu clients, %llu channels", open,

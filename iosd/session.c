@@ -47,7 +47,7 @@ session_state_name(enum session_state s)
 void
 session_init(struct conn *c)
 {
-	struct session *s = &c->s;
+	struct session *s = c->s;
 
 	memset(s, 0, sizeof(*s));
 	s->alive = true;
@@ -57,7 +57,7 @@ session_init(struct conn *c)
 void
 session_set_level(struct conn *c, int level)
 {
-	struct session *s = &c->s;
+	struct session *s = c->s;
 	const struct options *o = &c->srv->opt;
 	struct quota q = { o->anon_signal, 10, 0 };
 
@@ -88,7 +88,7 @@ session_set_level(struct conn *c, int level)
 static bool
 rate_ok(struct conn *c, size_t len)
 {
-	struct session *s = &c->s;
+	struct session *s = c->s;
 	uint64_t now = server_now_ms(c->srv);
 
 	s->tokens += (double)(now - s->tokens_ms) * s->traffic_rate / 1000.0;
@@ -114,7 +114,7 @@ rate_ok(struct conn *c, size_t len)
 const char *
 session_nick(const struct conn *c)
 {
-	return c->s.nick ? c->s.nick : "";
+	return c->s->nick ? c->s->nick : "";
 }
 
 void
@@ -125,26 +125,28 @@ session_set_nick(struct conn *c, const char *nick, size_t n)
 	if (n >= SESSION_NICK_MAX)
 		n = SESSION_NICK_MAX - 1;
 	if (n == 0) {
-		free(c->s.nick);
-		c->s.nick = NULL;
+		free(c->s->nick);
+		c->s->nick = NULL;
 		return;
 	}
-	if ((p = realloc(c->s.nick, n + 1)) == NULL)
+	if ((p = realloc(c->s->nick, n + 1)) == NULL)
 		return;		/* out of memory: the old nick stays */
 	memcpy(p, nick, n);
 	p[n] = '\0';
-	c->s.nick = p;
+	c->s->nick = p;
 }
 
 void
 session_free(struct conn *c)
 {
-	free(c->s.nick);
-	c->s.nick = NULL;
+	if (c->s == NULL)
+		return;
+	free(c->s->nick);
 	auth_relogin_free(c);
-	free(c->s.subs);
-	c->s.subs = NULL;
-	c->s.nsubs = c->s.subcap = 0;
+	free(c->s->subs);
+	explicit_bzero(c->s, sizeof(*c->s));	/* its keys */
+	free(c->s);
+	c->s = NULL;
 }
 
 /* Whether messages to this client are encrypted: an authorized session on
@@ -152,7 +154,7 @@ session_free(struct conn *c)
 static bool
 wants_encryption(const struct conn *c)
 {
-	return c->s.boho.authorized && !c->tls;
+	return c->s->boho.authorized && !c->tls;
 }
 
 void
@@ -181,14 +183,14 @@ session_deliver(struct conn *c, struct msg *m)
 			return;
 		}
 		if (m->data[0] == IOS_SIGNAL_E2E) {
-			n = boho_e2e_wrap(&c->s.boho, &c->srv->env, m->data,
+			n = boho_e2e_wrap(&c->s->boho, &c->srv->env, m->data,
 			    m->len, e->data, e->len, &hl);
 			if (n >= 0) {
 				memcpy(e->data + n, m->data + hl, m->len - hl);
 				n += (long)(m->len - hl);
 			}
 		} else {
-			n = boho_encrypt_488(&c->s.boho, &c->srv->env, m->data,
+			n = boho_encrypt_488(&c->s->boho, &c->srv->env, m->data,
 			    m->len, e->data, e->len);
 		}
 		if (n > 0) {
@@ -254,7 +256,7 @@ session_start(struct conn *c)
 	static const uint8_t ready = IOS_SERVER_READY;
 
 	session_send_plain(c, &ready, 1);
-	c->s.state = SS_SENT_SERVER_READY;
+	c->s->state = SS_SENT_SERVER_READY;
 }
 
 /* ---- message handlers ---- */
@@ -265,15 +267,15 @@ on_cid_req(struct conn *c)
 	uint8_t buf[1 + SESSION_CID_MAX];
 	size_t n;
 
-	if (c->s.cid[0] == '\0' && router_assign_cid(c->srv, c) < 0) {
+	if (c->s->cid[0] == '\0' && router_assign_cid(c->srv, c) < 0) {
 		conn_nomem(c, "out of memory (CID)");
 		return;
 	}
-	n = strlen(c->s.cid);
+	n = strlen(c->s->cid);
 	buf[0] = IOS_CID_RES;
-	memcpy(buf + 1, c->s.cid, n);
+	memcpy(buf + 1, c->s->cid, n);
 	session_send_bytes(c, buf, n + 1);
-	c->s.state = SS_CID_READY;
+	c->s->state = SS_CID_READY;
 }
 
 static void
@@ -294,16 +296,16 @@ on_iam(struct conn *c, const uint8_t *m, size_t len)
 	/* The reference's key order; undefined members are left out. */
 	o = json_object();
 	json_object_set_new(o, "ssid", json_integer(c->ssid));
-	if (c->s.cid[0])
-		json_object_set_new(o, "cid", json_string(c->s.cid));
-	if (c->s.did[0])
-		json_object_set_new(o, "did", json_string(c->s.did));
+	if (c->s->cid[0])
+		json_object_set_new(o, "cid", json_string(c->s->cid));
+	if (c->s->did[0])
+		json_object_set_new(o, "did", json_string(c->s->did));
 	json_object_set_new(o, "nick", json_string(session_nick(c)));
 	json_object_set_new(o, "ip", json_string(c->ip));
 	tags = json_array();
-	for (size_t i = 0; i < c->s.nsubs; i++)
+	for (size_t i = 0; i < c->s->nsubs; i++)
 		json_array_append_new(tags, json_string(router_channel_key(
-		    c->s.subs[i])));
+		    c->s->subs[i])));
 	json_object_set_new(o, "tag", tags);
 	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
@@ -335,14 +337,14 @@ subscribe_list(struct conn *c, const struct ios_taglist *t)
 	const uint8_t *tag;
 
 	while (iosmsg_taglist_next(t, &pos, &tag, &tl)) {
-		size_t before = c->s.nsubs;
+		size_t before = c->s->nsubs;
 
 		/* Channel permissions: a refused tag is left out. */
 		if (!acl_subscribe_ok(c->srv, c, tag, tl))
 			continue;
 		router_subscribe(c->srv, c, tag, tl);
-		if (c->s.nsubs > before)
-			presence_joined(c->srv, c, c->s.subs[c->s.nsubs - 1]);
+		if (c->s->nsubs > before)
+			presence_joined(c->srv, c, c->s->subs[c->s->nsubs - 1]);
 	}
 }
 
@@ -458,7 +460,7 @@ on_close(struct conn *c, const uint8_t *m, size_t len)
 			snprintf(reason + 2 + 2 * i, 3, "%02x", r[i]);
 	}
 	log_info("conn=%u cid=%s CLOSE reason=%s%s", c->ssid,
-	    c->s.cid[0] ? c->s.cid : "-", reason, shown < n ? "..." : "");
+	    c->s->cid[0] ? c->s->cid : "-", reason, shown < n ? "..." : "");
 	conn_close(c, true, WS_CLOSE_NORMAL, "client sent CLOSE");
 }
 
@@ -470,7 +472,7 @@ show_message(const struct conn *c, const uint8_t *m, size_t len)
 	int n;
 
 	n = snprintf(line, sizeof(line), "#%u %s [%s]", c->ssid,
-	    c->s.cid[0] ? c->s.cid : "-", name ? name : "undefined");
+	    c->s->cid[0] ? c->s->cid : "-", name ? name : "undefined");
 	if (len > 40)
 		printf("%s LEN: %zu\n", line, len);
 	else {
@@ -491,7 +493,7 @@ session_on_message(struct conn *c, uint8_t *m, size_t len)
 
 	if (len == 0 || c->state != CONN_OPEN || c->doomed)
 		return;
-	c->s.alive = true;
+	c->s->alive = true;
 	c->rx_msgs++;
 	type = m[0];
 	srv->m.msgs_in[type]++;
@@ -499,7 +501,7 @@ session_on_message(struct conn *c, uint8_t *m, size_t len)
 	if (srv->opt.show_message)
 		show_message(c, m, len);
 
-	if (c->s.traffic_rate && !rate_ok(c, len))
+	if (c->s->traffic_rate && !rate_ok(c, len))
 		return;
 
 	if (type == IOS_ENC_488 || type == IOS_ENC_E2E) {
@@ -507,18 +509,18 @@ session_on_message(struct conn *c, uint8_t *m, size_t len)
 
 		/* Without a login there is no key: nothing is decrypted (the
 		 * reference accepts packets made with a zero key). */
-		if (!c->s.boho.authorized) {
+		if (!c->s->boho.authorized) {
 			srv->m.drops[DROP_NOT_AUTHORIZED]++;
 			return;
 		}
 		if (type == IOS_ENC_488) {
-			n = boho_decrypt_488(&c->s.boho, m, len);
+			n = boho_decrypt_488(&c->s->boho, m, len);
 			if (n > 0) {
 				m += BOHO_ENC_HDR;
 				len = (size_t)n;
 			}
 		} else {
-			n = boho_e2e_unwrap(&c->s.boho, m, len);
+			n = boho_e2e_unwrap(&c->s->boho, m, len);
 			if (n > 0) {
 				m += n;
 				len -= (size_t)n;

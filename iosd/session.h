@@ -76,6 +76,8 @@ void session_set_level(struct conn *c, int level);
 const char *session_nick(const struct conn *c);
 void session_set_nick(struct conn *c, const char *nick, size_t n);
 
+/* c->s is allocated with the connection (conn_new); session_free gives
+ * back all of it, c->s too. */
 void session_init(struct conn *c);
 void session_free(struct conn *c);
 /* The connection is up: send SERVER_READY. */

@@ -74,11 +74,11 @@ matches(const struct trace_filter *f, const struct conn *c, enum trace_dir d,
 		return false;
 	if (f->transport >= 0 && (c == NULL || (int)c->tr != f->transport))
 		return false;
-	if (f->cid[0] && (c == NULL || strcmp(f->cid, c->s.cid) != 0))
+	if (f->cid[0] && (c == NULL || strcmp(f->cid, c->s->cid) != 0))
 		return false;
 	if (f->ssid && (c == NULL || c->ssid != f->ssid))
 		return false;
-	if (f->device[0] && (c == NULL || strcmp(f->device, c->s.did) != 0))
+	if (f->device[0] && (c == NULL || strcmp(f->device, c->s->did) != 0))
 		return false;
 	if (f->tag[0] && fnmatch(f->tag, tag, 0) != 0)
 		return false;
@@ -106,9 +106,9 @@ event(const struct server *srv, const struct conn *c, enum trace_dir d,
 	json_object_set_new(e, "t", json_real(ev_now(srv->loop)));
 	if (c) {
 		json_object_set_new(e, "ssid", json_integer(c->ssid));
-		json_object_set_new(e, "cid", json_string(c->s.cid));
-		if (c->s.did[0])
-			json_object_set_new(e, "device", json_string(c->s.did));
+		json_object_set_new(e, "cid", json_string(c->s->cid));
+		if (c->s->did[0])
+			json_object_set_new(e, "device", json_string(c->s->did));
 		json_object_set_new(e, "transport",
 		    json_string(transport_name(c->tr)));
 	}

@@ -297,7 +297,7 @@ refuse(struct conn *c, enum drop_reason why, int code, const char *reason)
 	c->srv->m.drops[why]++;
 	if (log_allow(LC_DROP))
 		log_info("conn=%u cid=%s addr=%s refused: %s", c->ssid,
-		    c->s.cid[0] ? c->s.cid : "-", c->ip, reason);
+		    c->s->cid[0] ? c->s->cid : "-", c->ip, reason);
 	wslay_event_shutdown_read(ws->ctx);
 	wslay_event_queue_close(ws->ctx, (uint16_t)code,
 	    (const uint8_t *)reason, strlen(reason));
@@ -331,7 +331,7 @@ frame_start_cb(wslay_event_context_ptr ctx,
 		ws->rx_len = 0;
 	}
 	/* Refuse from the header, before a byte of it is buffered. */
-	if (arg->payload_length > c->s.max_signal - ws->rx_len) {
+	if (arg->payload_length > c->s->max_signal - ws->rx_len) {
 		if (ws->rx_opcode == WSLAY_BINARY_FRAME) {
 			static const uint8_t over = IOS_OVER_SIZE;
 			session_send_plain(c, &over, 1);
@@ -357,8 +357,8 @@ rx_room(struct conn *c, size_t n)
 	ncap = ws->rx_cap ? ws->rx_cap : RX_MIN;
 	while (ncap - ws->rx_len < n)
 		ncap *= 2;
-	if (ncap > c->s.max_signal)
-		ncap = c->s.max_signal;	/* the header check keeps n within */
+	if (ncap > c->s->max_signal)
+		ncap = c->s->max_signal;	/* the header check keeps n within */
 	if (!bufmem_grow(c->srv, c, ncap - ws->rx_cap))
 		return false;
 	if ((nb = realloc(ws->rx, ncap)) == NULL) {
@@ -403,7 +403,7 @@ frame_chunk_cb(wslay_event_context_ptr ctx,
 	if (!ws->frame_data || ws->refused || c->doomed ||
 	    arg->data_length == 0)
 		return;		/* an empty fragment may come before any buffer */
-	if (arg->data_length > c->s.max_signal - ws->rx_len)
+	if (arg->data_length > c->s->max_signal - ws->rx_len)
 		return;		/* cannot happen: checked from the header */
 	if (!rx_room(c, arg->data_length)) {
 		wslay_event_shutdown_read(ctx);
@@ -423,7 +423,7 @@ frame_end_cb(wslay_event_context_ptr ctx, void *user)
 	if (!ws->frame_data || !ws->frame_fin || ws->refused ||
 	    c->state != CONN_OPEN)
 		return;
-	c->s.alive = true;
+	c->s->alive = true;
 	if (ws->rx_opcode == WSLAY_BINARY_FRAME) {
 		if (ws->rx_len == 0)
 			return;		/* empty binary: ignored */
@@ -458,10 +458,10 @@ msg_recv_cb(wslay_event_context_ptr ctx,
 		 * makes us send (wslay's own pong is dropped in send_cb). */
 		if (!((struct ws_state *)c->tp)->refused && !wslay_event_get_close_sent(ctx))
 			control_frame(c, 0x8a, arg->msg, arg->msg_length);
-		c->s.alive = true;
+		c->s->alive = true;
 		break;
 	case WSLAY_PONG:
-		c->s.alive = true;
+		c->s->alive = true;
 		break;
 	case WSLAY_CONNECTION_CLOSE:
 		log_debug("conn=%u close frame code=%u", c->ssid,

@@ -221,7 +221,7 @@ stub_conn_new(struct server *srv, const char *ip, enum transport tr)
 	struct conn *c = calloc(1, sizeof(*c));
 	uint8_t a[16];
 
-	if (c == NULL)
+	if (c == NULL || (c->s = calloc(1, sizeof(*c->s))) == NULL)
 		abort();
 	c->srv = srv;
 	c->fd = -1;
@@ -235,7 +235,7 @@ stub_conn_new(struct server *srv, const char *ip, enum transport tr)
 		tag_home_prefix(AF_INET6, a, c->home);
 	else
 		abort();
-	c->s.state = SS_SENT_SERVER_READY;
+	c->s->state = SS_SENT_SERVER_READY;
 	c->next = srv->conns;
 	if (srv->conns)
 		srv->conns->prev = c;
@@ -258,6 +258,7 @@ stub_conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	srv->nconns--;
-	free(c->s.subs);
+	free(c->s->subs);
+	free(c->s);
 	free(c);
 }

@@ -121,11 +121,11 @@ client(const char *ip, enum transport tr, const char *cid, const char *did,
 	else
 		router_assign_cid(&srv, c);
 	if (did) {
-		snprintf(c->s.did, sizeof(c->s.did), "%s", did);
-		c->s.boho.authorized = true;
+		snprintf(c->s->did, sizeof(c->s->did), "%s", did);
+		c->s->boho.authorized = true;
 	}
 	if (presented)
-		snprintf(c->s.presented, sizeof(c->s.presented), "%s",
+		snprintf(c->s->presented, sizeof(c->s->presented), "%s",
 		    presented);
 	return c;
 }
@@ -179,7 +179,7 @@ collect(struct conn *c, void *arg)
 	char *out = arg;
 	size_t l = strlen(out);
 
-	snprintf(out + l, 128 - l, "%s%s", l ? " " : "", c->s.cid);
+	snprintf(out + l, 128 - l, "%s%s", l ? " " : "", c->s->cid);
 }
 
 static void

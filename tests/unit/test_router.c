@@ -89,7 +89,7 @@ test_fanout(void)
 	sub(a, "other");
 	tap_eq_long((long)counts().channels, 2, "two channels");
 	tap_eq_long((long)counts().subscriptions, 3, "three subscriptions");
-	tap_eq_long((long)a->s.nsubs, 2, "a holds two");
+	tap_eq_long((long)a->s->nsubs, 2, "a holds two");
 	OK(has_channel("CH:room"), "key CH:room");
 
 	tap_eq_long((long)pub(c, "room", "hi"), 2, "c to room: 2 recipients");
@@ -138,7 +138,7 @@ test_limits(void)
 	sub(a, "y");
 	OK(!router_sub_room(&srv, a, &t2), "y,z does not: z is a third");
 	sub(a, "z");
-	tap_eq_long((long)a->s.nsubs, 2, "a third subscription is refused");
+	tap_eq_long((long)a->s->nsubs, 2, "a third subscription is refused");
 	tap_eq_long((long)srv.m.drops[DROP_SUB_LIMIT], 2,
 	    "refusals counted");
 	OK(!has_channel("CH:z"), "no channel for it");
@@ -189,11 +189,11 @@ test_cids(void)
 	b = stub_conn_new(&srv, "10.0.0.2", TR_WS);
 	stub_random_push(r1, sizeof(r1));
 	tap_eq_long(router_assign_cid(&srv, a), 0, "a gets a CID");
-	tap_eq_str(a->s.cid, "?AAAA", "'?' and base64url of 3 random bytes");
+	tap_eq_str(a->s->cid, "?AAAA", "'?' and base64url of 3 random bytes");
 	/* The same bytes again: drawn again until it is free. */
 	stub_random_push(r2, sizeof(r2));
 	tap_eq_long(router_assign_cid(&srv, b), 0, "b gets a CID");
-	tap_eq_str(b->s.cid, "?____", "not a's: the second draw");
+	tap_eq_str(b->s->cid, "?____", "not a's: the second draw");
 	OK(router_find_cid(&srv, "?AAAA", 5) == a, "find ?AAAA: a");
 	OK(router_find_cid(&srv, "?____", 5) == b, "find ?____: b");
 	OK(router_find_cid(&srv, "?AAA", 4) == NULL, "a prefix is not a CID");
@@ -306,7 +306,7 @@ test_retained(void)
 	conn_close(a, true, 1000, "gone");
 	tap_eq_long((long)counts().retained, 1, "its retained signal went");
 	OK(!has_channel("CID:sensor@$hum"), "its channel too");
-	tap_eq_long((long)c->s.nsubs, 0, "and c's subscription");
+	tap_eq_long((long)c->s->nsubs, 0, "and c's subscription");
 	stub_server_free(&srv);
 }
 
@@ -333,7 +333,7 @@ walk_conn(struct conn *c, void *arg)
 	size_t l = strlen(w->keys);
 
 	snprintf(w->keys + l, sizeof(w->keys) - l, "%s%s", l ? " " : "",
-	    c->s.cid);
+	    c->s->cid);
 	w->n++;
 }
 
