@@ -1,9 +1,11 @@
 /*
- * wsock.c - WebSocket: HTTP/1.1 upgrade, then wslay in no-buffering mode,
- * so a message is assembled in a per-connection buffer that is reused and
- * never exceeds the session's size limit. wslay never touches the socket
- * for writing: what it sends (pong, close) lands in the connection's
- * queue, in order with the data frames iosd frames itself.
+ * wsock.c - WebSocket: HTTP/1.1 upgrade, then frames through wslay's
+ * frame layer, read from the loop's shared buffer. A connection holds a
+ * frame context only while wslay holds bytes of a frame, and a message
+ * buffer only while a message is partly received (or until the next
+ * trim): an idle connection holds neither. Every frame iosd sends (data
+ * frames framed once per publish, pong, close) goes through the
+ * connection's queue, in order.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -31,35 +33,28 @@
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct ws_state {
-	wslay_event_context_ptr ctx;
+	wslay_frame_context_ptr fr;	/* only while wslay holds bytes */
+	size_t fr_held;		/* bytes wslay took, not yet handed back */
+	const uint8_t *in;	/* read, not yet given to wslay */
+	size_t in_len;
 	char *hs;		/* handshake bytes, freed once upgraded */
 	size_t hs_len;
-	const uint8_t *left;	/* bytes read past the handshake */
-	size_t left_len;
+	bool hs_shared;		/* hs is the loop's buffer (handshake_read) */
 	uint8_t *rx;		/* message being assembled */
 	size_t rx_len, rx_cap;
-	uint8_t rx_opcode;	/* 1 text, 2 binary, 0 none */
-	bool frame_data;	/* current frame belongs to a data message */
+	size_t utf8_ok;		/* of a text message: bytes known valid */
+	uint64_t frame_got;	/* payload bytes of the frame so far */
+	uint8_t rx_opcode;	/* message begun: 1 text, 2 binary, 0 none */
+	uint8_t frame_op;	/* of the frame being received */
 	bool frame_fin;
-	bool refused;		/* message over the limit: reading stopped */
+	bool in_frame;		/* its header is in, not all its payload */
+	bool read_closed;	/* a close frame sent or received */
+	bool close_sent;
 	bool http_next;		/* a plain request answered: wait for more */
 	struct http_body *http_body;	/* a request's body coming (http.h) */
 	unsigned http_reqs;
-	uint8_t cur_opcode;	/* of the frame being received */
-	uint8_t close_rx[2];	/* a received close frame's code */
-	uint8_t close_rx_len;
-	/* What wslay sends (control frames, header and payload apart) is
-	 * looked at on its way out, so that every close frame carries a
-	 * code and a reason, whoever detected the error. */
-	uint8_t out_pass;	/* payload bytes of a ping to pass on */
-	uint8_t out_drop;	/* ... of wslay's pong, to drop */
-	bool out_close;		/* a close frame's payload is being held */
-	uint8_t out_need, out_have;
-	uint8_t out_buf[125];
-	/* Why, when wslay's close says only 1002 or 1007, or nothing for
-	 * an error wslay reports without a code. */
-	const char *proto_reason, *utf8_reason;
-	bool force_proto;
+	uint8_t ctl_len;
+	uint8_t ctl[125];	/* a control frame's payload */
 };
 
 static size_t
@@ -90,60 +85,38 @@ hs_release(struct conn *c)
 
 	if (ws->hs == NULL)
 		return;
-	free(ws->hs);
+	if (!ws->hs_shared) {
+		free(ws->hs);
+		bufmem_shrink(c->srv, c, HS_MAX + 1);
+	}
 	ws->hs = NULL;
-	bufmem_shrink(c->srv, c, HS_MAX + 1);
+	ws->hs_shared = false;
+	ws->hs_len = 0;
 }
 
-static void ws_readable(struct conn *c);
-
-/* ---- wslay callbacks ---- */
-
-static ssize_t
-recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
-    void *user)
-{
-	struct conn *c = user;
-	struct ws_state *ws = c->tp;
-	ssize_t n;
-
-	(void)flags;
-	if (ws->left_len) {
-		n = (ssize_t)(len < ws->left_len ? len : ws->left_len);
-		memcpy(buf, ws->left, (size_t)n);
-		ws->left += n;
-		ws->left_len -= (size_t)n;
-		if (ws->left_len == 0)
-			hs_release(c);
-		return n;
-	}
-	n = conn_read(c, buf, len);
-	if (n > 0) {
-		c->rx_bytes += (uint64_t)n;
-		return n;
-	}
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-		return -1;
-	}
-	c->eof = true;
-	wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
-	return -1;
-}
-
-/* A ping or pong of ours, straight into the send queue. */
+/* A request not read whole in one go keeps its bytes in a buffer of its
+ * own until the rest comes. */
 static void
-control_frame(struct conn *c, uint8_t first, const uint8_t *p, size_t n)
+hs_private(struct conn *c)
 {
-	uint8_t f[2 + 125];
+	struct ws_state *ws = c->tp;
+	char *p;
 
-	if (n > 125)
-		n = 125;
-	f[0] = first;
-	f[1] = (uint8_t)n;
-	if (n)
-		memcpy(f + 2, p, n);
-	conn_send_raw(c, f, 2 + n);
+	if (!bufmem_grow(c->srv, c, HS_MAX + 1)) {
+		ws->hs = NULL;
+		ws->hs_shared = false;
+		return;
+	}
+	if ((p = malloc(HS_MAX + 1)) == NULL) {
+		bufmem_shrink(c->srv, c, HS_MAX + 1);
+		ws->hs = NULL;
+		ws->hs_shared = false;
+		conn_nomem(c, "out of memory (handshake)");
+		return;
+	}
+	memcpy(p, ws->hs, ws->hs_len + 1);
+	ws->hs = p;
+	ws->hs_shared = false;
 }
 
 /* The reason sent with a close code when nobody gave one. */
@@ -189,96 +162,122 @@ wsock_close_frame(uint8_t out[WS_CLOSE_FRAME_MAX], uint16_t code,
 	return 4 + rl;
 }
 
-/* wslay's close frame, complete: sent as it is, or with the code of an
- * error we saw and a reason added. */
+/* ---- frames in: wslay's frame layer, the message rules here ---- */
+
+/*
+ * wslay_frame_recv() cuts frames and unmasks them; what wslay's event
+ * layer used to add (masking required, opcodes, fragmentation, control
+ * frames answered, close codes, UTF-8, the size limit) is checked here.
+ * The frame context (4 KiB of input buffer inside) exists only while
+ * wslay holds bytes of a frame: an idle connection has none.
+ */
+
+/* Bytes a header took: wslay refuses lengths not in their shortest form,
+ * so its size follows from what it reports. */
+static size_t
+frame_header_len(const struct wslay_frame_iocb *io)
+{
+	return 2 + (io->payload_length >= 65536 ? 8 :
+	    io->payload_length >= 126 ? 2 : 0) + (io->mask ? 4 : 0);
+}
+
+/*
+ * Frame contexts between uses. A context is taken for a burst of input
+ * and given back after it; kept here rather than freed, its 4 KiB never
+ * leaves a hole between connections' memory. A context is handed back
+ * only clean (between frames, holding no byte), as good as a new one, so
+ * it reads for whichever connection frames_in sets in frame_conn.
+ */
+#define FRAME_POOL	64
+static wslay_frame_context_ptr frame_pool[FRAME_POOL];
+static unsigned frame_npool;
+static struct conn *frame_conn;
+
+/* wslay asks for bytes: it gets what this read brought (ws->in). */
+static ssize_t
+frame_recv_cb(uint8_t *buf, size_t len, int flags, void *user)
+{
+	struct conn *c = frame_conn;
+	struct ws_state *ws = c->tp;
+	size_t n = len < ws->in_len ? len : ws->in_len;
+
+	(void)flags;
+	(void)user;
+	if (n == 0)
+		return 0;	/* wslay: WANT_READ */
+	memcpy(buf, ws->in, n);
+	ws->in += n;
+	ws->in_len -= n;
+	ws->fr_held += n;
+	return (ssize_t)n;
+}
+
+static const struct wslay_frame_callbacks frame_callbacks = {
+	.recv_callback = frame_recv_cb,	/* never sends: no send, no mask */
+};
+
+static bool
+frame_ctx_get(struct ws_state *ws)
+{
+	if (frame_npool) {
+		ws->fr = frame_pool[--frame_npool];
+		return true;
+	}
+	if (wslay_frame_context_init(&ws->fr, &frame_callbacks, NULL) != 0) {
+		ws->fr = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* Given back: to the pool when clean, else (a frame cut off by a close)
+ * freed. */
 static void
-emit_close(struct conn *c)
+frame_ctx_free(struct ws_state *ws)
+{
+	if (ws->fr == NULL)
+		return;
+	if (!ws->in_frame && ws->fr_held == 0 && frame_npool < FRAME_POOL)
+		frame_pool[frame_npool++] = ws->fr;
+	else
+		wslay_frame_context_free(ws->fr);
+	ws->fr = NULL;
+	ws->fr_held = 0;
+	ws->in_frame = false;
+}
+
+/* A control frame of ours, straight into the send queue. */
+static void
+control_frame(struct conn *c, uint8_t first, const uint8_t *p, size_t n)
+{
+	uint8_t f[2 + 125];
+
+	if (n > 125)
+		n = 125;
+	f[0] = first;
+	f[1] = (uint8_t)n;
+	if (n)
+		memcpy(f + 2, p, n);
+	conn_send_raw(c, f, 2 + n);
+}
+
+/* Our close frame, once, with a code and a reason (RFC 6455 7.1.7:
+ * nothing is read after it). */
+static void
+send_close(struct conn *c, uint16_t code, const char *reason)
 {
 	struct ws_state *ws = c->tp;
 	uint8_t f[WS_CLOSE_FRAME_MAX];
-	uint16_t code = ws->out_have >= 2 ? (uint16_t)(ws->out_buf[0] << 8 |
-	    ws->out_buf[1]) : 0;
-	const char *reason;
-	size_t n;
 
-	ws->out_close = false;
-	if (ws->out_have > 2 || (code == 0 && !ws->force_proto)) {
-		/* An echo of the peer's close, or ours with its reason. */
-		f[0] = 0x88;
-		f[1] = ws->out_have;
-		memcpy(f + 2, ws->out_buf, ws->out_have);
-		conn_send_raw(c, f, 2u + ws->out_have);
+	if (ws->close_sent)
 		return;
-	}
-	if (code == 0)
-		code = WS_CLOSE_PROTOCOL;
-	reason = code == WS_CLOSE_PROTOCOL ? ws->proto_reason :
-	    code == WS_CLOSE_BAD_DATA ? ws->utf8_reason : NULL;
-	if (reason == NULL)
-		reason = close_text(code);
-	n = wsock_close_frame(f, code, reason);
-	conn_send_raw(c, f, n);
+	ws->close_sent = true;
+	ws->read_closed = true;
+	conn_send_raw(c, f, wsock_close_frame(f, code, reason ? reason :
+	    close_text(code)));
 }
 
-static ssize_t
-send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
-    int flags, void *user)
-{
-	struct conn *c = user;
-	struct ws_state *ws = c->tp;
-	size_t done = 0;
-
-	(void)ctx;
-	(void)flags;
-	while (done < len) {
-		const uint8_t *p = data + done;
-		size_t n = len - done;
-
-		if (ws->out_pass) {
-			if (n > ws->out_pass)
-				n = ws->out_pass;
-			conn_send_raw(c, p, n);
-			ws->out_pass -= (uint8_t)n;
-		} else if (ws->out_drop) {
-			if (n > ws->out_drop)
-				n = ws->out_drop;
-			ws->out_drop -= (uint8_t)n;
-		} else if (ws->out_close) {
-			if (n > (size_t)(ws->out_need - ws->out_have))
-				n = ws->out_need - ws->out_have;
-			memcpy(ws->out_buf + ws->out_have, p, n);
-			ws->out_have += (uint8_t)n;
-			if (ws->out_have == ws->out_need)
-				emit_close(c);
-		} else {
-			/* A header: server frames are unmasked control
-			 * frames, 2 bytes, as wslay sends them. */
-			if (n < 2) {
-				conn_send_raw(c, p, n);
-				break;
-			}
-			n = 2;
-			if ((p[0] & 0x0f) == WSLAY_CONNECTION_CLOSE) {
-				ws->out_close = true;
-				ws->out_need = p[1] & 0x7f;
-				ws->out_have = 0;
-				if (ws->out_need == 0)
-					emit_close(c);
-			} else if ((p[0] & 0x0f) == WSLAY_PONG) {
-				/* wslay's answer to a ping: ours went out
-				 * already (msg_recv_cb); swallow its bytes. */
-				ws->out_drop = p[1] & 0x7f;
-			} else {
-				conn_send_raw(c, p, 2);
-				ws->out_pass = p[1] & 0x7f;
-			}
-		}
-		done += n;
-	}
-	return (ssize_t)len;
-}
-
-/* RFC 6455 7.4, as wslay checks it: the codes a peer may send. */
+/* RFC 6455 7.4: the codes a peer may send. */
 static bool
 close_code_valid(uint16_t code)
 {
@@ -286,65 +285,123 @@ close_code_valid(uint16_t code)
 	    code > 1006)) || (code >= 3000 && code <= 4999);
 }
 
+/* The client broke a rule: counted, logged, answered with a close frame
+ * that says why, and closed once it is out. */
 static void
-refuse(struct conn *c, enum drop_reason why, int code, const char *reason)
+ws_fail(struct conn *c, enum drop_reason why, uint16_t code,
+    const char *reason)
 {
 	struct ws_state *ws = c->tp;
 
-	if (ws->refused)
+	if (ws->read_closed || c->state != CONN_OPEN)
 		return;
-	ws->refused = true;
 	c->srv->m.drops[why]++;
-	if (log_allow(LC_DROP))
-		log_info("conn=%u cid=%s addr=%s refused: %s", c->ssid,
-		    c->s->cid[0] ? c->s->cid : "-", c->ip, reason);
-	wslay_event_shutdown_read(ws->ctx);
-	wslay_event_queue_close(ws->ctx, (uint16_t)code,
-	    (const uint8_t *)reason, strlen(reason));
+	if (log_allow(LC_DROP)) {
+		if (why == DROP_BAD_FRAME)
+			log_info("conn=%u addr=%s WebSocket protocol error: %s",
+			    c->ssid, c->ip, reason);
+		else
+			log_info("conn=%u cid=%s addr=%s refused: %s", c->ssid,
+			    c->s->cid[0] ? c->s->cid : "-", c->ip, reason);
+	}
+	send_close(c, code, reason);
+	conn_close(c, true, 0, "refused");
 }
 
-static void
-frame_start_cb(wslay_event_context_ptr ctx,
-    const struct wslay_event_on_frame_recv_start_arg *arg, void *user)
+/*
+ * Where the longest prefix of s[0..n) made of whole code points ends: a
+ * sequence at the end that its lead byte says is not complete yet waits
+ * for the next fragment. Anything else invalid is left in, for
+ * utf8_valid() to refuse at once (the fail-fast of RFC 6455 8.1).
+ */
+static size_t
+utf8_whole(const uint8_t *s, size_t n)
 {
-	struct conn *c = user;
+	size_t i = n, k = 0, need;
+	uint8_t b;
+
+	while (i > 0 && k < 3 && (s[i - 1] & 0xc0) == 0x80) {
+		i--;
+		k++;
+	}
+	if (i == 0)
+		return n;
+	b = s[i - 1];
+	need = b >= 0xf0 && b <= 0xf4 ? 4 : b >= 0xe0 && b <= 0xef ? 3 :
+	    b >= 0xc2 && b <= 0xdf ? 2 : 1;
+	return need > 1 && k + 1 < need ? i - 1 : n;
+}
+
+/* A frame's header (with its first payload bytes): its rules, and the
+ * size limit before a byte of it is kept. false: the connection fails. */
+static bool
+frame_begin(struct conn *c, const struct wslay_frame_iocb *io)
+{
 	struct ws_state *ws = c->tp;
 
-	(void)ctx;
-	ws->cur_opcode = arg->opcode;
-	ws->frame_fin = arg->fin;
-	if (arg->opcode == WSLAY_CONNECTION_CLOSE) {
-		ws->close_rx_len = 0;
-		ws->utf8_reason = "invalid UTF-8 in the close reason";
-		if (arg->payload_length == 1) {
-			ws->force_proto = true;
-			ws->proto_reason = "close frame with a 1-byte payload";
+	ws->frame_op = io->opcode;
+	ws->frame_fin = io->fin;
+	ws->frame_got = 0;
+	ws->ctl_len = 0;
+	if (io->rsv) {
+		ws_fail(c, DROP_BAD_FRAME, WS_CLOSE_PROTOCOL,
+		    "reserved bits set (no extension was agreed)");
+		return false;
+	}
+	if (!io->mask) {
+		ws_fail(c, DROP_BAD_FRAME, WS_CLOSE_PROTOCOL,
+		    "client frame not masked");
+		return false;
+	}
+	switch (io->opcode) {
+	case WSLAY_CONNECTION_CLOSE:
+		if (io->payload_length == 1) {
+			ws_fail(c, DROP_BAD_FRAME, WS_CLOSE_PROTOCOL,
+			    "close frame with a 1-byte payload");
+			return false;
 		}
-	}
-	ws->frame_data = arg->opcode == WSLAY_TEXT_FRAME ||
-	    arg->opcode == WSLAY_BINARY_FRAME ||
-	    arg->opcode == WSLAY_CONTINUATION_FRAME;
-	if (!ws->frame_data || ws->refused)
-		return;
-	if (arg->opcode != WSLAY_CONTINUATION_FRAME) {
-		ws->rx_opcode = arg->opcode;
+		return true;
+	case WSLAY_PING:
+	case WSLAY_PONG:
+		return true;	/* wslay checked: <= 125 bytes, not fragmented */
+	case WSLAY_CONTINUATION_FRAME:
+		if (ws->rx_opcode == 0) {
+			ws_fail(c, DROP_BAD_FRAME, WS_CLOSE_PROTOCOL,
+			    "continuation frame with no message begun");
+			return false;
+		}
+		break;
+	case WSLAY_TEXT_FRAME:
+	case WSLAY_BINARY_FRAME:
+		if (ws->rx_opcode != 0) {
+			ws_fail(c, DROP_BAD_FRAME, WS_CLOSE_PROTOCOL,
+			    "new message inside a fragmented one");
+			return false;
+		}
+		ws->rx_opcode = io->opcode;
 		ws->rx_len = 0;
+		ws->utf8_ok = 0;
+		break;
+	default:
+		ws_fail(c, DROP_BAD_FRAME, WS_CLOSE_PROTOCOL,
+		    "unknown opcode");
+		return false;
 	}
-	/* Refuse from the header, before a byte of it is buffered. */
-	if (arg->payload_length > c->s->max_signal - ws->rx_len) {
+	/* Refused from the header, before a byte of it is buffered. */
+	if (io->payload_length > c->s->max_signal - ws->rx_len) {
 		if (ws->rx_opcode == WSLAY_BINARY_FRAME) {
 			static const uint8_t over = IOS_OVER_SIZE;
 			session_send_plain(c, &over, 1);
 		}
-		refuse(c, DROP_OVERSIZE, WS_CLOSE_TOO_BIG, "message too big");
-		return;
+		ws_fail(c, DROP_OVERSIZE, WS_CLOSE_TOO_BIG, "message too big");
+		return false;
 	}
-	/* The buffer grows as the bytes come (frame_chunk_cb), never from
-	 * the length a header claims. */
+	return true;
 }
 
 /* Room for n more bytes of the message: false when out of memory or
- * over the buffer budget (c is then closed). */
+ * over the buffer budget (c is then closed). The buffer grows as bytes
+ * come, never from the length a header claims. */
 static bool
 rx_room(struct conn *c, size_t n)
 {
@@ -358,7 +415,7 @@ rx_room(struct conn *c, size_t n)
 	while (ncap - ws->rx_len < n)
 		ncap *= 2;
 	if (ncap > c->s->max_signal)
-		ncap = c->s->max_signal;	/* the header check keeps n within */
+		ncap = c->s->max_signal;	/* frame_begin keeps n within */
 	if (!bufmem_grow(c->srv, c, ncap - ws->rx_cap))
 		return false;
 	if ((nb = realloc(ws->rx, ncap)) == NULL) {
@@ -382,104 +439,201 @@ rx_release(struct conn *c)
 	ws->rx_cap = 0;
 }
 
-static void
-frame_chunk_cb(wslay_event_context_ptr ctx,
-    const struct wslay_event_on_frame_recv_chunk_arg *arg, void *user)
+/* Payload bytes of the current frame. false: the connection fails. */
+static bool
+frame_data(struct conn *c, const uint8_t *p, size_t n)
 {
-	struct conn *c = user;
 	struct ws_state *ws = c->tp;
+	size_t whole;
 
-	if (ws->cur_opcode == WSLAY_CONNECTION_CLOSE) {
-		/* Its code, checked before wslay answers it. */
-		for (size_t i = 0; i < arg->data_length &&
-		    ws->close_rx_len < 2; i++)
-			ws->close_rx[ws->close_rx_len++] = arg->data[i];
-		if (ws->close_rx_len == 2 && !close_code_valid((uint16_t)(
-		    ws->close_rx[0] << 8 | ws->close_rx[1])))
-			ws->proto_reason = "close code not allowed on the wire";
-		return;
+	if (n == 0)
+		return true;
+	if (ws->frame_op & 0x8) {	/* control: <= 125 bytes in all */
+		memcpy(ws->ctl + ws->ctl_len, p, n);
+		ws->ctl_len = (uint8_t)(ws->ctl_len + n);
+		return true;
 	}
-	ws->utf8_reason = "invalid UTF-8 in a text message";
-	if (!ws->frame_data || ws->refused || c->doomed ||
-	    arg->data_length == 0)
-		return;		/* an empty fragment may come before any buffer */
-	if (arg->data_length > c->s->max_signal - ws->rx_len)
-		return;		/* cannot happen: checked from the header */
-	if (!rx_room(c, arg->data_length)) {
-		wslay_event_shutdown_read(ctx);
-		return;
+	if (!rx_room(c, n))
+		return false;
+	memcpy(ws->rx + ws->rx_len, p, n);
+	ws->rx_len += n;
+	if (ws->rx_opcode != WSLAY_TEXT_FRAME)
+		return true;
+	whole = utf8_whole(ws->rx, ws->rx_len);
+	if (!utf8_valid(ws->rx + ws->utf8_ok, whole - ws->utf8_ok)) {
+		ws_fail(c, DROP_BAD_FRAME, WS_CLOSE_BAD_DATA,
+		    "invalid UTF-8 in a text message");
+		return false;
 	}
-	memcpy(ws->rx + ws->rx_len, arg->data, arg->data_length);
-	ws->rx_len += arg->data_length;
+	ws->utf8_ok = whole;
+	return true;
 }
 
+/* The client's close: checked, answered with its code, then closed. */
 static void
-frame_end_cb(wslay_event_context_ptr ctx, void *user)
+close_received(struct conn *c)
 {
-	struct conn *c = user;
 	struct ws_state *ws = c->tp;
+	uint16_t code = 0;
 
-	(void)ctx;
-	if (!ws->frame_data || !ws->frame_fin || ws->refused ||
-	    c->state != CONN_OPEN)
-		return;
-	c->s->alive = true;
-	if (ws->rx_opcode == WSLAY_BINARY_FRAME) {
-		if (ws->rx_len == 0)
-			return;		/* empty binary: ignored */
-		conn_message(c, ws->rx, ws->rx_len);
-	} else {
-		if (!utf8_valid(ws->rx, ws->rx_len)) {
-			refuse(c, DROP_BAD_FRAME, WS_CLOSE_BAD_DATA,
-			    "invalid UTF-8 in a text frame");
+	if (ws->ctl_len >= 2) {
+		code = (uint16_t)(ws->ctl[0] << 8 | ws->ctl[1]);
+		if (!close_code_valid(code)) {
+			ws_fail(c, DROP_BAD_FRAME, WS_CLOSE_PROTOCOL,
+			    "close code not allowed on the wire");
 			return;
 		}
-		/* The reference hands text to the application; no reply. */
-		c->srv->m.drops[DROP_TEXT_FRAME]++;
-		c->rx_msgs++;
+		if (!utf8_valid(ws->ctl + 2, ws->ctl_len - 2u)) {
+			ws_fail(c, DROP_BAD_FRAME, WS_CLOSE_BAD_DATA,
+			    "invalid UTF-8 in the close reason");
+			return;
+		}
 	}
+	log_debug("conn=%u close frame code=%u", c->ssid, code);
+	send_close(c, code, NULL);
+	conn_close(c, true, 0, "peer sent close");
+}
+
+/* A whole data message: binary to the session; text checked from byte
+ * valid_from on, counted and ignored. */
+static void
+message_in(struct conn *c, uint8_t opcode, uint8_t *m, size_t n,
+    size_t valid_from)
+{
+	if (opcode == WSLAY_BINARY_FRAME) {
+		if (n)			/* an empty one is ignored */
+			conn_message(c, m, n);
+		return;
+	}
+	if (!utf8_valid(m + valid_from, n - valid_from)) {
+		ws_fail(c, DROP_BAD_FRAME, WS_CLOSE_BAD_DATA,
+		    "invalid UTF-8 in a text message");
+		return;
+	}
+	/* The reference hands text to the application; no reply. */
+	c->srv->m.drops[DROP_TEXT_FRAME]++;
+	c->rx_msgs++;
+}
+
+/* A whole frame is in. */
+static void
+frame_end(struct conn *c)
+{
+	struct ws_state *ws = c->tp;
+
+	c->s->alive = true;
+	switch (ws->frame_op) {
+	case WSLAY_CONNECTION_CLOSE:
+		close_received(c);
+		return;
+	case WSLAY_PING:
+		/* Answered now, in order with what this input makes us
+		 * send. */
+		control_frame(c, 0x8a, ws->ctl, ws->ctl_len);
+		return;
+	case WSLAY_PONG:
+		return;
+	}
+	if (!ws->frame_fin)
+		return;
+	message_in(c, ws->rx_opcode, ws->rx, ws->rx_len, ws->utf8_ok);
 	ws->rx_opcode = 0;
+	ws->rx_len = 0;
 	/* Give back a large buffer once it is no longer needed. */
 	if (ws->rx_cap > 65536)
 		rx_release(c);
-	ws->rx_len = 0;
 }
 
-static void
-msg_recv_cb(wslay_event_context_ptr ctx,
-    const struct wslay_event_on_msg_recv_arg *arg, void *user)
+/*
+ * The usual message: one frame, whole in one piece of wslay's buffer. It
+ * goes up from a copy on the stack, and the connection never holds a
+ * message buffer (freed later, it would leave a hole in the heap).
+ */
+static bool
+frame_whole(struct conn *c, const struct wslay_frame_iocb *io)
 {
-	struct conn *c = user;
+	struct ws_state *ws = c->tp;
+	uint8_t m[4096];	/* wslay's input buffer: no chunk is larger */
 
-	(void)ctx;
-	switch (arg->opcode) {
-	case WSLAY_PING:
-		/* Answered now, in order with what this batch of input
-		 * makes us send (wslay's own pong is dropped in send_cb). */
-		if (!((struct ws_state *)c->tp)->refused && !wslay_event_get_close_sent(ctx))
-			control_frame(c, 0x8a, arg->msg, arg->msg_length);
-		c->s->alive = true;
-		break;
-	case WSLAY_PONG:
-		c->s->alive = true;
-		break;
-	case WSLAY_CONNECTION_CLOSE:
-		log_debug("conn=%u close frame code=%u", c->ssid,
-		    arg->status_code);
-		break;
-	default:
-		break;
-	}
+	if (!io->fin || ws->frame_got != io->data_length ||
+	    io->data_length != io->payload_length || io->data_length >
+	    sizeof(m) || (io->opcode != WSLAY_BINARY_FRAME &&
+	    io->opcode != WSLAY_TEXT_FRAME))
+		return false;
+	if (io->data_length)
+		memcpy(m, io->data, io->data_length);
+	c->s->alive = true;
+	ws->rx_opcode = 0;
+	message_in(c, io->opcode, m, io->data_length, 0);
+	return true;
 }
 
-static const struct wslay_event_callbacks callbacks = {
-	.recv_callback = recv_cb,
-	.send_callback = send_cb,
-	.on_frame_recv_start_callback = frame_start_cb,
-	.on_frame_recv_chunk_callback = frame_chunk_cb,
-	.on_frame_recv_end_callback = frame_end_cb,
-	.on_msg_recv_callback = msg_recv_cb,
-};
+/* What is open and still reading, after a callback that may close it. */
+static bool
+reading(const struct conn *c)
+{
+	const struct ws_state *ws = c->tp;
+
+	return c->state == CONN_OPEN && !c->doomed && !ws->read_closed;
+}
+
+/*
+ * Every byte of ws->in through wslay, frame by frame. A frame context is
+ * taken when bytes come and given back when wslay holds none of them
+ * between frames; what a closing connection had not read is dropped.
+ */
+static void
+frames_in(struct conn *c)
+{
+	struct ws_state *ws = c->tp;
+
+	while (reading(c)) {
+		struct wslay_frame_iocb io;
+		ssize_t r;
+
+		if (ws->fr == NULL) {
+			if (ws->in_len == 0)
+				break;
+			if (!frame_ctx_get(ws)) {
+				conn_nomem(c, "out of memory (WebSocket)");
+				break;
+			}
+		}
+		frame_conn = c;
+		r = wslay_frame_recv(ws->fr, &io);
+		frame_conn = NULL;
+		if (r == WSLAY_ERR_WANT_READ)
+			break;		/* all of ws->in is wslay's now */
+		if (r < 0) {
+			/* A control frame over 125 bytes or fragmented, a
+			 * length not in its shortest form or over 2^63. */
+			ws_fail(c, DROP_BAD_FRAME, WS_CLOSE_PROTOCOL,
+			    "invalid frame header");
+			break;
+		}
+		if (!ws->in_frame) {
+			ws->in_frame = true;
+			ws->fr_held -= frame_header_len(&io);
+			if (!frame_begin(c, &io))
+				break;
+		}
+		ws->fr_held -= io.data_length;
+		ws->frame_got += io.data_length;
+		if (frame_whole(c, &io))
+			ws->in_frame = false;
+		else if (!frame_data(c, io.data, io.data_length))
+			break;
+		else if (ws->frame_got == io.payload_length) {
+			ws->in_frame = false;
+			frame_end(c);
+		}
+		if (!ws->in_frame && ws->fr_held == 0)
+			frame_ctx_free(ws);
+	}
+	ws->in_len = 0;
+	if (!reading(c))
+		frame_ctx_free(ws);
+}
 
 /* ---- HTTP upgrade ---- */
 
@@ -772,61 +926,70 @@ upgrade(struct conn *c, size_t hdr_end)
 	sha1_digest(&sha, SHA1_DIGEST_SIZE, digest);
 	base64_encode_raw(accept, SHA1_DIGEST_SIZE, digest);
 	accept[28] = '\0';
-	if (wslay_event_context_server_init(&ws->ctx, &callbacks, c) != 0) {
-		ws->ctx = NULL;
-		conn_nomem(c, "out of memory (WebSocket)");
-		return;
-	}
 	n = snprintf(resp, sizeof(resp), "HTTP/1.1 101 Switching Protocols\r\n"
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
 	conn_send_raw(c, resp, (size_t)n);
-	wslay_event_config_set_no_buffering(ws->ctx, 1);
-	/* The limit is ours (frame_start_cb answers OVER_SIZE, then 1009);
-	 * wslay would check first and close without the OVER_SIZE. */
-	wslay_event_config_set_max_recv_msg_length(ws->ctx, UINT64_MAX >> 1);
-	/* What the client sent after the request is the first frames. */
-	ws->left = (const uint8_t *)ws->hs + hdr_end;
-	ws->left_len = ws->hs_len - hdr_end;
-	if (ws->left_len == 0)
-		hs_release(c);
+	/* What the client sent after the request is the first frames
+	 * (handshake_read hands them to frames_in). */
+	ws->in = (const uint8_t *)ws->hs + hdr_end;
+	ws->in_len = ws->hs_len - hdr_end;
 	ev_timer_stop(c->srv->loop, &c->timer);
 	c->state = CONN_OPEN;
 	conn_opened(c);
 }
+
+static void handshake_parse(struct conn *c);
 
 static void
 handshake_read(struct conn *c)
 {
 	struct ws_state *ws = c->tp;
 	ssize_t n;
-	char *end;
 
 	if (ws->http_body) {
 		if (http_body_read(c, &ws->http_body) == HTTP_CLOSE)
 			conn_close(c, true, 0, "HTTP request answered");
 		return;
 	}
+	/* Most requests come whole in one read: they are parsed where
+	 * they land, in the loop's buffer, and a connection never holds a
+	 * handshake buffer of its own (a heap hole per connection, later). */
 	if (ws->hs == NULL) {
-		if (!bufmem_grow(c->srv, c, HS_MAX + 1))
-			return;
-		if ((ws->hs = malloc(HS_MAX + 1)) == NULL) {
-			bufmem_shrink(c->srv, c, HS_MAX + 1);
-			conn_nomem(c, "out of memory (handshake)");
-			return;
-		}
+		ws->hs = (char *)c->srv->rx;
+		ws->hs_shared = true;
+		ws->hs_len = 0;
 	}
 	n = conn_read(c, ws->hs + ws->hs_len, HS_MAX - ws->hs_len);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		hs_release(c);
 		c->eof = true;
 		conn_close(c, false, 0, "closed during handshake");
 		return;
 	}
-	if (n < 0)
+	if (n < 0) {
+		hs_release(c);
 		return;
+	}
 	c->rx_bytes += (uint64_t)n;
 	ws->hs_len += (size_t)n;
 	ws->hs[ws->hs_len] = '\0';
+	handshake_parse(c);
+	/* Not a byte may point into the loop's buffer past this call. */
+	if (ws->hs_shared) {
+		if (c->state == CONN_HANDSHAKE && ws->hs_len)
+			hs_private(c);
+		else
+			hs_release(c);
+	}
+}
+
+static void
+handshake_parse(struct conn *c)
+{
+	struct ws_state *ws = c->tp;
+	char *end;
+
 	for (;;) {
 		size_t hdr_end;
 
@@ -842,8 +1005,11 @@ handshake_read(struct conn *c)
 		if (end == NULL)
 			break;
 		upgrade(c, hdr_end);
-		if (c->state == CONN_OPEN && ws->left_len)
-			ws_readable(c);	/* frames already here */
+		if (c->state == CONN_OPEN) {
+			frames_in(c);	/* frames already here */
+			hs_release(c);
+			return;
+		}
 		if (c->state != CONN_HANDSHAKE || !ws->http_next ||
 		    ws->http_body)
 			return;
@@ -863,66 +1029,37 @@ handshake_read(struct conn *c)
 
 /* ---- the open connection ---- */
 
-static void
-after_io(struct conn *c, int rv)
-{
-	struct ws_state *ws = c->tp;
+#define READS_PER_EVENT	4	/* then let other clients have a turn */
 
-	if (rv == WSLAY_ERR_NOMEM) {
-		conn_nomem(c, "out of memory (WebSocket)");
-		return;
-	}
-	if (rv == WSLAY_ERR_CALLBACK_FAILURE && !c->eof) {
-		/* wslay's frame layer refused a header (a control frame over
-		 * 125 bytes or fragmented, a length not in its shortest
-		 * form) and queued a close without a code. */
-		ws->force_proto = true;
-		if (ws->proto_reason == NULL)
-			ws->proto_reason = "invalid frame header";
-	}
-	if ((rv != 0 && !c->eof) || ws->force_proto ||
-	    (!wslay_event_get_read_enabled(ws->ctx) &&
-	    !wslay_event_get_close_received(ws->ctx))) {
-		/* wslay stopped reading on an error of its own; not when we
-		 * stopped it, closing for a reason of ours (out of memory,
-		 * the buffer budget): that is counted and logged already. */
-		if (!ws->refused && !c->eof && !c->doomed) {
-			ws->refused = true;
-			c->srv->m.drops[DROP_BAD_FRAME]++;
-			if (log_allow(LC_DROP))
-				log_info("conn=%u addr=%s WebSocket protocol "
-				    "error: %s", c->ssid, c->ip,
-				    ws->force_proto && ws->proto_reason ?
-				    ws->proto_reason : "refused by wslay");
-		}
-	}
-	if (c->state == CONN_OPEN)
-		wslay_event_send(ws->ctx);
-	if (c->state != CONN_OPEN)
-		return;
-	if (c->eof) {
-		conn_close(c, false, 0, "peer closed");
-		return;
-	}
-	if (wslay_event_get_close_sent(ws->ctx)) {
-		conn_close(c, true, 0, wslay_event_get_close_received(ws->ctx) ?
-		    "peer sent close" : (ws->refused ? "refused" : "closing"));
-	}
-}
-
+/* Read into the loop's buffer (srv->rx), frames out of it at once. */
 static void
 ws_readable(struct conn *c)
 {
-	int rv;
+	struct ws_state *ws = c->tp;
 
 	if (c->state == CONN_HANDSHAKE) {
 		handshake_read(c);
 		return;
 	}
-	if (c->state != CONN_OPEN)
-		return;
-	rv = wslay_event_recv(((struct ws_state *)c->tp)->ctx);
-	after_io(c, rv);
+	for (int i = 0; i < READS_PER_EVENT && reading(c); i++) {
+		ssize_t n = conn_read(c, c->srv->rx, sizeof(c->srv->rx));
+
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				return;
+			c->eof = true;
+			conn_close(c, false, 0, "peer closed");
+			return;
+		}
+		c->rx_bytes += (uint64_t)n;
+		ws->in = c->srv->rx;
+		ws->in_len = (size_t)n;
+		frames_in(c);
+		if ((size_t)n < sizeof(c->srv->rx))
+			return;		/* the socket is drained */
+	}
 }
 
 /* After accept, or once TLS is up: the HTTP upgrade, on its deadline. */
@@ -963,7 +1100,8 @@ ws_drop_input(struct conn *c)
 
 	if (ws == NULL)
 		return;
-	ws->left_len = 0;
+	ws->in_len = 0;
+	frame_ctx_free(ws);
 	http_body_free(c, ws->http_body);
 	ws->http_body = NULL;
 	hs_release(c);
@@ -978,8 +1116,7 @@ ws_free(struct conn *c)
 
 	if (ws == NULL)
 		return;
-	if (ws->ctx)
-		wslay_event_context_free(ws->ctx);
+	frame_ctx_free(ws);
 	http_body_free(c, ws->http_body);
 	free(ws->hs);
 	free(ws->rx);
@@ -992,8 +1129,7 @@ ws_ping(struct conn *c)
 {
 	struct ws_state *ws = c->tp;
 
-	if (c->state == CONN_OPEN && ws && ws->ctx &&
-	    !wslay_event_get_close_sent(ws->ctx))
+	if (c->state == CONN_OPEN && ws && !ws->close_sent)
 		control_frame(c, 0x89, NULL, 0);
 }
 
@@ -1002,23 +1138,19 @@ ws_pong(struct conn *c)
 {
 	struct ws_state *ws = c->tp;
 
-	if (c->state == CONN_OPEN && ws && ws->ctx &&
-	    !wslay_event_get_close_sent(ws->ctx))
+	if (c->state == CONN_OPEN && ws && !ws->close_sent)
 		control_frame(c, 0x8a, NULL, 0);
 }
 
-/* A graceful close: a close frame with code (and wslay's state moved
- * on), in the send queue. */
+/* A graceful close: a close frame with code, in the send queue. */
 static void
 ws_begin_close(struct conn *c, int code, const char *reason)
 {
 	struct ws_state *ws = c->tp;
 
-	if (code == 0 || ws == NULL || ws->ctx == NULL)
+	if (code == 0 || ws == NULL)
 		return;
-	wslay_event_queue_close(ws->ctx, (uint16_t)code,
-	    (const uint8_t *)reason, reason ? strlen(reason) : 0);
-	wslay_event_send(ws->ctx);
+	send_close(c, (uint16_t)code, reason);
 }
 
 const struct transport_ops ws_transport = {

@@ -1,6 +1,6 @@
 /*
  * wsock.h - the WebSocket transport (ws_transport, transport.h): a
- * bounded, time-limited HTTP/1.1 upgrade, then wslay for frames, over
+ * bounded, time-limited HTTP/1.1 upgrade, then wslay's frame layer, over
  * the socket or TLS (tls.h). One binary message is one IOSignal message;
  * text messages are validated, counted and ignored.
  */
