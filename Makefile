@@ -9,7 +9,8 @@
 #   make deb        the Debian package, build/deb/iosd_*.deb
 #   make bench      side-by-side figures against the reference server,
 #                   the cost of a trace client, iostui's CPU, and the
-#                   servers' limits under build/loadgen (LIMITS_ARGS:
+#                   servers' limits under build/loadgen beside a bare
+#                   epoll forwarder, the machine's limit (LIMITS_ARGS:
 #                   '--nice -10' on a busy machine)
 #   make clean
 #
@@ -247,19 +248,28 @@ $(LOADGEN): $(BUILD)/obj/tests/bench/loadgen.o $(LIBPROTO)
 	$(CC) $(CFLAGS) -o $@ $^ $(PROTO_LIBS)
 -include $(BUILD)/obj/tests/bench/loadgen.d
 
+# The bare forwarder, limits.mjs's "bare" column: epoll + writev and only
+# the protocol loadgen speaks (fan-out and ping), the machine's limit.
+FORWARDER := $(BUILD)/forwarder
+$(FORWARDER): $(BUILD)/obj/tests/bench/forwarder.o
+	$(CC) $(CFLAGS) -o $@ $^ $(call pkg_libs,nettle,-lnettle)
+-include $(BUILD)/obj/tests/bench/forwarder.d
+
 BENCH_ARGS ?= --idle 1000 --subs 100 --msgs 20000
 # The server's limits (fan-out, idle memory at 10k connections, ping,
-# connections/s), iosd and the reference side by side: about 2-3 minutes.
+# connections/s), iosd, the reference and the bare forwarder side by
+# side: about 2-3 minutes.
 LIMITS_ARGS ?=
 bench: deps
-	@$(MAKE) --no-print-directory all $(LOADGEN) npm-deps
+	@$(MAKE) --no-print-directory all $(LOADGEN) $(FORWARDER) npm-deps
 	@for s in iosd ref; do node tests/bench/quick.mjs --server $$s \
 	    --bin $(IOSD_BIN) $(BENCH_ARGS) || exit 1; done
 	@node tests/bench/quick.mjs --server iosd --bin $(IOSD_BIN) \
 	    $(BENCH_ARGS) --trace 'no-such-*'
 	@node tests/bench/tui.mjs --bin $(IOSD_BIN) --tui $(IOSTUI_BIN)
 	@node tests/bench/limits.mjs --bin $(IOSD_BIN) --loadgen $(LOADGEN) \
-	    --out $(BUILD)/bench-limits.json $(LIMITS_ARGS)
+	    --forwarder $(FORWARDER) --out $(BUILD)/bench-limits.json \
+	    $(LIMITS_ARGS)
 	@# Two --cluster nodes over a private redis-server: cross-node
 	@# deliveries/s and the latency Redis adds.
 	@node tests/bench/cluster.mjs --bin $(IOSD_BIN)

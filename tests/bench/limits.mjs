@@ -1,5 +1,8 @@
 // The server's limits, iosd and the reference Node server side by side,
-// measured by the C load generator (tests/bench/loadgen.c, build/loadgen):
+// with the bare forwarder (tests/bench/forwarder.c, build/forwarder: epoll
+// + writev and only the protocol loadgen speaks, this machine's limit) as
+// a third column in the fan-out and ping phases, measured by the C load
+// generator (tests/bench/loadgen.c, build/loadgen):
 //   - fan-out 1 -> N (ws and cong): saturated deliveries/s, server CPU ns
 //     per delivery, p50/p99 latency seen by the subscribers;
 //   - idle memory per connection (ws and cong, each on a fresh server);
@@ -7,7 +10,8 @@
 //   - connections per second (connect + upgrade + SERVER_READY).
 //
 //   node tests/bench/limits.mjs [--bin build/iosd] [--loadgen build/loadgen]
-//        [--servers iosd,ref] [--seconds 3] [--idle 10000]
+//        [--forwarder build/forwarder] [--servers iosd,ref,bare]
+//        [--seconds 3] [--idle 10000]
 //        [--fanout 100,1000] [--window 64] [--concurrency 32]
 //        [--nice N]     (servers and load generator each in a session of
 //                        their own, its autogroup niced to N: on a busy
@@ -34,7 +38,8 @@ const opt = (name, dflt) => {
 }
 const BIN = opt('bin', 'build/iosd')
 const LOADGEN = opt('loadgen', path.join(path.dirname(BIN), 'loadgen'))
-const SERVERS = opt('servers', 'iosd,ref').split(',')
+const FORWARDER = opt('forwarder', path.join(path.dirname(BIN), 'forwarder'))
+const SERVERS = opt('servers', 'iosd,ref,bare').split(',')
 const SECS = Number(opt('seconds', 3))
 const FANOUT = opt('fanout', '100,1000').split(',').map(Number)
 const WINDOW = Number(opt('window', 64))
@@ -45,7 +50,10 @@ let IDLE = Number(opt('idle', 10000))
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
 const log = s => process.stderr.write(`limits: ${s}\n`)
-for (const f of [BIN, LOADGEN]) {
+for (const s of SERVERS) {
+  if (!['iosd', 'ref', 'bare'].includes(s)) { log(`--servers: iosd, ref or bare, not ${s}`); process.exit(2) }
+}
+for (const f of [BIN, LOADGEN, ...(SERVERS.includes('bare') ? [FORWARDER] : [])]) {
   if (!fs.existsSync(f)) { log(`${f} not found: make ${f}`); process.exit(1) }
 }
 
@@ -87,12 +95,12 @@ async function startIosd () {
   return { name: 'iosd', ws: d.ws, cong: d.cong, pid: d.pid, stop: () => d.stop(3000) }
 }
 
-// The reference as tests/interop/ref-server.mjs starts it (`io-server -l
-// -L -t`); its stdout (a line for each socket error) is dropped.
-async function startRef () {
+// A server on two free loopback ports, pinned, under the descriptor limit
+// (sh and taskset exec in place: the pid is the server's); its stdout (the
+// reference prints a line for each socket error) is dropped.
+async function startChild (name, argsFor) {
   const ws = await freePort(); const cong = await freePort()
-  const cmd = [...SRV_PIN, process.execPath, 'tests/interop/ref-server.mjs',
-    '--ws', String(ws), '--cong', String(cong), '--timeout', '50000']
+  const cmd = [...SRV_PIN, ...argsFor(ws, cong)]
   const child = spawn('sh', ['-c', `ulimit -n ${NOFILE} && exec "$@"`, 'sh', ...cmd],
     { stdio: ['ignore', 'ignore', 'pipe'] })
   children.add(child)
@@ -101,11 +109,11 @@ async function startRef () {
   const exited = new Promise(resolve => child.once('exit', () => { children.delete(child); resolve() }))
   const end = Date.now() + 10000
   while (!(await canConnect(ws) && await canConnect(cong))) {
-    if (Date.now() > end || child.exitCode !== null) throw new Error(`reference server did not start:\n${err}`)
+    if (Date.now() > end || child.exitCode !== null) throw new Error(`${name} did not start:\n${err}`)
     await sleep(50)
   }
   return {
-    name: 'ref',
+    name,
     ws,
     cong,
     pid: child.pid,
@@ -117,6 +125,18 @@ async function startRef () {
     }
   }
 }
+
+// The reference as tests/interop/ref-server.mjs starts it (`io-server -l
+// -L -t`).
+const startRef = () => startChild('ref', (ws, cong) => [process.execPath,
+  'tests/interop/ref-server.mjs', '--ws', String(ws), '--cong', String(cong),
+  '--timeout', '50000'])
+// The bare forwarder: measured in the fan-out and ping phases only (it
+// does no more than they need).
+const startBare = () => startChild('bare', (ws, cong) => [FORWARDER,
+  '--ws', String(ws), '--cong', String(cong)])
+const BARE_PHASES = /^(fanout|ping)/
+const measures = (name, key) => name !== 'bare' || BARE_PHASES.test(key)
 
 // One phase of the load generator against server s; its JSON, or
 // { error } (a failed or timed-out phase does not stop the bench).
@@ -147,12 +167,14 @@ function loadgen (s, proto, phase, args, ms) {
 // ---- the run ----
 const results = {}	// results[key][server] = json
 const put = (key, server, r) => { (results[key] ??= {})[server] = r }
-const starters = { iosd: startIosd, ref: startRef }
+const starters = { iosd: startIosd, ref: startRef, bare: startBare }
 
-// Start every server, run the phases against each in turn, stop them.
+// Start every server that measures one of the phases, run the phases
+// against each in turn, stop them.
 async function group (phases) {
   const srv = []
   for (const name of SERVERS) {
+    if (!phases.some(([key]) => measures(name, key))) continue
     const s = await starters[name]()
     srv.push(s)
     if (NICE !== '' && !autogroup(s.pid).endsWith(`nice ${Number(NICE)}`)) {
@@ -163,6 +185,7 @@ async function group (phases) {
   try {
     for (const [key, proto, phase, args, ms] of phases) {
       for (const s of srv) {
+        if (!measures(s.name, key)) continue
         log(`${s.name}: ${key}`)
         put(key, s.name, await loadgen(s, proto, phase, args, ms))
         await sleep(300)	// let the server reap the closed connections
@@ -233,8 +256,9 @@ const fmt = (v, digits) => {
 const labelW = Math.max(...rows.map(r => r[0].length)) + 2
 const colW = 13
 const head = ['', ...SERVERS.map(s => s === 'ref' ? 'reference' : s)]
-const both = SERVERS.includes('iosd') && SERVERS.includes('ref')
-if (both) head.push('iosd/ref')
+// iosd over each other server (for ns/delivery: iosd's ns / theirs).
+const ratios = ['ref', 'bare'].filter(s => SERVERS.includes('iosd') && SERVERS.includes(s))
+for (const s of ratios) head.push(`iosd/${s}`)
 const lines = []
 lines.push(head[0].padEnd(labelW) + head.slice(1).map(h => h.padStart(colW)).join(''))
 for (const [label, key, field, digits, better, scale] of rows) {
@@ -244,11 +268,13 @@ for (const [label, key, field, digits, better, scale] of rows) {
     const v = r[field]
     return scale ? scale(v) : v
   }
-  let line = label.padEnd(labelW) + SERVERS.map(s => fmt(val(s), digits).padStart(colW)).join('')
-  if (both) {
-    const a = val('iosd'); const b = val('ref')
+  // '–': not measured on that server (the bare forwarder's phases).
+  let line = label.padEnd(labelW) + SERVERS.map(s =>
+    (measures(s, key) ? fmt(val(s), digits) : '–').padStart(colW)).join('')
+  for (const s of ratios) {
+    const a = val('iosd'); const b = val(s)
     const ratio = better && a !== undefined && b !== undefined && b !== 0 ? (a / b).toFixed(2) : ''
-    line += ratio.padStart(colW - 2) + (better === '+' ? ' ^' : better === '-' ? ' v' : '  ')
+    line += ratio.padStart(colW - 2) + (!ratio ? '  ' : better === '+' ? ' ^' : better === '-' ? ' v' : '  ')
   }
   lines.push(line)
 }
@@ -267,7 +293,11 @@ console.log(`\nserver limits (loopback, ${SECS} s a phase, publisher window ${WI
   `load average ${load0} before, ${load1} after; ${elapsed.toFixed(0)} s)`)
 console.log(lines.join('\n'))
 console.log('^ higher is better, v lower is better. Latencies are from the publisher\'s send to a\n' +
-  'subscriber\'s read, with the window full; CPU is utime+stime of the server process.')
+  'subscriber\'s read, with the window full; CPU is utime+stime of the server process.' +
+  (SERVERS.includes('bare')
+    ? '\nbare: tests/bench/forwarder.c, epoll + writev and only what loadgen speaks (no auth,\n' +
+      'quotas, unicast or timeouts): this machine\'s limit, in the fan-out and ping phases only.'
+    : ''))
 if (OUT) {
   fs.writeFileSync(OUT, JSON.stringify({
     date: new Date().toISOString(), seconds: SECS, window: WINDOW, idle: IDLE,
