@@ -14,7 +14,7 @@
 #include "router.h"
 #include "server.h"
 #include "store.h"
-#include "wsock.h"
+#include "net_ws.h"
 
 enum who_kind { WHO_ANY, WHO_ANONYMOUS, WHO_LEVEL, WHO_DEVICE };
 

@@ -16,7 +16,7 @@
 #include "log.h"
 #include "server.h"
 #include "store.h"
-#include "wsock.h"
+#include "net_ws.h"
 #include "xmalloc.h"
 
 #define MAX_ADDRS	65536	/* addresses with state at once */

@@ -16,7 +16,7 @@
 #include "router.h"
 #include "server.h"
 #include "store.h"
-#include "wsock.h"
+#include "net_ws.h"
 
 /* A lookup in flight; conn is cleared if the client leaves first. A
  * login slowed down (an id under attack from everywhere) waits on the

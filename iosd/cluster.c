@@ -35,7 +35,7 @@
 #include "router.h"
 #include "server.h"
 #include "session.h"
-#include "wsock.h"
+#include "net_ws.h"
 
 #define RETRY_MIN	0.5
 #define RETRY_MAX	10.0

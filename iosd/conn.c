@@ -17,8 +17,8 @@
 #include "msg.h"
 #include "router.h"
 #include "server.h"
-#include "tls.h"
-#include "wsock.h"	/* WS_CLOSE_* codes */
+#include "net_tls.h"
+#include "net_ws.h"	/* WS_CLOSE_* codes */
 
 #define LINGER_MS	2000
 #define IOV_MAX_BATCH	IOV_MAX		/* messages per writev */

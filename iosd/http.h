@@ -1,7 +1,7 @@
 /*
  * http.h - plain HTTP on the WebSocket ports, for monitoring: GET
  * /metrics (Prometheus text exposition) and GET /healthz (JSON, 200 or
- * 503), and the HTTP API under /api/ (http_api.h). wsock.c parses the
+ * 503), and the HTTP API under /api/ (http_api.h). net_ws.c parses the
  * request with the same size and time limits as an upgrade and hands over
  * the ones that ask for no upgrade.
  */

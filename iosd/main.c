@@ -32,7 +32,7 @@
 #include "router.h"
 #include "server.h"
 #include "store.h"
-#include "tls.h"
+#include "net_tls.h"
 #include "version.h"
 
 /*

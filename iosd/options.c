@@ -21,7 +21,7 @@
 #include "notify.h"
 #include "options.h"
 #include "proto.h"
-#include "tls.h"
+#include "net_tls.h"
 #include "version.h"
 
 /* What an option's value is, and so how it is read, shown and printed. */

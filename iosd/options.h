@@ -99,7 +99,7 @@ struct options {
 	const char *cluster_url;	/* --cluster redis://..., or NULL */
 	const char *node_id;		/* NULL: hostname:port */
 	unsigned cluster_ttl_s;		/* CID registry entries live this long */
-	/* connection policy and presence (acl.c, wsock.c, presence.c) */
+	/* connection policy and presence (acl.c, net_ws.c, presence.c) */
 	unsigned anon_deadline_ms;	/* --anonymous: 0 allow, else deny */
 	const char *origins[OPT_MAX_LISTEN];	/* --allowed-origin */
 	size_t norigins;

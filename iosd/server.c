@@ -21,8 +21,8 @@
 #include "router.h"
 #include "server.h"
 #include "store.h"
-#include "tls.h"
-#include "wsock.h"
+#include "net_tls.h"
+#include "net_ws.h"
 
 /* Every deadline, lock, rate and expiry counts on the monotonic clock:
  * a Pi has no RTC and steps its wall clock at NTP sync (and clock.h

@@ -22,7 +22,7 @@
 #include "server.h"
 #include "session.h"
 #include "transport.h"
-#include "wsock.h"
+#include "net_ws.h"
 
 #define DEFAULT_LEVEL 3		/* reference serverOption.defaultQuotaIndex */
 

@@ -5,8 +5,8 @@
  *
  * The layers, bottom up:
  *
- *   socket, or TLS as a byte layer over it (tls.c; conn_read/conn_writev)
- *   a transport: bytes <-> whole IOSignal messages (wsock.c, congsock.c)
+ *   socket, or TLS as a byte layer over it (net_tls.c; conn_read/conn_writev)
+ *   a transport: bytes <-> whole IOSignal messages (net_ws.c, net_cong.c)
  *   the connection: queue, flushing, lifecycle (conn.c)
  *   the session: the IOSignal protocol (session.c), through conn_up
  *

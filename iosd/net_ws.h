@@ -1,11 +1,11 @@
 /*
- * wsock.h - the WebSocket transport (ws_transport, transport.h): a
+ * net_ws.h - the WebSocket transport (ws_transport, transport.h): a
  * bounded, time-limited HTTP/1.1 upgrade, then wslay's frame layer, over
- * the socket or TLS (tls.h). One binary message is one IOSignal message;
+ * the socket or TLS (net_tls.h). One binary message is one IOSignal message;
  * text messages are validated, counted and ignored.
  */
-#ifndef IOSD_WSOCK_H
-#define IOSD_WSOCK_H
+#ifndef IOSD_NET_WS_H
+#define IOSD_NET_WS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -26,7 +26,7 @@ struct conn;
 /* A whole close frame: code (0: none) and a reason cut to fit, on a
  * UTF-8 boundary. Returns its length. */
 #define WS_CLOSE_FRAME_MAX	(2 + 125)
-size_t wsock_close_frame(uint8_t out[WS_CLOSE_FRAME_MAX], uint16_t code,
+size_t net_ws_close_frame(uint8_t out[WS_CLOSE_FRAME_MAX], uint16_t code,
     const char *reason);
 
 #endif

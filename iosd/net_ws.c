@@ -1,5 +1,5 @@
 /*
- * wsock.c - WebSocket: HTTP/1.1 upgrade, then frames through wslay's
+ * net_ws.c - WebSocket: HTTP/1.1 upgrade, then frames through wslay's
  * frame layer, read from the loop's shared buffer. A connection holds a
  * frame context only while wslay holds bytes of a frame, and a message
  * buffer only while a message is partly received (or until the next
@@ -25,7 +25,7 @@
 #include "http.h"
 #include "log.h"
 #include "server.h"
-#include "wsock.h"
+#include "net_ws.h"
 
 #define HS_MAX		8192	/* bytes of request line + headers */
 #define HTTP_MAX_REQS	1000	/* plain requests on one connection */
@@ -138,7 +138,7 @@ close_text(uint16_t code)
 }
 
 size_t
-wsock_close_frame(uint8_t out[WS_CLOSE_FRAME_MAX], uint16_t code,
+net_ws_close_frame(uint8_t out[WS_CLOSE_FRAME_MAX], uint16_t code,
     const char *reason)
 {
 	size_t rl = reason ? strlen(reason) : 0;
@@ -273,7 +273,7 @@ send_close(struct conn *c, uint16_t code, const char *reason)
 		return;
 	ws->close_sent = true;
 	ws->read_closed = true;
-	conn_send_raw(c, f, wsock_close_frame(f, code, reason ? reason :
+	conn_send_raw(c, f, net_ws_close_frame(f, code, reason ? reason :
 	    close_text(code)));
 }
 

@@ -1,5 +1,5 @@
 /*
- * tls.c - see tls.h.
+ * net_tls.c - see net_tls.h.
  *
  * Writes: GnuTLS wants a send that returned GNUTLS_E_AGAIN repeated with
  * the same data. tls_writev copies at most one record's worth of the
@@ -18,7 +18,7 @@
 #include <gnutls/x509.h>
 
 #include "log.h"
-#include "tls.h"
+#include "net_tls.h"
 
 #define RECORD_MAX	16384
 

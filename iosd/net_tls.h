@@ -1,11 +1,11 @@
 /*
- * tls.h - TLS under the WebSocket transport (wss), with GnuTLS: server
+ * net_tls.h - TLS under the WebSocket transport (wss), with GnuTLS: server
  * credentials that can be replaced while sessions made with the old ones
  * live on (they hold a reference), and a non-blocking session whose
  * read and writev look like the system calls they stand in for.
  */
-#ifndef IOSD_TLS_H
-#define IOSD_TLS_H
+#ifndef IOSD_NET_TLS_H
+#define IOSD_NET_TLS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
- * congsock.c - the CongSocket transport: length-framed messages on raw
+ * net_cong.c - the CongSocket transport: length-framed messages on raw
  * TCP. Frames are cut straight from the loop's shared read buffer
  * (srv->rx); a connection holds a decoder (libproto's cong decoder) once
  * a frame was partly received, until the next trim finds it between
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "bufmem.h"
-#include "congsock.h"
+#include "net_cong.h"
 #include "conn.h"
 #include "server.h"
 
