@@ -354,7 +354,9 @@ await T.test('systemd: READY=1, STATUS=, RELOADING=1 and STOPPING=1 on a NOTIFY_
   try {
     await until(() => /READY=1/.test(lines), 5000, 'READY=1')
     T.ok(await canConnect(ws), 'listening when READY=1 came')
-    T.ok(/STATUS=[^\n]*clients/.test(lines), 'a STATUS= line')
+    // READY=1 and STATUS= go in one datagram, but the listener's output
+    // may reach us in two pieces: wait for the line, do not assume it.
+    T.ok(await until(() => /STATUS=[^\n]*clients/.test(lines), 3000, 'a STATUS= line').then(() => true, () => false), 'a STATUS= line')
     await until(() => (lines.match(/WATCHDOG=1/g) || []).length >= 2, 3000, 'WATCHDOG=1 pings')
     child.kill('SIGHUP')
     await until(() => /RELOADING=1/.test(lines), 3000, 'RELOADING=1')
