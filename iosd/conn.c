@@ -21,7 +21,10 @@
 #include "net_ws.h"	/* WS_CLOSE_* codes */
 
 #define LINGER_MS	2000
-#define IOV_MAX_BATCH	IOV_MAX		/* messages per writev */
+#define IOV_MAX_BATCH	IOV_MAX		/* segments per writev */
+/* A queued message up to this size is copied into the loop's staging
+ * buffer (srv->tx); a larger one goes out from where it is. */
+#define TX_COPY_MAX	2048
 #define QUEUE_MIN	4
 
 static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -375,6 +378,49 @@ start_linger(struct conn *c)
 		ev_io_start(loop, &c->rd);
 }
 
+/*
+ * What goes out in one writev, in queue order. Measured on loopback (ws
+ * and cong, 1 -> 100 and 1 -> 1000, 64-byte signals): copying small
+ * messages into one contiguous buffer costs 12-15 % less server CPU per
+ * delivery than an iovec for each, the kernel's per-segment work being
+ * dearer than the copy. Bytes not taken by a short write stay in the
+ * queue (it->off) and are copied again next time.
+ */
+static int
+gather(struct conn *c, struct iovec iov[IOV_MAX_BATCH])
+{
+	uint8_t *tx = c->srv->tx;
+	size_t used = 0;
+	int cnt = 0;
+	/* TLS copies into its record buffer anyway (net_tls.c). */
+	bool stage = c->tls_io == NULL;
+
+	for (uint32_t i = 0; i < c->qlen && cnt < IOV_MAX_BATCH; i++) {
+		struct outq_item *it = &c->q[(c->qhead + i) % c->qcap];
+		/* Header and payload are contiguous (msg_framed). */
+		uint8_t *p = it->m->data - it->hlen + it->off;
+		size_t len = it->hlen + it->m->len - it->off;
+
+		if (!stage || len > TX_COPY_MAX) {
+			iov[cnt].iov_base = p;
+			iov[cnt++].iov_len = len;
+			continue;
+		}
+		if (len > SERVER_TX_SIZE - used)
+			break;
+		memcpy(tx + used, p, len);
+		if (cnt > 0 && (uint8_t *)iov[cnt - 1].iov_base +
+		    iov[cnt - 1].iov_len == tx + used)
+			iov[cnt - 1].iov_len += len;
+		else {
+			iov[cnt].iov_base = tx + used;
+			iov[cnt++].iov_len = len;
+		}
+		used += len;
+	}
+	return cnt;
+}
+
 void
 conn_flush(struct conn *c)
 {
@@ -411,16 +457,8 @@ conn_flush(struct conn *c)
 	if (c->state == CONN_CLOSING && c->bufmem > qarray_bytes(c))
 		c->ops->drop_input(c);
 	while (c->qlen) {
-		int cnt = 0;
+		int cnt = gather(c, iov);
 
-		for (uint32_t i = 0; i < c->qlen && cnt < IOV_MAX_BATCH; i++) {
-			struct outq_item *it = &c->q[(c->qhead + i) % c->qcap];
-
-			/* Header and payload are contiguous (msg_framed). */
-			iov[cnt].iov_base = it->m->data - it->hlen + it->off;
-			iov[cnt].iov_len = it->hlen + it->m->len - it->off;
-			cnt++;
-		}
 		n = conn_writev(c, iov, cnt);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {

@@ -31,6 +31,7 @@ struct tls_ctx;
 struct cluster;
 
 #define SERVER_RX_SIZE	65536
+#define SERVER_TX_SIZE	65536
 
 struct server {
 	struct ev_loop *loop;
@@ -78,6 +79,9 @@ struct server {
 	/* The loop's one read buffer: a transport reads into it and keeps
 	 * bytes of its own only while a message is partly received. */
 	uint8_t rx[SERVER_RX_SIZE];
+	/* The loop's one write staging buffer: small queued messages are
+	 * copied into it so that a flush is one contiguous write (conn.c). */
+	uint8_t tx[SERVER_TX_SIZE];
 };
 
 /* Watchers of the loop (prepare hook, keepalive, signals). */
