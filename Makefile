@@ -211,6 +211,9 @@ ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 asan:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
 	    CFLAGS='$(ASAN_CFLAGS)' $(BUILD)/asan/iosd
+	@# Suites find iosctl beside the daemon they are given (--bin): any
+	@# of them can run against build/asan/iosd.
+	@ln -sf ../iosctl $(BUILD)/asan/iosctl
 
 deps:
 	@sh tests/install-deps.sh
