@@ -216,15 +216,25 @@ static const struct wslay_frame_callbacks frame_callbacks = {
 	.recv_callback = frame_recv_cb,	/* never sends: no send, no mask */
 };
 
+/* What a frame context holds, charged to the buffer budget while a
+ * connection has one: wslay's 4 KiB input buffer and its state. */
+#define FRAME_CTX_BYTES	4400
+
 static bool
-frame_ctx_get(struct ws_state *ws)
+frame_ctx_get(struct conn *c)
 {
+	struct ws_state *ws = c->tp;
+
+	if (!bufmem_grow(c->srv, c, FRAME_CTX_BYTES))
+		return false;		/* c is closed for the budget */
 	if (frame_npool) {
 		ws->fr = frame_pool[--frame_npool];
 		return true;
 	}
 	if (wslay_frame_context_init(&ws->fr, &frame_callbacks, NULL) != 0) {
 		ws->fr = NULL;
+		bufmem_shrink(c->srv, c, FRAME_CTX_BYTES);
+		conn_nomem(c, "out of memory (WebSocket)");
 		return false;
 	}
 	return true;
@@ -233,14 +243,17 @@ frame_ctx_get(struct ws_state *ws)
 /* Given back: to the pool when clean, else (a frame cut off by a close)
  * freed. */
 static void
-frame_ctx_free(struct ws_state *ws)
+frame_ctx_free(struct conn *c)
 {
+	struct ws_state *ws = c->tp;
+
 	if (ws->fr == NULL)
 		return;
 	if (!ws->in_frame && ws->fr_held == 0 && frame_npool < FRAME_POOL)
 		frame_pool[frame_npool++] = ws->fr;
 	else
 		wslay_frame_context_free(ws->fr);
+	bufmem_shrink(c->srv, c, FRAME_CTX_BYTES);
 	ws->fr = NULL;
 	ws->fr_held = 0;
 	ws->in_frame = false;
@@ -594,10 +607,8 @@ frames_in(struct conn *c)
 		if (ws->fr == NULL) {
 			if (ws->in_len == 0)
 				break;
-			if (!frame_ctx_get(ws)) {
-				conn_nomem(c, "out of memory (WebSocket)");
+			if (!frame_ctx_get(c))
 				break;
-			}
 		}
 		frame_conn = c;
 		r = wslay_frame_recv(ws->fr, &io);
@@ -628,11 +639,11 @@ frames_in(struct conn *c)
 			frame_end(c);
 		}
 		if (!ws->in_frame && ws->fr_held == 0)
-			frame_ctx_free(ws);
+			frame_ctx_free(c);
 	}
 	ws->in_len = 0;
 	if (!reading(c))
-		frame_ctx_free(ws);
+		frame_ctx_free(c);
 }
 
 /* ---- HTTP upgrade ---- */
@@ -1101,7 +1112,7 @@ ws_drop_input(struct conn *c)
 	if (ws == NULL)
 		return;
 	ws->in_len = 0;
-	frame_ctx_free(ws);
+	frame_ctx_free(c);
 	http_body_free(c, ws->http_body);
 	ws->http_body = NULL;
 	hs_release(c);
@@ -1116,9 +1127,10 @@ ws_free(struct conn *c)
 
 	if (ws == NULL)
 		return;
-	frame_ctx_free(ws);
+	frame_ctx_free(c);
 	http_body_free(c, ws->http_body);
-	free(ws->hs);
+	if (!ws->hs_shared)
+		free(ws->hs);
 	free(ws->rx);
 	free(ws);
 	c->tp = NULL;
