@@ -220,5 +220,39 @@ await T.test('1,000 connections each holding a near-limit partial message: buffe
   } finally { await d.stop() }
 })
 
+await T.test('a WebSocket frame cut short holds a frame context, charged to the budget, only until the frame is whole; idle connections hold no buffer', async () => {
+  const d = await startDaemon(bin, [...db('cut'), '--max-per-ip', '0', '--conn-rate', '0', '-t', '60000'])
+  try {
+    const n = 200
+    const peers = []
+    for (let i = 0; i < n; i += 50) {
+      peers.push(...await Promise.all(Array.from({ length: 50 }, () => Peer.open(d.ws, { ws: true }))))
+    }
+    await until(() => peers.every(p => p.msgs.some(m => m[0] === MSG.SERVER_READY)), 10000, 'every SERVER_READY')
+    // Send queues are given back once a second: wait for the idle floor.
+    const idle = await until(async () => {
+      const v = await metric(d, 'iosd_buffer_memory_bytes')
+      return v < n * 64 ? { v } : null
+    }, 5000, 'idle connections to give their buffers back')
+    const frames = peers.map(() => wsFrame([MSG.ECHO, 7, 7, 7]))
+    peers.forEach((p, i) => p.sendRaw(frames[i].subarray(0, 1)))
+    const held = await until(async () => {
+      const v = await metric(d, 'iosd_buffer_memory_bytes')
+      return v >= idle.v + n * 4000 ? v : null
+    }, 5000, 'the cut frames to be charged').catch(() => NaN)
+    T.ok(held >= idle.v + n * 4000, `${n} cut frames charged ${held - idle.v} bytes (want >= ${n} x 4000)`)
+    peers.forEach((p, i) => p.sendRaw(frames[i].subarray(1)))
+    await until(() => peers.every(p => p.msgs.some(m => m[0] === MSG.ECHO)), 10000, 'every ECHO answer')
+    const back = await until(async () => {
+      const v = await metric(d, 'iosd_buffer_memory_bytes')
+      return v <= idle.v ? { v } : null
+    }, 5000, 'the frame contexts to be given back').catch(() => ({ v: NaN }))
+    T.ok(back.v <= idle.v, `after the whole frames, buffers ${back.v} bytes (idle floor ${idle.v})`)
+    T.ok(peers.every(p => !p.closed), 'every connection still open')
+    for (const p of peers) p.close()
+    figure(`${n} ws frames cut after one byte: buffers ${idle.v} -> ${held} -> ${back.v} bytes`)
+  } finally { await d.stop() }
+})
+
 T.done()
 process.exit()
