@@ -1,8 +1,9 @@
 /*
  * bufmem.h - one memory budget (--max-buffer-memory) for what clients
- * make the daemon hold: partial and reassembled messages, handshake
- * buffers, and send queues (a message queued for many clients counts
- * once). A connection's buffers grow only as its bytes arrive, each
+ * make the daemon hold: partial and reassembled messages, WebSocket
+ * frame contexts while a frame is cut short, handshake buffers, and send
+ * queues (a message queued for many clients counts once). A
+ * connection's buffers grow only as its bytes arrive, each
  * growth asks the budget first, and when the budget is spent the largest
  * consumers are closed (conn_doom, DROP_MEMORY) until it holds again,
  * so the daemon keeps serving everyone else.
