@@ -381,14 +381,17 @@ try {
     const msgs = p => p.eval(() => window.app.sig.messages)
     // On a timeout, say how far the signalling got on both sides.
     const state = p => p.eval(() => {
-      const { pc, dc, peer, sent, got, pending, messages } = window.app.sig
+      const { pc, dc, peer, sent, got, pending, messages, resent } = window.app.sig
       const events = [...document.querySelectorAll('#log li[data-event]')].map(li => li.dataset.event)
       return { peer, pc: pc && pc.connectionState, ice: pc && pc.iceConnectionState, signaling: pc && pc.signalingState,
-        dc: dc && dc.readyState, sent, got, pending: pending.length, messages: messages.length, events }
+        dc: dc && dc.readyState, buffered: dc && dc.bufferedAmount, sent, got, pending: pending.length, messages, resent, events }
     }).catch(e => String(e))
-    await Promise.all([caller, callee].map(p => waitIn(p, () => window.app.sig.messages.length >= 2, null,
+    await Promise.all([caller, callee].map(p => waitIn(p, () => ['hello from ', 'echo to '].every(k =>
+      window.app.sig.messages.some(m => m.startsWith(k))), null,
       'its data channel to open and carry a hello and an echo', 20000)))
       .catch(async e => { throw new Error(`${e.message}; caller ${json(await state(caller))}; callee ${json(await state(callee))}`) })
+    const resent = (await caller.eval(() => window.app.sig.resent)) + (await callee.eval(() => window.app.sig.resent))
+    if (resent) process.stdout.write(`# sigver ${label}: the data channel's hello went again ${resent} time(s) before its echo came\n`)
     T.eq(await caller.text('#dc'), 'open', 'the caller\'s data channel is open (DOM)')
     T.eq(await callee.text('#dc'), 'open', 'the callee\'s data channel is open (DOM)')
     const ma = await msgs(caller); const mb = await msgs(callee)
