@@ -59,9 +59,9 @@ struct conn {
 	 * a fan-out over a channel it belongs to. */
 	bool doomed;
 	bool reading;		/* inside its read callback */
+	bool eof;
 	enum drop_reason doom_why;
 	const char *doom_reason;
-	bool eof;
 
 	struct admit_key akey;	/* the address its limits are kept for */
 	bool admit_counted;	/* counted in --max-per-ip (not logged in) */
@@ -70,9 +70,9 @@ struct conn {
 		struct sockaddr_in in;
 		struct sockaddr_in6 in6;
 	} peer;
-	char ip[64];		/* as the reference shows it */
-	char home[TAG_HOME_MAX];
+	char ip[INET6_ADDRSTRLEN];	/* as the reference shows it */
 	bool tls;		/* wss, or https behind a trusted proxy */
+	char home[TAG_HOME_MAX];
 	struct tls *tls_io;	/* wss: the GnuTLS session under it all */
 
 	struct outq_item *q;	/* ring buffer */

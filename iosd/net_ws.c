@@ -809,7 +809,8 @@ apply_forwarded(struct conn *c, const struct hs_fields *h)
 		family = AF_INET6;
 	else
 		return true;
-	snprintf(c->ip, sizeof(c->ip), "%s", first);
+	/* Its one spelling (an IPv6 address has several). */
+	inet_ntop(family, bin, c->ip, sizeof(c->ip));
 	tag_home_prefix(family, bin, c->home);
 	why = admit_forwarded(c->srv, c, family, bin);
 	if (why == ADMIT_BANNED) {
