@@ -45,39 +45,52 @@ process.on('exit', () => { for (const c of children) c.kill('SIGKILL') })
 // to its environment; extra are more options.
 export async function startDaemon (bin, extra = [], opts = {}) {
   if (!fs.existsSync(bin)) throw new Error(`${bin} not found: run make first`)
-  const ws = opts.ws || await freePort()
-  const cong = opts.cong || await freePort()
   // A database of its own unless the test names one: never the installed
   // default (/var/lib/iosd), whose schema another build may have moved on.
   const named = extra.some(a => a === '-D' || a === '--db' || String(a).startsWith('--db='))
   const dbDir = named ? null : fs.mkdtempSync('/tmp/iosd-test-')
   if (dbDir) process.on('exit', () => fs.rmSync(dbDir, { recursive: true, force: true }))
-  const args = ['-l', `127.0.0.1:${ws}`, '-L', `127.0.0.1:${cong}`, ...(dbDir ? ['-D', `${dbDir}/iosd.db`] : []), ...extra]
   const env = { ...process.env, ...(opts.env || {}) }
-  const cmd = [...(opts.prefix || []), bin, ...args]
-  const child = opts.nofile
-    ? spawn('sh', ['-c', `ulimit -n ${opts.nofile} && exec "$@"`, 'sh', ...cmd],
-      { stdio: ['ignore', 'pipe', 'pipe'], env })
-    : spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env })
-  children.add(child)
-  let log = ''
-  child.stdout.on('data', d => { log += d })
-  child.stderr.on('data', d => { log += d })
-  const exited = new Promise(resolve => child.once('exit', (code, sig) => {
-    children.delete(child)
-    resolve({ code, sig })
-  }))
-  let gone = false
-  exited.then(r => { gone = r })
-  await waitFor(async () => {
-    if (gone) throw new Error(`${bin} exited at start (${gone.sig || gone.code}):\n${log}`)
-    return (await canConnect(ws)) && (await canConnect(cong))
-  }, 5000, 'iosd to accept')
+  // A port found free may be taken by another process before the daemon
+  // binds it: then, when the ports are ours to choose, again with others.
+  for (let attempt = 1; ; attempt++) {
+    const ws = opts.ws || await freePort()
+    const cong = opts.cong || await freePort()
+    const args = ['-l', `127.0.0.1:${ws}`, '-L', `127.0.0.1:${cong}`, ...(dbDir ? ['-D', `${dbDir}/iosd.db`] : []), ...extra]
+    const cmd = [...(opts.prefix || []), bin, ...args]
+    const child = opts.nofile
+      ? spawn('sh', ['-c', `ulimit -n ${opts.nofile} && exec "$@"`, 'sh', ...cmd],
+        { stdio: ['ignore', 'pipe', 'pipe'], env })
+      : spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env })
+    children.add(child)
+    let log = ''
+    child.stdout.on('data', d => { log += d })
+    child.stderr.on('data', d => { log += d })
+    const exited = new Promise(resolve => child.once('exit', (code, sig) => {
+      children.delete(child)
+      resolve({ code, sig })
+    }))
+    let gone = false
+    exited.then(r => { gone = r })
+    try {
+      await waitFor(async () => {
+        if (gone) throw new Error(`${bin} exited at start (${gone.sig || gone.code}):\n${log}`)
+        return (await canConnect(ws)) && (await canConnect(cong))
+      }, 5000, 'iosd to accept')
+    } catch (e) {
+      if (gone && attempt < 3 && !opts.ws && !opts.cong && /Address already in use/.test(log)) continue
+      throw e
+    }
+    return started(child, ws, cong, () => log, exited, () => gone)
+  }
+}
+
+function started (child, ws, cong, log, exited, gone) {
   return {
     ws,
     cong,
     pid: child.pid,
-    log: () => log,
+    log,
     exited,
     // CPU seconds the daemon has used (user + system).
     cpu () {
@@ -91,7 +104,7 @@ export async function startDaemon (bin, extra = [], opts = {}) {
     },
     // SIGTERM, then SIGKILL if it has not exited within ms.
     async stop (ms = 5000) {
-      if (gone) return exited
+      if (gone()) return exited
       child.kill('SIGTERM')
       const t = setTimeout(() => child.kill('SIGKILL'), ms)
       const r = await exited
