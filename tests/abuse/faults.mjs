@@ -11,7 +11,6 @@
 // libfiu leave a core (in the current directory); DUMPLOG=FILE writes the
 // daemons' logs there.
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import tls from 'node:tls'
 import { spawn, spawnSync, execFileSync } from 'node:child_process'
@@ -19,6 +18,7 @@ import Boho from 'boho'
 import { IO, IOCongSocket } from 'iosignal'
 import { startDaemon, tap, until } from '../lib/daemon.mjs'
 import { Peer, MSG, login, upgradeRequest } from '../lib/raw.mjs'
+import { scratch, figure, tick, moreDescriptors, served, metric } from '../lib/abuse.mjs'
 
 const args = process.argv.slice(2)
 const bin = args.includes('--bin') ? args[args.indexOf('--bin') + 1] : 'build/iosd'
@@ -27,41 +27,9 @@ const T = tap({ timeout: 60000, quiet: true })
 // --only WORD: the cases whose name has it.
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null
 const test = (name, fn, ms) => only && !name.includes(only) ? null : T.test(name, fn, ms)
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iosd-faults-'))
-process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }))
-const figure = line => process.stdout.write(`# ${line}\n`)
-const db = name => ['-D', path.join(tmp, `${name}.db`), '-c', path.join(tmp, `${name}.sock`)]
-const tick = ms => new Promise(resolve => setTimeout(resolve, ms))
+const { tmp, db } = scratch('iosd-faults-')
 
-try {
-  if (Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' })) < 4096) {
-    execFileSync('prlimit', ['--pid', String(process.pid), '--nofile=65536:65536'])
-  }
-} catch {}
-
-// A new client is served: SERVER_READY, then an ECHO comes back, over
-// both transports. Returns the slower round trip in ms.
-async function served (d) {
-  let worst = 0
-  for (const ws of [true, false]) {
-    const t0 = Date.now()
-    const p = await Peer.open(ws ? d.ws : d.cong, { ws })
-    try {
-      if (ws && p.status !== 101) throw new Error(`fresh ws client: HTTP ${p.status}`)
-      if (!await p.next(MSG.SERVER_READY)) throw new Error('fresh client: no SERVER_READY')
-      p.send([MSG.ECHO, 1, 2, 3])
-      if (!await p.next(MSG.ECHO)) throw new Error('fresh client: no ECHO answer')
-    } finally { p.close() }
-    worst = Math.max(worst, Date.now() - t0)
-  }
-  return worst
-}
-
-async function metric (d, name) {
-  const text = await fetch(`http://127.0.0.1:${d.ws}/metrics`).then(r => r.text())
-  const m = new RegExp(`^${name.replace(/[{}"=]/g, c => '\\' + c)} (\\S+)$`, 'm').exec(text)
-  return m ? Number(m[1]) : NaN
-}
+moreDescriptors(4096)
 
 // Whether the process is there (and not a zombie).
 function alive (pid) {

@@ -5,55 +5,18 @@
 // and checks that everyone else is still served.
 //
 //   node tests/abuse/flood.mjs [--bin build/iosd]
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { execFileSync } from 'node:child_process'
 import Boho from 'boho'
 import { startDaemon, tap, until } from '../lib/daemon.mjs'
 import { Peer, connect, congFrame, wsFrame, MSG, login } from '../lib/raw.mjs'
+import { scratch, figure, tick, moreDescriptors, served, metric } from '../lib/abuse.mjs'
 
 const args = process.argv.slice(2)
 const bin = args.includes('--bin') ? args[args.indexOf('--bin') + 1] : 'build/iosd'
 const T = tap({ timeout: 60000 })
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iosd-flood-'))
-process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }))
-const figure = line => process.stdout.write(`# ${line}\n`)
-const db = name => ['-D', path.join(tmp, `${name}.db`), '-c', path.join(tmp, `${name}.sock`)]
-const tick = ms => new Promise(resolve => setTimeout(resolve, ms))
+const { db } = scratch('iosd-flood-')
 
-// A thousand sockets need descriptors on this side too.
-try {
-  if (Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' })) < 8192) {
-    execFileSync('prlimit', ['--pid', String(process.pid), '--nofile=65536:65536'])
-  }
-} catch {}
+moreDescriptors(8192)
 
-// A new client is served: SERVER_READY, then an ECHO comes back, over
-// both transports. Returns the slower round trip in ms.
-async function served (d) {
-  let worst = 0
-  for (const ws of [true, false]) {
-    const t0 = Date.now()
-    const p = await Peer.open(ws ? d.ws : d.cong, { ws })
-    if (ws && p.status !== 101) throw new Error(`fresh ws client: HTTP ${p.status}`)
-    if (!await p.next(MSG.SERVER_READY)) throw new Error('fresh client: no SERVER_READY')
-    p.send([MSG.ECHO, 1, 2, 3])
-    if (!await p.next(MSG.ECHO)) throw new Error('fresh client: no ECHO answer')
-    p.close()
-    worst = Math.max(worst, Date.now() - t0)
-  }
-  return worst
-}
-
-async function metric (d, name) {
-  const text = await fetch(`http://127.0.0.1:${d.ws}/metrics`).then(r => r.text())
-  const m = new RegExp(`^${name.replace(/[{}"=]/g, c => '\\' + c)} (\\S+)$`, 'm').exec(text)
-  return m ? Number(m[1]) : NaN
-}
-
-// Open n connections from `from` at once (ws: each sends `first`); some
-// may be refused at connect time by the kernel backlog, never counted.
 async function openMany (port, n, from, ws, first) {
   const out = []
   for (let i = 0; i < n; i += 100) {
