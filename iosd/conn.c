@@ -95,9 +95,8 @@ conn_new(struct server *srv, int fd, enum transport tr,
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
-	/* The session is an allocation of its own: a transport below it
-	 * never sees its fields, and it may outgrow or outlive ... nothing
-	 * yet, but the layers stay apart. */
+	/* The session is an allocation of its own, so that conn and the
+	 * transports under it hold none of its fields (transport.h). */
 	if (c != NULL && (c->s = calloc(1, sizeof(*c->s))) == NULL) {
 		free(c);
 		c = NULL;
